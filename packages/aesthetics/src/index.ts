@@ -6,3 +6,30 @@ export { float16ToFloat32, float32ToFloat16, decodeFloat16, encodeFloat16 } from
 export { formatNpyHeader, parseNpyHeader, type NpyDtype, type NpyHeader } from './npy/header.js';
 export { NpyReader, readNpy, type NpyChunk, type NpyOpenOptions } from './npy/read.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy/write.js';
+export {
+  createModel,
+  DEFAULT_EMBEDDING_MODEL,
+  DROPOUT,
+  HIDDEN_SIZES,
+  LAYER_NAMES,
+  type AestheticModel,
+  type CreateModelOptions,
+  type LinearLayer,
+  type ModelMetadata,
+  type TrainingStats,
+} from './model/mlp.js';
+export {
+  collapseModel,
+  scoreEmbeddings,
+  scoreEmbeddingsLayered,
+  type CollapsedModel,
+} from './model/score.js';
+export {
+  decodeModel,
+  encodeModel,
+  loadModel,
+  saveModel,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+} from './model/file.js';
+export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './model/onnx.js';
