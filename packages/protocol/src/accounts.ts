@@ -1,0 +1,54 @@
+import { Type, type Static } from 'typebox';
+import { Id, StringEnum, Timestamp } from './common.js';
+
+export const ROLES = ['user', 'moderator', 'admin'] as const;
+export const Role = StringEnum(ROLES);
+export type Role = Static<typeof Role>;
+
+export const User = Type.Object({
+  id: Id,
+  email: Type.String(),
+  role: Role,
+  createdAt: Timestamp,
+});
+export type User = Static<typeof User>;
+
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 80 }) },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+
+export const ApiKeyInfo = Type.Object({
+  id: Id,
+  name: Type.String(),
+  prefix: Type.String(),
+  createdAt: Timestamp,
+  lastUsedAt: Type.Optional(Timestamp),
+  revokedAt: Type.Optional(Timestamp),
+});
+export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
+
+export const CreatedApiKey = Type.Object({
+  apiKey: ApiKeyInfo,
+  key: Type.String({ description: 'The secret. Shown once, stored only as a SHA-256 hash.' }),
+});
+export type CreatedApiKey = Static<typeof CreatedApiKey>;
+
+export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyInfo) });
+
+export const CreateUserBody = Type.Object(
+  { email: Type.String({ format: 'email', maxLength: 254 }), role: Type.Optional(Role) },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+
+export const CreatedUser = Type.Object({ user: User, key: Type.String() });
+export type CreatedUser = Static<typeof CreatedUser>;
+
+export const Stats = Type.Object({
+  imagesGenerated: Type.Integer(),
+  workersOnline: Type.Integer(),
+  queueLength: Type.Integer(),
+});
+export type Stats = Static<typeof Stats>;

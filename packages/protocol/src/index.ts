@@ -1,0 +1,4 @@
+export * from './common.js';
+export * from './generations.js';
+export * from './workers.js';
+export * from './accounts.js';

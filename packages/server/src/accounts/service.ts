@@ -1,0 +1,90 @@
+import type { Kysely } from 'kysely';
+import type { ApiKeyInfo, Role, User } from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../clock.js';
+import { AppError, notFound } from '../errors.js';
+import { newId, newSecret, sha256Hex, toIso, toIsoOrUndefined } from '../ids.js';
+import * as q from './queries.js';
+import { USER_KEY_PREFIX, type Principal } from './principal.js';
+
+/** last_used_at is informational; writing it at most once a minute keeps reads from turning into writes. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class AccountsService {
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async createUser(email: string, role: Role): Promise<{ user: User; key: string }> {
+    const normalized = email.trim().toLowerCase();
+    if (await q.findUserByEmail(this.db, normalized)) {
+      throw new AppError('conflict', `A user with the email ${normalized} already exists.`);
+    }
+    const row = { id: newId(), email: normalized, role, created_at: this.clock.now(), suspended_at: null };
+    await q.insertUser(this.db, row);
+    const { key } = await this.createApiKey(row.id, 'initial key');
+    return { user: toUser(row), key };
+  }
+
+  async createApiKey(userId: string, name: string): Promise<{ apiKey: ApiKeyInfo; key: string }> {
+    const key = newSecret(USER_KEY_PREFIX);
+    const row = {
+      id: newId(),
+      user_id: userId,
+      name,
+      prefix: key.slice(0, 10),
+      key_hash: sha256Hex(key),
+      created_at: this.clock.now(),
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await q.insertApiKey(this.db, row);
+    return { apiKey: toApiKey(row), key };
+  }
+
+  async listApiKeys(userId: string): Promise<ApiKeyInfo[]> {
+    return (await q.listApiKeys(this.db, userId)).map(toApiKey);
+  }
+
+  async revokeApiKey(userId: string, keyId: string): Promise<void> {
+    if (!(await q.revokeApiKey(this.db, { id: keyId, userId, now: this.clock.now() })))
+      throw notFound('API key');
+  }
+
+  async getUser(userId: string): Promise<User> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    if (!row) throw notFound('User');
+    return toUser(row);
+  }
+
+  /** Resolves a user API key to its principal, or undefined when unknown, revoked or suspended. */
+  async authenticateUserKey(key: string): Promise<Principal | undefined> {
+    const found = await q.findActiveApiKey(this.db, sha256Hex(key));
+    if (!found || found.suspendedAt !== null) return undefined;
+    const now = this.clock.now();
+    const last = this.touched.get(found.keyId) ?? found.lastUsedAt ?? 0;
+    if (now - last >= TOUCH_INTERVAL_MS) {
+      this.touched.set(found.keyId, now);
+      await q.touchApiKey(this.db, found.keyId, now);
+    }
+    return { kind: 'user', userId: found.userId, role: found.role, apiKeyId: found.keyId };
+  }
+}
+
+function toUser(row: q.UserRow): User {
+  return { id: row.id, email: row.email, role: row.role, createdAt: toIso(row.created_at) };
+}
+
+function toApiKey(row: q.ApiKeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: toIso(row.created_at),
+    lastUsedAt: toIsoOrUndefined(row.last_used_at),
+    revokedAt: toIsoOrUndefined(row.revoked_at),
+  };
+}

@@ -1,0 +1,193 @@
+// Builds the coordinator: one Fastify app, one plugin per domain, services wired here and nowhere else.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from 'pino';
+import pino from 'pino';
+import './http/types.js';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
+import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import type { EventBus } from './events/bus.js';
+import { MemoryBus } from './events/memory-bus.js';
+import { PgBus } from './events/pg-bus.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { openBlobStore } from './storage/open-blob-store.js';
+import { Metrics } from './metrics/metrics.js';
+import { AccountsService } from './accounts/service.js';
+import { GenerationService } from './jobs/generation-service.js';
+import { GenerationPublisher } from './jobs/publisher.js';
+import { countQueued } from './jobs/sql/read-generations.js';
+import { WorkerService } from './workers/worker-service.js';
+import { LeaseService } from './workers/lease-service.js';
+import { registerAuth, bearerToken } from './http/auth.js';
+import { registerProblemHandlers } from './http/problem.js';
+import { systemRoutes } from './http/system-routes.js';
+import { accountsRoutes } from './accounts/routes.js';
+import { generationRoutes } from './jobs/routes.js';
+import { workerRoutes } from './workers/routes.js';
+import { landingPage } from './http/landing-page.js';
+import type { Services } from './services.js';
+import { sha256Hex } from './ids.js';
+
+export interface BuildOptions {
+  config: Config;
+  clock?: Clock;
+  /** false: no request logging (tests, benchmarks). */
+  logger?: Logger | false;
+  /** How often expired leases are taken back (ms). */
+  reaperIntervalMs?: number;
+  /** How often long-polls re-check the queue in case a notification was missed (ms). */
+  safetyWakeMs?: number;
+  /** Provide an already open store (tests share one S3 server). */
+  blobs?: BlobStore;
+}
+
+export type CoordinatorApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface Coordinator {
+  app: CoordinatorApp;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function buildCoordinator(options: BuildOptions): Promise<Coordinator> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log =
+    options.logger === false
+      ? pino({ level: 'silent' })
+      : (options.logger ?? pino({ level: config.logLevel }));
+  const database: DatabaseHandle = await openDatabase(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+  const bus: EventBus =
+    database.dialect === 'postgres' ? await PgBus.connect(config.databaseUrl, log) : new MemoryBus();
+  const blobs = options.blobs ?? openBlobStore(config.blobUrl);
+  const { db } = database;
+
+  const accounts = new AccountsService(db, clock);
+  const workers = new WorkerService(db, clock);
+  const publisher = new GenerationPublisher(db, bus);
+  const generations = new GenerationService(db, clock, bus, publisher, {
+    maxPixels: config.maxPixels,
+    maxAttempts: config.maxAttempts,
+  });
+  const metrics = new Metrics(
+    {
+      jobsByState: () => countQueued(db),
+      workersOnline: () => workers.onlineCount(),
+      // Called at scrape time, after `leases` below exists.
+      waitingWorkers: () => leases.waiters.size,
+    },
+    { defaultMetrics: options.logger !== false },
+  );
+  const leases = new LeaseService(db, database.dialect, clock, bus, blobs, publisher, metrics, {
+    leaseMs: config.leaseSeconds * 1000,
+    heartbeatIntervalMs: Math.max(1000, Math.floor((config.leaseSeconds * 1000) / 4)),
+    maxPopWaitMs: config.maxPopWaitSeconds * 1000,
+    maxUploadBytes: config.maxPixels * 4 + 1024 * 1024,
+    uploadUrlTtlSeconds: 600,
+    publicUrl: () => config.publicUrl,
+  });
+  const services: Services = {
+    config,
+    clock,
+    database,
+    bus,
+    blobs,
+    metrics,
+    accounts,
+    generations,
+    workers,
+    leases,
+  };
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  registerProblemHandlers(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Dreamfold API',
+        version: '1',
+        description:
+          'Open, volunteer-powered text-to-image platform: generations, workers, the worker protocol.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.addHook('onRoute', (route) => {
+    // The docs routes come from @fastify/swagger-ui; they are public by nature.
+    if (route.url.startsWith('/docs') || route.url === '/openapi.json') {
+      route.config = { ...(route.config as object), auth: 'public' };
+    }
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: '1 minute',
+      // Per key when one is sent (hashed: the limiter's store never holds secrets), else per IP.
+      keyGenerator: (req) => {
+        const token = bearerToken(req);
+        return token ? `k:${sha256Hex(token).slice(0, 32)}` : `ip:${req.ip}`;
+      },
+    });
+  }
+
+  registerAuth(app, accounts, workers);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requestDuration
+      .labels(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(systemRoutes, { services });
+  await app.register(accountsRoutes, { services });
+  await app.register(generationRoutes, { services });
+  await app.register(workerRoutes, { services });
+  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(landingPage()),
+  );
+
+  const reaper = setInterval(() => {
+    leases.expire().catch((err: Error) => log.error({ err: err.message }, 'lease reaper failed'));
+  }, options.reaperIntervalMs ?? 1000);
+  const safety = setInterval(() => leases.waiters.wakeAll(), options.safetyWakeMs ?? 5000);
+  reaper.unref();
+  safety.unref();
+
+  app.addHook('preClose', async () => {
+    clearInterval(reaper);
+    clearInterval(safety);
+    leases.stop();
+  });
+  app.addHook('onClose', async () => {
+    await bus.close();
+    await blobs.close();
+    await database.close();
+  });
+
+  await app.ready();
+  return { app, services, close: () => app.close() };
+}

@@ -1,0 +1,60 @@
+// Every setting comes from the environment (documented in the README's Configuration table).
+import { join, resolve } from 'node:path';
+import type { SqliteSynchronous } from './db/connect.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string;
+  blobUrl: string;
+  sqliteSynchronous: SqliteSynchronous;
+  logLevel: string;
+  leaseSeconds: number;
+  maxAttempts: number;
+  maxPixels: number;
+  maxPopWaitSeconds: number;
+  rateLimitPerMinute: number;
+  trustProxy: boolean;
+  metricsToken: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}").`);
+  }
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.DATA_DIR ?? 'data');
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST ?? '127.0.0.1';
+  const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL (got "${env.SQLITE_SYNCHRONOUS}").`);
+  }
+  return {
+    host,
+    port,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || `sqlite:${join(dataDir, 'dreamfold.db')}`,
+    blobUrl: env.BLOB_URL || `file:${join(dataDir, 'blobs')}`,
+    sqliteSynchronous: synchronous,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    leaseSeconds: int(env, 'LEASE_SECONDS', 60, 5, 3600),
+    maxAttempts: int(env, 'MAX_ATTEMPTS', 3, 1, 20),
+    maxPixels: int(env, 'MAX_PIXELS', 1024 * 1024, 4096, 2048 * 2048),
+    maxPopWaitSeconds: int(env, 'MAX_POP_WAIT_SECONDS', 30, 0, 60),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 3000, 0, 10_000_000),
+    trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
+    metricsToken: env.METRICS_TOKEN || undefined,
+  };
+}

@@ -1,0 +1,77 @@
+// Errors are values with stable codes. Route handlers throw AppError; the error handler turns every error
+// into application/problem+json and never leaks a stack trace or an internal message.
+export type ErrorCode =
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'idempotency_conflict'
+  | 'lease_lost'
+  | 'job_cancelled'
+  | 'invalid_image'
+  | 'image_too_large'
+  | 'wrong_image_size'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'limit_exceeded'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+const TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'The request is not valid',
+  unauthorized: 'Authentication required',
+  forbidden: 'Not allowed',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  idempotency_conflict: 'Idempotency key reused with a different request',
+  lease_lost: 'The lease on this job is no longer yours',
+  job_cancelled: 'The job was cancelled',
+  invalid_image: 'The upload is not a valid PNG image',
+  image_too_large: 'The image has more pixels than allowed',
+  wrong_image_size: 'The image does not have the requested size',
+  payload_too_large: 'The request body is too large',
+  unsupported_media_type: 'Unsupported media type',
+  limit_exceeded: 'A configured limit was exceeded',
+  rate_limited: 'Too many requests',
+  unavailable: 'Service unavailable',
+  internal: 'Internal error',
+};
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  idempotency_conflict: 422,
+  lease_lost: 409,
+  job_cancelled: 409,
+  invalid_image: 422,
+  image_too_large: 422,
+  wrong_image_size: 422,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  limit_exceeded: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly fieldErrors?: { path: string; message: string }[],
+  ) {
+    super(detail ?? TITLES[code]);
+    this.status = STATUS[code];
+  }
+  get title(): string {
+    return TITLES[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} does not exist.`);

@@ -1,0 +1,26 @@
+// Events between the parts of the coordinator, and between coordinator replicas. Two topics:
+//  - `jobs`: a job became available for a model (wakes long-polling workers);
+//  - `generation`: something happened to a generation (feeds its SSE stream).
+// On SQLite (one process) they stay in memory; on PostgreSQL they travel through LISTEN/NOTIFY so
+// every replica hears them.
+import type { GenerationEvent } from '@dreamfold/protocol';
+
+export interface JobsAvailable {
+  model: string;
+  count: number;
+  /** Pixels per image, so only workers that can render that size are woken. */
+  pixels: number;
+}
+
+export interface GenerationNotice {
+  generationId: string;
+  event: GenerationEvent;
+}
+
+export interface EventBus {
+  publishJobs(notice: JobsAvailable): Promise<void>;
+  publishGeneration(notice: GenerationNotice): Promise<void>;
+  onJobs(listener: (notice: JobsAvailable) => void): () => void;
+  onGeneration(generationId: string, listener: (event: GenerationEvent) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventBus, GenerationNotice, JobsAvailable } from './bus.js';
+import { LocalListeners } from './local-listeners.js';
+
+const JOBS_CHANNEL = 'dreamfold_jobs';
+const GENERATION_CHANNEL = 'dreamfold_generation';
+
+/**
+ * PostgreSQL LISTEN/NOTIFY bus, for several coordinator replicas on one database. One dedicated
+ * connection listens; notifications are sent through the shared pool. NOTIFY payloads are limited to
+ * 8000 bytes, far above our largest event. If the listening connection drops it reconnects; events sent
+ * meanwhile are missed, which is why long-polls also re-check the queue on a slow safety timer.
+ */
+export class PgBus implements EventBus {
+  private readonly local = new LocalListeners();
+  private listener: pg.Client | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly url: string,
+    private readonly pool: pg.Pool,
+    private readonly log: Logger,
+  ) {}
+
+  static async connect(url: string, log: Logger): Promise<PgBus> {
+    const bus = new PgBus(url, new pg.Pool({ connectionString: url, max: 2 }), log);
+    await bus.listen();
+    return bus;
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload));
+    client.on('error', (err) => {
+      this.log.warn({ err: err.message }, 'event listener connection lost; reconnecting');
+      this.listener = undefined;
+      void client.end().catch(() => {});
+      if (!this.closed) setTimeout(() => void this.listen().catch(() => {}), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${JOBS_CHANNEL}`);
+    await client.query(`LISTEN ${GENERATION_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private dispatch(channel: string, payload: string | undefined): void {
+    if (!payload) return;
+    try {
+      if (channel === JOBS_CHANNEL) this.local.emitJobs(JSON.parse(payload) as JobsAvailable);
+      else if (channel === GENERATION_CHANNEL)
+        this.local.emitGeneration(JSON.parse(payload) as GenerationNotice);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, channel }, 'ignored a malformed notification');
+    }
+  }
+
+  private async notify(channel: string, payload: unknown): Promise<void> {
+    await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify(payload)]);
+  }
+
+  publishJobs(notice: JobsAvailable): Promise<void> {
+    return this.notify(JOBS_CHANNEL, notice);
+  }
+  publishGeneration(notice: GenerationNotice): Promise<void> {
+    return this.notify(GENERATION_CHANNEL, notice);
+  }
+  onJobs(listener: (n: JobsAvailable) => void): () => void {
+    return this.local.onJobs(listener);
+  }
+  onGeneration(id: string, listener: Parameters<LocalListeners['onGeneration']>[1]): () => void {
+    return this.local.onGeneration(id, listener);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => {});
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,57 @@
+// Uploaded images are untrusted. Before anything is stored: PNG magic bytes, the header's dimensions
+// against the job, a decode bounded to exactly the job's pixel count (so a 24 KB "decompression bomb"
+// cannot expand to gigabytes), then a fresh re-encode: whatever else the upload carried (chunks, trailing
+// bytes, polyglot payloads) is dropped, and the stored bytes are ones we produced.
+import sharp from 'sharp';
+import { AppError } from '../errors.js';
+import { sha256Hex } from '../ids.js';
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+export interface ValidatedImage {
+  png: Buffer;
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+/** Reads width and height from the IHDR chunk, which the PNG format requires to come first. */
+function headerDimensions(buf: Buffer): { width: number; height: number } | undefined {
+  if (buf.length < 33 || buf.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+export async function validateUpload(
+  buf: Buffer,
+  expected: { width: number; height: number },
+): Promise<ValidatedImage> {
+  if (buf.length < PNG_MAGIC.length || !buf.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) {
+    throw new AppError('invalid_image', 'The upload does not start with the PNG signature.');
+  }
+  const header = headerDimensions(buf);
+  if (!header) throw new AppError('invalid_image', 'The PNG has no IHDR header.');
+  if (header.width * header.height > expected.width * expected.height) {
+    throw new AppError(
+      'image_too_large',
+      `The PNG declares ${header.width}×${header.height} pixels; the job allows ${expected.width}×${expected.height}.`,
+    );
+  }
+  if (header.width !== expected.width || header.height !== expected.height) {
+    throw new AppError(
+      'wrong_image_size',
+      `The image is ${header.width}×${header.height}; the job asked for ${expected.width}×${expected.height}.`,
+    );
+  }
+  let png: Buffer;
+  try {
+    // failOn 'warning' (the strictest level) rejects truncated data and bad CRCs instead of
+    // returning a partly grey image.
+    png = await sharp(buf, { limitInputPixels: expected.width * expected.height, failOn: 'warning' })
+      .removeAlpha()
+      .png({ compressionLevel: 6, adaptiveFiltering: false })
+      .toBuffer();
+  } catch (err) {
+    throw new AppError('invalid_image', `The PNG could not be decoded: ${(err as Error).message}`);
+  }
+  return { png, sha256: sha256Hex(png), width: expected.width, height: expected.height };
+}

@@ -1,0 +1,10 @@
+export { buildCoordinator, type BuildOptions, type Coordinator } from './app.js';
+export { loadConfig, ConfigError, type Config } from './config.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';
+export { openDatabase, isPostgresUrl, type DatabaseHandle, type Dialect } from './db/connect.js';
+export { AccountsService } from './accounts/service.js';
+export { openBlobStore } from './storage/open-blob-store.js';
+export { FsBlobStore } from './storage/fs-store.js';
+export { S3BlobStore } from './storage/s3-store.js';
+export type { BlobStore } from './storage/blob-store.js';
+export { startServer, type RunningServer } from './start.js';

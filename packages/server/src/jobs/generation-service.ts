@@ -1,0 +1,166 @@
+import { randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import {
+  GENERATION_DEFAULTS,
+  LIMITS,
+  type CreateGenerationBody,
+  type Generation,
+  type GenerationList,
+} from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/bus.js';
+import { AppError, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
+import { insertGeneration } from './sql/insert-generation.js';
+import { cancelGeneration } from './sql/cancel-generation.js';
+import {
+  getGeneration,
+  jobsOfGenerations,
+  listGenerations,
+  queuePosition,
+  type GenerationRow,
+  type JobRow,
+} from './sql/read-generations.js';
+import { toGeneration } from './views.js';
+import type { GenerationPublisher } from './publisher.js';
+
+export interface GenerationLimits {
+  maxPixels: number;
+  maxAttempts: number;
+}
+
+/** The requester's side of the queue: submit, read, list, cancel. */
+export class GenerationService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly publisher: GenerationPublisher,
+    private readonly limits: GenerationLimits,
+  ) {}
+
+  async create(
+    userId: string,
+    body: CreateGenerationBody,
+    idempotencyKey: string | undefined,
+  ): Promise<IdempotentAnswer<Generation>> {
+    const width = body.width ?? GENERATION_DEFAULTS.width;
+    const height = body.height ?? GENERATION_DEFAULTS.height;
+    if (width * height > this.limits.maxPixels) {
+      throw new AppError(
+        'limit_exceeded',
+        `${width}×${height} is ${width * height} pixels; this platform allows at most ${this.limits.maxPixels}.`,
+      );
+    }
+    const n = body.n ?? GENERATION_DEFAULTS.n;
+    const seed = body.seed ?? randomInt(0, LIMITS.maxSeed - LIMITS.maxImagesPerRequest);
+    const answer = await withIdempotency(
+      this.db,
+      this.clock,
+      { userId, key: idempotencyKey, route: 'POST /v1/generations', request: body },
+      async (trx) => {
+        const now = this.clock.now();
+        const generation: GenerationRow = {
+          id: newId(),
+          user_id: userId,
+          prompt: body.prompt,
+          negative_prompt: body.negativePrompt ?? GENERATION_DEFAULTS.negativePrompt,
+          model: body.model,
+          width,
+          height,
+          steps: body.steps ?? GENERATION_DEFAULTS.steps,
+          guidance_scale: body.guidanceScale ?? GENERATION_DEFAULTS.guidanceScale,
+          sampler: body.sampler ?? GENERATION_DEFAULTS.sampler,
+          seed,
+          n,
+          created_at: now,
+        };
+        const jobs: JobRow[] = Array.from({ length: n }, (_, idx) => ({
+          id: `${generation.id}_${idx}`,
+          generation_id: generation.id,
+          idx,
+          user_id: userId,
+          model: generation.model,
+          pixels: width * height,
+          seed: (seed + idx) % (LIMITS.maxSeed + 1),
+          priority: 0,
+          state: 'queued',
+          attempts: 0,
+          max_attempts: this.limits.maxAttempts,
+          lease_id: null,
+          worker_id: null,
+          lease_expires_at: null,
+          step: 0,
+          total_steps: generation.steps,
+          last_error: null,
+          result_sha256: null,
+          result_bytes: null,
+          created_at: now,
+          finished_at: null,
+        }));
+        await insertGeneration(trx, generation, jobs);
+        return { status: 201, body: toGeneration(generation, jobs) };
+      },
+    );
+    if (!answer.replayed) {
+      await this.bus.publishJobs({ model: answer.body.params.model, count: n, pixels: width * height });
+    }
+    return answer;
+  }
+
+  /** Reads a generation its owner (or staff) may see; others get 404, not 403, so ids leak nothing. */
+  async get(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
+    const g = await this.owned(viewer, id);
+    const jobs = await jobsOfGenerations(this.db, [id]);
+    const firstQueued = jobs.find((j) => j.state === 'queued');
+    return toGeneration(g, jobs, firstQueued ? await queuePosition(this.db, firstQueued) : undefined);
+  }
+
+  async list(userId: string, limit: number, cursor: string | undefined): Promise<GenerationList> {
+    const rows = await listGenerations(this.db, { userId, limit, after: decodeCursor(cursor) });
+    const jobs = await jobsOfGenerations(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    // (Map.groupBy would do, but it needs Node 21.)
+    const byGeneration = new Map<string, JobRow[]>();
+    for (const j of jobs)
+      byGeneration.set(j.generation_id, [...(byGeneration.get(j.generation_id) ?? []), j]);
+    const items = rows.map((r) => toGeneration(r, byGeneration.get(r.id) ?? []));
+    const last = rows.at(-1);
+    return { items, nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined };
+  }
+
+  async cancel(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
+    await this.owned(viewer, id);
+    const cancelled = await cancelGeneration(this.db, { generationId: id, now: this.clock.now() });
+    if (cancelled.length > 0) {
+      await this.publisher.emit(id, { type: 'cancelled' });
+      await this.publisher.finishIfDone(id);
+    }
+    return this.get(viewer, id);
+  }
+
+  async owned(viewer: { userId: string; staff: boolean }, id: string): Promise<GenerationRow> {
+    const g = await getGeneration(this.db, id);
+    if (!g || (g.user_id !== viewer.userId && !viewer.staff)) throw notFound('Generation');
+    return g;
+  }
+}
+
+function encodeCursor(row: GenerationRow): string {
+  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
+}

@@ -1,0 +1,146 @@
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  CreateGenerationBody,
+  Generation,
+  GenerationList,
+  IdempotencyHeaders,
+  IdParams,
+  ListQuery,
+  Problem,
+} from '@dreamfold/protocol';
+import { Type } from 'typebox';
+import type { Services } from '../services.js';
+import { isStaff, userOf } from '../http/auth.js';
+import { bearerSecurity, problems } from '../http/schemas.js';
+import { AppError, notFound } from '../errors.js';
+import { imageKey } from '../storage/blob-store.js';
+import { streamGenerationEvents } from './event-stream.js';
+
+export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const { generations, blobs, database } = services;
+  const viewer = (req: Parameters<typeof userOf>[0]) => {
+    const user = userOf(req);
+    return { userId: user.userId, staff: isStaff(user) };
+  };
+
+  app.post(
+    '/v1/generations',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        summary: 'Ask for images: one job per image, queued by priority then age.',
+        security: bearerSecurity,
+        headers: IdempotencyHeaders,
+        body: CreateGenerationBody,
+        response: { 201: Generation, 422: Problem, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const answer = await generations.create(userOf(req).userId, req.body, req.headers['idempotency-key']);
+      if (answer.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(answer.body);
+    },
+  );
+
+  app.get(
+    '/v1/generations',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        security: bearerSecurity,
+        querystring: ListQuery,
+        response: { 200: GenerationList, ...problems },
+      },
+    },
+    async (req) => generations.list(userOf(req).userId, req.query.limit ?? 20, req.query.cursor),
+  );
+
+  app.get(
+    '/v1/generations/:id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: Generation, ...problems },
+      },
+    },
+    async (req) => generations.get(viewer(req), req.params.id),
+  );
+
+  app.delete(
+    '/v1/generations/:id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        summary: 'Cancel every image that has not finished.',
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: Generation, ...problems },
+      },
+    },
+    async (req) => generations.cancel(viewer(req), req.params.id),
+  );
+
+  app.get(
+    '/v1/generations/:id/events',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        summary:
+          'Server-sent events: snapshot, queued, started, progress, image, requeued, failed, cancelled, finished.',
+        security: bearerSecurity,
+        params: IdParams,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      await generations.owned(viewer(req), req.params.id);
+      return streamGenerationEvents(services, req, reply, viewer(req), req.params.id);
+    },
+  );
+
+  app.get(
+    '/v1/generations/:id/images/:index',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['generations'],
+        summary: 'The PNG of one finished image.',
+        security: bearerSecurity,
+        params: Type.Object({ id: IdParams.properties.id, index: Type.Integer({ minimum: 0, maximum: 3 }) }),
+        produces: ['image/png'],
+        response: { 200: Type.Unsafe<Buffer | Readable>({ type: 'string', format: 'binary' }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      await generations.owned(viewer(req), req.params.id);
+      const job = await database.db
+        .selectFrom('jobs')
+        .select(['result_sha256', 'state'])
+        .where('generation_id', '=', req.params.id)
+        .where('idx', '=', req.params.index)
+        .executeTakeFirst();
+      if (!job) throw notFound('Image');
+      if (job.state !== 'done' || !job.result_sha256)
+        throw new AppError('not_found', `The image is ${job.state}.`);
+      const body = await blobs.stream(imageKey(job.result_sha256));
+      if (!body) throw notFound('Image file');
+      return reply
+        .type('image/png')
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .header('etag', `"${job.result_sha256}"`)
+        .send(body);
+    },
+  );
+};

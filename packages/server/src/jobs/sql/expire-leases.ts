@@ -1,0 +1,28 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, JobsTable } from '../../db/schema.js';
+
+/**
+ * Takes back every job whose lease deadline passed: back to the queue, or failed once it has used all its
+ * attempts. The old lease id is cleared, so the worker that lost it can no longer heartbeat or complete.
+ */
+export async function expireLeases(
+  db: Kysely<Database>,
+  now: number,
+): Promise<Pick<Selectable<JobsTable>, 'id' | 'generation_id' | 'idx' | 'state' | 'model'>[]> {
+  const exhausted = sql<boolean>`attempts >= max_attempts`;
+  return db
+    .updateTable('jobs')
+    .set({
+      state: sql`case when ${exhausted} then 'failed' else 'queued' end`,
+      finished_at: sql`case when ${exhausted} then ${now} else null end`,
+      last_error: 'The worker stopped responding (lease expired).',
+      lease_id: null,
+      worker_id: null,
+      lease_expires_at: null,
+      step: 0,
+    })
+    .where('state', '=', 'leased')
+    .where('lease_expires_at', '<', now)
+    .returning(['id', 'generation_id', 'idx', 'state', 'model'])
+    .execute();
+}

@@ -1,0 +1,38 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, JobsTable } from '../../db/schema.js';
+
+/**
+ * A worker reports it could not produce the image. A retryable failure puts the job back in the queue
+ * (at its original place: age is kept) until it has used `max_attempts`; a non-retryable one (the request
+ * itself cannot succeed) fails it at once. Retries go out immediately rather than after a back-off:
+ * another worker is the usual remedy, and the attempt cap bounds a job that fails everywhere.
+ */
+export async function failJob(
+  db: Kysely<Database>,
+  p: { jobId: string; leaseId: string; reason: string; retryable: boolean; now: number },
+): Promise<Selectable<JobsTable> | undefined> {
+  const requeue = sql<boolean>`(${p.retryable ? 1 : 0} = 1 and attempts < max_attempts)`;
+  const job = await db
+    .updateTable('jobs')
+    .set({
+      state: sql`case when ${requeue} then 'queued' else 'failed' end`,
+      finished_at: sql`case when ${requeue} then null else ${p.now} end`,
+      last_error: p.reason,
+      lease_id: null,
+      lease_expires_at: null,
+      step: 0,
+    })
+    .where('id', '=', p.jobId)
+    .where('lease_id', '=', p.leaseId)
+    .where('state', '=', 'leased')
+    .returningAll()
+    .executeTakeFirst();
+  if (job?.worker_id) {
+    await db
+      .updateTable('workers')
+      .set((eb) => ({ jobs_failed: eb('jobs_failed', '+', 1) }))
+      .where('id', '=', job.worker_id)
+      .execute();
+  }
+  return job;
+}

@@ -1,0 +1,24 @@
+import type { Config } from './config.js';
+import type { Clock } from './clock.js';
+import type { DatabaseHandle } from './db/connect.js';
+import type { EventBus } from './events/bus.js';
+import type { BlobStore } from './storage/blob-store.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { AccountsService } from './accounts/service.js';
+import type { GenerationService } from './jobs/generation-service.js';
+import type { WorkerService } from './workers/worker-service.js';
+import type { LeaseService } from './workers/lease-service.js';
+
+/** Everything the route plugins share, built once per app in app.ts. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  database: DatabaseHandle;
+  bus: EventBus;
+  blobs: BlobStore;
+  metrics: Metrics;
+  accounts: AccountsService;
+  generations: GenerationService;
+  workers: WorkerService;
+  leases: LeaseService;
+}

@@ -1,0 +1,111 @@
+// Starts a real coordinator for a test: real database (SQLite or PostgreSQL), real blob store on disk,
+// and an admin + a user with API keys.
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { buildCoordinator, type BuildOptions, type Coordinator } from '../app.js';
+import { loadConfig, type Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import { createTestDatabase, tempDir, type TestDatabase, type TestDialect } from './databases.js';
+
+export interface TestCoordinator extends Coordinator {
+  database: TestDatabase;
+  config: Config;
+  adminKey: string;
+  userKey: string;
+  userId: string;
+  /** Set when started with listen: true. */
+  url: string;
+  /** Closes the app and drops its database. */
+  shutdown(): Promise<void>;
+}
+
+export interface TestCoordinatorOptions {
+  dialect: TestDialect;
+  clock?: Clock;
+  env?: Record<string, string>;
+  listen?: boolean;
+  build?: Partial<BuildOptions>;
+  /** Reuse a database (restart tests). */
+  database?: TestDatabase;
+  dataDir?: string;
+}
+
+export async function startTestCoordinator(options: TestCoordinatorOptions): Promise<TestCoordinator> {
+  const database = options.database ?? (await createTestDatabase(options.dialect));
+  const dataDir = options.dataDir ?? tempDir();
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    BLOB_URL: `file:${join(dataDir, 'blobs')}`,
+    RATE_LIMIT_PER_MINUTE: '0',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const coordinator = await buildCoordinator({
+    config,
+    clock: options.clock,
+    logger: false,
+    ...options.build,
+  });
+  let url = '';
+  if (options.listen) {
+    url = await coordinator.app.listen({ host: '127.0.0.1', port: 0 });
+    coordinator.services.config.publicUrl = url;
+  }
+  const { accounts } = coordinator.services;
+  const existingAdmin = await coordinator.services.database.db
+    .selectFrom('users')
+    .select('id')
+    .where('email', '=', 'admin@example.org')
+    .executeTakeFirst();
+  let adminKey = '';
+  let userKey = '';
+  let userId = '';
+  if (existingAdmin) {
+    adminKey = (await accounts.createApiKey(existingAdmin.id, 'restart')).key;
+    const user = await coordinator.services.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'user@example.org')
+      .executeTakeFirstOrThrow();
+    userId = user.id;
+    userKey = (await accounts.createApiKey(user.id, 'restart')).key;
+  } else {
+    adminKey = (await accounts.createUser('admin@example.org', 'admin')).key;
+    const user = await accounts.createUser('user@example.org', 'user');
+    userKey = user.key;
+    userId = user.user.id;
+  }
+  return {
+    ...coordinator,
+    database,
+    config,
+    adminKey,
+    userKey,
+    userId,
+    url,
+    shutdown: async () => {
+      await coordinator.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+export function auth(key: string): { authorization: string } {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** A solid-colour PNG of the given size, as an honest worker would upload. */
+export function solidPng(width: number, height: number, seed = 0): Promise<Buffer> {
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: seed % 256, g: (seed * 7) % 256, b: (seed * 13) % 256 },
+    },
+  })
+    .png()
+    .toBuffer();
+}

@@ -1,0 +1,334 @@
+// The worker's side of the queue: pop (long-poll) → heartbeat → result or failure. Every call after
+// pop carries the lease id and every state change is fenced on it, so a worker whose lease expired or
+// was cancelled can no longer touch the job.
+import type { Kysely } from 'kysely';
+import type { FailBody, HeartbeatResponse, JobAssignment, JobResult, PopBody } from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/bus.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { BlobTooLargeError, imageKey } from '../storage/blob-store.js';
+import { AppError, notFound } from '../errors.js';
+import { newId, toIso } from '../ids.js';
+import { claimJob } from '../jobs/sql/claim-job.js';
+import { heartbeatJob } from '../jobs/sql/heartbeat-job.js';
+import { completeJob } from '../jobs/sql/complete-job.js';
+import { failJob } from '../jobs/sql/fail-job.js';
+import { releaseJob } from '../jobs/sql/release-job.js';
+import { expireLeases } from '../jobs/sql/expire-leases.js';
+import type { JobRow } from '../jobs/sql/read-generations.js';
+import { imageUrl } from '../jobs/views.js';
+import type { GenerationPublisher } from '../jobs/publisher.js';
+import { validateUpload } from '../images/validate-upload.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { PopWaiters } from './pop-waiters.js';
+import { updateCapabilities } from './queries.js';
+
+export interface LeaseSettings {
+  leaseMs: number;
+  heartbeatIntervalMs: number;
+  maxPopWaitMs: number;
+  maxUploadBytes: number;
+  /** How long a presigned upload URL stays valid. */
+  uploadUrlTtlSeconds: number;
+  /** Read on each pop: the address may only be known once the server listens. */
+  publicUrl: () => string;
+}
+
+type WorkerCaller = { workerId: string };
+
+export class LeaseService {
+  readonly waiters = new PopWaiters();
+  private readonly shutdown = new AbortController();
+  /** Aborted when the coordinator shuts down, ending every long-poll at once. */
+  readonly shutdownSignal: AbortSignal = this.shutdown.signal;
+  private readonly capabilitiesSeen = new Map<string, { json: string; at: number }>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly blobs: BlobStore,
+    private readonly publisher: GenerationPublisher,
+    private readonly metrics: Metrics,
+    private readonly settings: LeaseSettings,
+  ) {
+    bus.onJobs((n) => this.waiters.notify(n.model, n.count, n.pixels));
+  }
+
+  async pop(caller: WorkerCaller, body: PopBody, signal: AbortSignal): Promise<JobAssignment | null> {
+    const started = performance.now();
+    await this.recordCapabilities(caller.workerId, body);
+    const waitMs = Math.min(this.settings.maxPopWaitMs, (body.waitSeconds ?? 30) * 1000);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const remaining = deadline - performance.now();
+      const wait = this.waiters.register(body.models, body.maxPixels, remaining, signal);
+      const leaseId = newId();
+      const job = await claimJob(this.db, this.dialect, {
+        workerId: caller.workerId,
+        leaseId,
+        models: body.models,
+        maxPixels: body.maxPixels,
+        now: this.clock.now(),
+        leaseMs: this.settings.leaseMs,
+      });
+      if (job) {
+        wait.cancel();
+        this.metrics.popWait.observe((performance.now() - started) / 1000);
+        return this.assignment(job, caller.workerId);
+      }
+      if (remaining <= 0 || signal.aborted) {
+        wait.cancel();
+        return null;
+      }
+      await wait.done;
+    }
+  }
+
+  private async assignment(job: JobRow, workerId: string): Promise<JobAssignment> {
+    const g = await this.db
+      .selectFrom('generations')
+      .selectAll()
+      .where('id', '=', job.generation_id)
+      .executeTakeFirstOrThrow();
+    await this.publisher.emit(job.generation_id, { type: 'started', index: job.idx, workerId });
+    const leaseId = job.lease_id as string;
+    return {
+      id: job.id,
+      leaseId,
+      leaseExpiresAt: toIso(job.lease_expires_at as number),
+      heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+      attempt: job.attempts,
+      params: {
+        prompt: g.prompt,
+        negativePrompt: g.negative_prompt,
+        model: g.model,
+        width: g.width,
+        height: g.height,
+        steps: g.steps,
+        guidanceScale: g.guidance_scale,
+        sampler: g.sampler as JobAssignment['params']['sampler'],
+        seed: job.seed,
+      },
+      upload: await this.uploadTarget(job.id, leaseId),
+    };
+  }
+
+  private async uploadTarget(jobId: string, leaseId: string): Promise<JobAssignment['upload']> {
+    const direct = `${this.settings.publicUrl()}/v1/jobs/${jobId}/result?leaseId=${leaseId}`;
+    if (!this.blobs.presignUpload) return { kind: 'direct', url: direct };
+    const key = stagingKey(jobId, leaseId);
+    const p = await this.blobs.presignUpload(key, {
+      contentType: 'image/png',
+      expiresInSeconds: this.settings.uploadUrlTtlSeconds,
+    });
+    return { kind: 'presigned', url: p.url, key, expiresAt: toIso(p.expiresAt), headers: p.headers };
+  }
+
+  /** Capabilities change rarely; write them (and last_seen) only when they changed or every 15 s. */
+  private async recordCapabilities(workerId: string, body: PopBody): Promise<void> {
+    const json = JSON.stringify([
+      body.backend,
+      body.models,
+      body.maxPixels,
+      body.hardware ?? {},
+      body.version,
+    ]);
+    const now = this.clock.now();
+    const seen = this.capabilitiesSeen.get(workerId);
+    if (seen && seen.json === json && now - seen.at < 15_000) return;
+    this.capabilitiesSeen.set(workerId, { json, at: now });
+    await updateCapabilities(this.db, {
+      id: workerId,
+      backend: body.backend,
+      models: JSON.stringify(body.models),
+      max_pixels: body.maxPixels,
+      hardware: JSON.stringify(body.hardware ?? {}),
+      version: body.version ?? null,
+      last_seen_at: now,
+    });
+  }
+
+  async heartbeat(
+    caller: WorkerCaller,
+    jobId: string,
+    p: { leaseId: string; step: number; totalSteps: number },
+  ): Promise<HeartbeatResponse> {
+    const leaseExpiresAt = this.clock.now() + this.settings.leaseMs;
+    const row = await heartbeatJob(this.db, { jobId, ...p, leaseExpiresAt });
+    if (!row) {
+      await this.explainLostLease(caller, jobId, p.leaseId);
+      // A cancelled job answers 200 with cancelled: true so the worker stops cleanly.
+      return { leaseExpiresAt: toIso(this.clock.now()), cancelled: true };
+    }
+    await this.publisher.emit(row.generation_id, {
+      type: 'progress',
+      index: row.idx,
+      step: p.step,
+      totalSteps: p.totalSteps,
+    });
+    return { leaseExpiresAt: toIso(leaseExpiresAt), cancelled: false };
+  }
+
+  /** Throws lease_lost unless the job was cancelled under this very lease (then returns). */
+  private async explainLostLease(caller: WorkerCaller, jobId: string, leaseId: string): Promise<void> {
+    const job = await this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+    if (!job) throw notFound('Job');
+    if (job.state === 'cancelled' && job.lease_id === leaseId && job.worker_id === caller.workerId) return;
+    throw new AppError(
+      'lease_lost',
+      'This lease expired or was handed back; drop the job and pop the next one.',
+    );
+  }
+
+  private async leasedJob(caller: WorkerCaller, jobId: string, leaseId: string): Promise<JobRow> {
+    const job = await this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+    if (!job) throw notFound('Job');
+    if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) {
+      throw new AppError(
+        'lease_lost',
+        'This lease expired or was handed back; drop the job and pop the next one.',
+      );
+    }
+    if (job.state === 'cancelled') throw new AppError('job_cancelled', 'The requester cancelled this job.');
+    if (job.state !== 'leased') throw new AppError('lease_lost', `The job is already ${job.state}.`);
+    return job;
+  }
+
+  /** A result uploaded through the coordinator. */
+  async submitResult(caller: WorkerCaller, jobId: string, leaseId: string, body: Buffer): Promise<JobResult> {
+    const job = await this.leasedJob(caller, jobId, leaseId);
+    return this.acceptImage(job, leaseId, body);
+  }
+
+  /** A result the worker put in object storage through its presigned URL. */
+  async completeUpload(
+    caller: WorkerCaller,
+    jobId: string,
+    leaseId: string,
+    key: string,
+  ): Promise<JobResult> {
+    const job = await this.leasedJob(caller, jobId, leaseId);
+    if (key !== stagingKey(jobId, leaseId)) {
+      throw new AppError('validation_failed', 'The upload key is not the one issued for this lease.');
+    }
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await this.blobs.getLimited(key, this.settings.maxUploadBytes);
+    } catch (err) {
+      if (err instanceof BlobTooLargeError) {
+        await this.blobs.delete(key);
+        throw new AppError('payload_too_large', `The upload exceeds ${this.settings.maxUploadBytes} bytes.`);
+      }
+      throw err;
+    }
+    if (!bytes) throw new AppError('validation_failed', 'Nothing was uploaded to the presigned URL.');
+    const result = await this.acceptImage(job, leaseId, bytes);
+    await this.blobs.delete(key);
+    return result;
+  }
+
+  private async acceptImage(job: JobRow, leaseId: string, upload: Buffer): Promise<JobResult> {
+    const g = await this.db
+      .selectFrom('generations')
+      .select(['width', 'height'])
+      .where('id', '=', job.generation_id)
+      .executeTakeFirstOrThrow();
+    const image = await validateUpload(upload, g);
+    // Content-addressed: storing the same bytes twice is harmless, so store before committing.
+    await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
+    const done = await this.db.transaction().execute((trx) =>
+      completeJob(trx, {
+        jobId: job.id,
+        leaseId,
+        sha256: image.sha256,
+        bytes: image.png.length,
+        now: this.clock.now(),
+      }),
+    );
+    if (!done) throw new AppError('lease_lost', 'The lease was lost while the upload was checked.');
+    this.metrics.jobsCompleted.inc();
+    const url = imageUrl(job.generation_id, job.idx);
+    await this.publisher.emit(job.generation_id, {
+      type: 'image',
+      index: job.idx,
+      url,
+      sha256: image.sha256,
+    });
+    await this.publisher.finishIfDone(job.generation_id);
+    return { jobId: job.id, sha256: image.sha256, bytes: image.png.length, url };
+  }
+
+  async fail(
+    caller: WorkerCaller,
+    jobId: string,
+    body: FailBody,
+  ): Promise<{ state: string; attempts: number }> {
+    await this.leasedJob(caller, jobId, body.leaseId);
+    const job = await this.db.transaction().execute((trx) =>
+      failJob(trx, {
+        jobId,
+        leaseId: body.leaseId,
+        reason: body.reason,
+        retryable: body.retryable ?? true,
+        now: this.clock.now(),
+      }),
+    );
+    if (!job) throw new AppError('lease_lost', 'The lease was lost before the failure was recorded.');
+    await this.afterTakenBack(job, body.reason);
+    return { state: job.state, attempts: job.attempts };
+  }
+
+  async release(
+    caller: WorkerCaller,
+    jobId: string,
+    leaseId: string,
+  ): Promise<{ state: string; attempts: number }> {
+    await this.leasedJob(caller, jobId, leaseId);
+    const job = await releaseJob(this.db, { jobId, leaseId });
+    if (!job) throw new AppError('lease_lost', 'The lease was lost before the job was released.');
+    await this.afterTakenBack(job, 'The worker shut down and handed the job back.');
+    return { state: job.state, attempts: job.attempts };
+  }
+
+  stop(): void {
+    this.shutdown.abort();
+    this.waiters.wakeAll();
+  }
+
+  /** Takes back expired leases; runs on a timer. Returns how many jobs it took back. */
+  async expire(): Promise<number> {
+    const expired = await expireLeases(this.db, this.clock.now());
+    for (const job of expired) {
+      this.metrics.leaseExpiries.inc();
+      await this.afterTakenBack(job, 'The worker stopped responding (lease expired).');
+    }
+    return expired.length;
+  }
+
+  private async afterTakenBack(
+    job: Pick<JobRow, 'generation_id' | 'idx' | 'state' | 'model'>,
+    reason: string,
+  ): Promise<void> {
+    if (job.state === 'queued') {
+      const g = await this.db
+        .selectFrom('generations')
+        .select(['width', 'height'])
+        .where('id', '=', job.generation_id)
+        .executeTakeFirstOrThrow();
+      await this.publisher.emit(job.generation_id, { type: 'requeued', index: job.idx, reason });
+      await this.bus.publishJobs({ model: job.model, count: 1, pixels: g.width * g.height });
+    } else {
+      await this.publisher.emit(job.generation_id, { type: 'failed', index: job.idx, reason });
+      await this.publisher.finishIfDone(job.generation_id);
+    }
+  }
+}
+
+/** Where a presigned upload lands before it is checked; scoped to one lease so it cannot overwrite anything else. */
+export function stagingKey(jobId: string, leaseId: string): string {
+  return `uploads/${jobId}/${leaseId}.png`;
+}

@@ -1,0 +1,190 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  CompleteUploadBody,
+  FailBody,
+  HeartbeatBody,
+  HeartbeatResponse,
+  IdParams,
+  JobResult,
+  JobStateResponse,
+  LeaseQuery,
+  PopBody,
+  PopResponse,
+  Problem,
+  RegisteredWorker,
+  RegisterWorkerBody,
+  ReleaseBody,
+  WorkerList,
+} from '@dreamfold/protocol';
+import { Type } from 'typebox';
+import type { Services } from '../services.js';
+import { userOf, workerOf } from '../http/auth.js';
+import { bearerSecurity, problems } from '../http/schemas.js';
+
+const workerProblems = { ...problems, 409: Problem, 413: Problem, 415: Problem, 422: Problem };
+
+export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { workers, leases, config } = services;
+
+  // --- donors manage their workers (user keys) ---
+  app.post(
+    '/v1/workers',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['workers'],
+        summary: 'Register a worker; the answer holds its key, shown once.',
+        security: bearerSecurity,
+        body: RegisterWorkerBody,
+        response: { 201: RegisteredWorker, ...problems },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await workers.register(userOf(req).userId, req.body.name)),
+  );
+
+  app.get(
+    '/v1/workers',
+    {
+      config: { auth: 'user' },
+      schema: { tags: ['workers'], security: bearerSecurity, response: { 200: WorkerList, ...problems } },
+    },
+    async (req) => ({ items: await workers.list(userOf(req).userId) }),
+  );
+
+  app.delete(
+    '/v1/workers/:id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['workers'],
+        summary: 'Revoke a worker key.',
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems },
+      },
+    },
+    async (req, reply) => {
+      await workers.revoke(userOf(req).userId, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  // --- the worker protocol (worker keys) ---
+  app.post(
+    '/v1/workers/pop',
+    {
+      config: { auth: 'worker' },
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Long-poll for the next job this worker can serve; { job: null } when none came in time.',
+        security: bearerSecurity,
+        body: PopBody,
+        response: { 200: PopResponse, ...problems },
+      },
+    },
+    async (req, reply) => {
+      // The long-poll ends early when the worker hangs up or the server shuts down.
+      const hangUp = new AbortController();
+      reply.raw.on('close', () => hangUp.abort());
+      const signal = AbortSignal.any([hangUp.signal, leases.shutdownSignal]);
+      return { job: await leases.pop(workerOf(req), req.body, signal) };
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:id/heartbeat',
+    {
+      config: { auth: 'worker' },
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Extend the lease and report step progress; `cancelled: true` means stop.',
+        security: bearerSecurity,
+        params: IdParams,
+        body: HeartbeatBody,
+        response: { 200: HeartbeatResponse, ...workerProblems },
+      },
+    },
+    async (req) => leases.heartbeat(workerOf(req), req.params.id, req.body),
+  );
+
+  // Raw PNG bodies: parsed as a Buffer, bounded by the route's body limit.
+  app.addContentTypeParser(
+    'image/png',
+    { parseAs: 'buffer', bodyLimit: maxUploadBytes(config.maxPixels) },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.put(
+    '/v1/jobs/:id/result',
+    {
+      config: { auth: 'worker' },
+      bodyLimit: maxUploadBytes(config.maxPixels),
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Upload the PNG result (Content-Type: image/png). It is validated, re-encoded and stored.',
+        security: bearerSecurity,
+        params: IdParams,
+        querystring: LeaseQuery,
+        body: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+        response: { 200: JobResult, ...workerProblems },
+      },
+    },
+    async (req) => leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body),
+  );
+
+  app.post(
+    '/v1/jobs/:id/complete',
+    {
+      config: { auth: 'worker' },
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Finish a job whose PNG was uploaded to its presigned URL.',
+        security: bearerSecurity,
+        params: IdParams,
+        body: CompleteUploadBody,
+        response: { 200: JobResult, ...workerProblems },
+      },
+    },
+    async (req) => leases.completeUpload(workerOf(req), req.params.id, req.body.leaseId, req.body.key),
+  );
+
+  app.post(
+    '/v1/jobs/:id/fail',
+    {
+      config: { auth: 'worker' },
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Report that the job could not be done; it is retried elsewhere unless not retryable.',
+        security: bearerSecurity,
+        params: IdParams,
+        body: FailBody,
+        response: { 200: JobStateResponse, ...workerProblems },
+      },
+    },
+    async (req) => ({ jobId: req.params.id, ...(await leases.fail(workerOf(req), req.params.id, req.body)) }),
+  );
+
+  app.post(
+    '/v1/jobs/:id/release',
+    {
+      config: { auth: 'worker' },
+      schema: {
+        tags: ['worker protocol'],
+        summary: 'Hand a job back without penalty (worker shutting down).',
+        security: bearerSecurity,
+        params: IdParams,
+        body: ReleaseBody,
+        response: { 200: JobStateResponse, ...workerProblems },
+      },
+    },
+    async (req) => ({
+      jobId: req.params.id,
+      ...(await leases.release(workerOf(req), req.params.id, req.body.leaseId)),
+    }),
+  );
+};
+
+/** A PNG of n pixels is at most ~3n bytes plus framing; more than that is not a real result. */
+export function maxUploadBytes(maxPixels: number): number {
+  return maxPixels * 4 + 1024 * 1024;
+}
