@@ -33,3 +33,11 @@ export {
   MODEL_FORMAT_VERSION,
 } from './model/file.js';
 export { encodeOnnx, exportOnnx, type ExportOnnxOptions } from './model/onnx.js';
+export { meanSquaredError, pearson, spearman } from './train/metrics.js';
+export {
+  trainFromRatings,
+  type EpochRecord,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from './train/train.js';
