@@ -83,16 +83,16 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     maxPixels: config.maxPixels,
     maxAttempts: config.maxAttempts,
   });
-  const metrics = new Metrics(
+  const metrics: Metrics = new Metrics(
     {
       jobsByState: () => countQueued(db),
       workersOnline: () => workers.onlineCount(),
       // Called at scrape time, after `leases` below exists.
-      waitingWorkers: () => leases.waiters.size,
+      waitingWorkers: (): number => leases.waiters.size,
     },
     { defaultMetrics: options.logger !== false },
   );
-  const leases = new LeaseService(db, database.dialect, clock, bus, blobs, publisher, metrics, {
+  const leases: LeaseService = new LeaseService(db, database.dialect, clock, bus, blobs, publisher, metrics, {
     leaseMs: config.leaseSeconds * 1000,
     heartbeatIntervalMs: Math.max(1000, Math.floor((config.leaseSeconds * 1000) / 4)),
     maxPopWaitMs: config.maxPopWaitSeconds * 1000,
