@@ -1,0 +1,15 @@
+// Test helpers other packages' tests use (exported as @dreamfold/server/testing; not part of the build).
+export {
+  startTestCoordinator,
+  auth,
+  solidPng,
+  type TestCoordinator,
+  type TestCoordinatorOptions,
+} from './coordinator.js';
+export {
+  testDialects,
+  createTestDatabase,
+  tempDir,
+  type TestDialect,
+  type TestDatabase,
+} from './databases.js';
