@@ -41,3 +41,15 @@ export {
   type TrainProgress,
   type TrainResult,
 } from './train/train.js';
+export { findEmbeddingPairs, type EmbeddingPair } from './laion/pairs.js';
+export { readRatedEmbeddings, type RatedEmbeddings, type ReadRatingsOptions } from './laion/ratings.js';
+export {
+  filterLaionDataset,
+  SCORE_COLUMN,
+  subsetName,
+  type FilterOptions,
+  type FilterProgress,
+  type FilterResult,
+  type SubsetSummary,
+} from './laion/filter.js';
+export { STATE_FILE } from './laion/state.js';
