@@ -20,6 +20,7 @@ import { Type } from 'typebox';
 import type { Services } from '../services.js';
 import { userOf, workerOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
+import { AppError } from '../errors.js';
 
 const workerProblems = { ...problems, 409: Problem, 413: Problem, 415: Problem, 422: Problem };
 
@@ -125,11 +126,18 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         security: bearerSecurity,
         params: IdParams,
         querystring: LeaseQuery,
-        body: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+        // An empty schema: the bytes are checked by validateUpload, not by JSON Schema.
+        consumes: ['image/png'],
+        body: Type.Unsafe<Buffer>({ description: 'The PNG, as the raw request body.' }),
         response: { 200: JobResult, ...workerProblems },
       },
     },
-    async (req) => leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body),
+    async (req) => {
+      if (!Buffer.isBuffer(req.body)) {
+        throw new AppError('unsupported_media_type', 'Send the PNG bytes with Content-Type: image/png.');
+      }
+      return leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body);
+    },
   );
 
   app.post(

@@ -14,7 +14,8 @@ export async function expireLeases(
     .updateTable('jobs')
     .set({
       state: sql`case when ${exhausted} then 'failed' else 'queued' end`,
-      finished_at: sql`case when ${exhausted} then ${now} else null end`,
+      // The parameter is cast: PostgreSQL cannot infer its type inside CASE.
+      finished_at: sql`case when ${exhausted} then cast(${now} as bigint) else null end`,
       last_error: 'The worker stopped responding (lease expired).',
       lease_id: null,
       worker_id: null,

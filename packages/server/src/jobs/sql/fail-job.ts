@@ -11,12 +11,13 @@ export async function failJob(
   db: Kysely<Database>,
   p: { jobId: string; leaseId: string; reason: string; retryable: boolean; now: number },
 ): Promise<Selectable<JobsTable> | undefined> {
-  const requeue = sql<boolean>`(${p.retryable ? 1 : 0} = 1 and attempts < max_attempts)`;
+  // Parameters inside CASE are cast: PostgreSQL cannot infer their type there.
+  const requeue = sql<boolean>`(cast(${p.retryable ? 1 : 0} as integer) = 1 and attempts < max_attempts)`;
   const job = await db
     .updateTable('jobs')
     .set({
       state: sql`case when ${requeue} then 'queued' else 'failed' end`,
-      finished_at: sql`case when ${requeue} then null else ${p.now} end`,
+      finished_at: sql`case when ${requeue} then null else cast(${p.now} as bigint) end`,
       last_error: p.reason,
       lease_id: null,
       lease_expires_at: null,

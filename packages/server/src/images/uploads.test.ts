@@ -1,0 +1,98 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateSync, crc32 } from 'node:zlib';
+import { testDialects } from '../test-support/databases.js';
+import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
+import { pop, registerWorker, submit, upload } from '../test-support/worker-client.js';
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A tiny PNG whose header claims 14000×14000: decoded, it would need ~588 MB. */
+function bombPng(): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(14000, 0);
+  ihdr.writeUInt32BE(14000, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.alloc(1 + 14000 * 3);
+  const idat = deflateSync(Buffer.concat(Array.from({ length: 64 }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+for (const dialect of testDialects()) {
+  describe(`untrusted uploads (${dialect})`, () => {
+    let c: TestCoordinator;
+    let worker: string;
+    before(async () => {
+      // 128×128 max: the upload body limit becomes 128*128*4 + 1 MiB.
+      c = await startTestCoordinator({ dialect, env: { MAX_PIXELS: String(128 * 128) } });
+      worker = await registerWorker(c, c.userKey);
+    });
+    after(() => c.shutdown());
+
+    test('bad uploads get clear errors and the job stays recoverable', async () => {
+      const g = (await submit(c, c.userKey, { model: 'uploads', width: 64, height: 64 })).json();
+      const job = (await pop(c, worker, { models: ['uploads'] })).json().job;
+      const good = await solidPng(64, 64, 3);
+      const cases: [string, Buffer, number, string][] = [
+        ['not an image', Buffer.from('hello, I am text'), 422, 'invalid_image'],
+        [
+          'a JPEG',
+          Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]),
+          422,
+          'invalid_image',
+        ],
+        ['wrong size', await solidPng(32, 32), 422, 'wrong_image_size'],
+        ['decompression bomb', bombPng(), 422, 'image_too_large'],
+        ['truncated PNG', good.subarray(0, Math.floor(good.length * 0.6)), 422, 'invalid_image'],
+        ['oversized body', Buffer.alloc(128 * 128 * 4 + 1024 * 1024 + 10, 1), 413, 'payload_too_large'],
+      ];
+      for (const [name, body, status, type] of cases) {
+        const res = await upload(c, worker, job.id, job.leaseId, body);
+        assert.equal(res.statusCode, status, `${name}: ${res.body}`);
+        assert.equal(res.json().type, type, name);
+        assert.doesNotMatch(res.body, /at .*\.(ts|js):\d+/, 'no stack trace');
+      }
+      const asJson = await c.app.inject({
+        method: 'PUT',
+        url: `/v1/jobs/${job.id}/result?leaseId=${job.leaseId}`,
+        headers: { ...auth(worker), 'content-type': 'application/json' },
+        payload: { not: 'an image' },
+      });
+      assert.equal(asJson.statusCode, 415, asJson.body);
+      const still = (await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json();
+      assert.equal(still.images[0].state, 'leased');
+      const ok = await upload(c, worker, job.id, job.leaseId, good);
+      assert.equal(ok.statusCode, 200, ok.body);
+    });
+
+    test('the stored image is our re-encoding: extra chunks and trailing bytes are gone', async () => {
+      await submit(c, c.userKey, { model: 'reencode', width: 64, height: 64 });
+      const job = (await pop(c, worker, { models: ['reencode'] })).json().job;
+      const png = await solidPng(64, 64, 9);
+      const iend = png.length - 12;
+      const tampered = Buffer.concat([
+        png.subarray(0, iend),
+        chunk('tEXt', Buffer.from('Comment\0<script>alert(1)</script>', 'latin1')),
+        png.subarray(iend),
+        Buffer.from('trailing garbage'),
+      ]);
+      const res = await upload(c, worker, job.id, job.leaseId, tampered);
+      assert.equal(res.statusCode, 200, res.body);
+      const stored = await c.app.inject({ url: res.json().url, headers: auth(c.userKey) });
+      assert.ok(!stored.rawPayload.includes(Buffer.from('<script>')));
+      assert.ok(!stored.rawPayload.includes(Buffer.from('trailing garbage')));
+    });
+  });
+}
