@@ -53,3 +53,9 @@ export {
   type SubsetSummary,
 } from './laion/filter.js';
 export { STATE_FILE } from './laion/state.js';
+export {
+  scoreNpyFile,
+  trainModelFile,
+  type ScoreFileOptions,
+  type TrainModelFileOptions,
+} from './commands.js';
