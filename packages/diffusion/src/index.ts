@@ -1,0 +1,48 @@
+/**
+ * @dreamfold/diffusion — the Stable Diffusion (1.x/2.x) pipeline on ONNX Runtime used by the Dreamfold worker,
+ * plus the pieces it is built from and the tiny-model generator the tests use.
+ */
+export { DiffusionError, isDiffusionError } from './errors.js';
+export type { DiffusionErrorCode } from './errors.js';
+
+export { loadPipeline, DEFAULT_MAX_PIXELS } from './pipeline/index.js';
+export type { Pipeline } from './pipeline/index.js';
+export type { LoadPipelineOptions, PipelineInfo, GuidanceMode } from './pipeline/load.js';
+export type { GenerateOptions, GenerateResult } from './pipeline/generate.js';
+export type { GenerateParams } from './pipeline/params.js';
+export type { GenerateTimings, StepTiming } from './pipeline/timings.js';
+
+export { inspectModelFolder, DEFAULT_SCALING_FACTOR } from './model-folder.js';
+export type { ModelFolderInfo } from './model-folder.js';
+export { fingerprintModel } from './fingerprint.js';
+export type { ModelFingerprint } from './fingerprint.js';
+
+export { availableProviders, PROVIDER_NAMES, isProviderName } from './onnx/providers.js';
+export type { ProviderName, ProviderStatus, ProviderOptions } from './onnx/providers.js';
+
+export { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+export type { ClipTokenizerFiles } from './tokenizer/clip-tokenizer.js';
+export { cleanPromptText } from './tokenizer/text-cleanup.js';
+
+export { createScheduler } from './schedulers/index.js';
+export type { CreateSchedulerOptions } from './schedulers/index.js';
+export { parseSchedulerConfig, DEFAULT_SCHEDULER_CONFIG } from './schedulers/config.js';
+export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from './schedulers/config.js';
+export { SAMPLER_NAMES, isSamplerName } from './schedulers/types.js';
+export type { SamplerName, Scheduler, NoiseSource } from './schedulers/types.js';
+
+export { SeededRandom } from './random.js';
+export { float32ToHalf, halfToFloat32 } from './onnx/float16.js';
+
+export {
+  readPngParameters,
+  writePngParameters,
+  formatParameters,
+  parseParameters,
+  PARAMETERS_KEYWORD,
+} from './image/parameters.js';
+export type { PngParameters } from './image/parameters.js';
+export { insertPngText, readPngTexts } from './image/png-text.js';
+
+export { createTinyModel } from './tiny-model/create.js';
+export type { TinyModelOptions, TinyModel } from './tiny-model/create.js';

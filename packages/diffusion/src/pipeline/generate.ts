@@ -1,0 +1,198 @@
+/**
+ * One text-to-image or image-to-image generation: tokenize, encode text, prepare latents, run the denoising
+ * loop with classifier-free guidance, decode, write the PNG with its parameters.
+ */
+import type * as ort from 'onnxruntime-node';
+import { DiffusionError } from '../errors.js';
+import { decodeInitImage } from '../image/init-image.js';
+import { encodePng } from '../image/encode-png.js';
+import { formatParameters } from '../image/parameters.js';
+import { fixedDim } from '../onnx/graph.js';
+import { floatTensor, readFloat, timestepTensor } from '../onnx/tensors.js';
+import type { FloatType } from '../onnx/tensors.js';
+import { NoiseStream, SeededRandom } from '../random.js';
+import { createScheduler } from '../schedulers/index.js';
+import type { LoadedModel } from './load.js';
+import { validateParams } from './params.js';
+import type { GenerateParams } from './params.js';
+import { decodeLatents, encodeImage, encodeText, runGraph } from './stages.js';
+import { TimingRecorder } from './timings.js';
+import type { GenerateTimings } from './timings.js';
+
+export interface GenerateOptions {
+  /** Called after each denoising step with (stepsDone, totalSteps); awaited if it returns a promise. */
+  onProgress?: (step: number, totalSteps: number) => void | Promise<void>;
+  /** Checked before every step: aborting stops between steps with DiffusionError code 'cancelled'. */
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  png: Buffer;
+  seed: number;
+  width: number;
+  height: number;
+  /** The A1111-style text written into the PNG's `parameters` chunk. */
+  parameters: string;
+  timings: GenerateTimings;
+}
+
+export interface GenerateLimits {
+  maxPixels: number;
+  maxInitImagePixels: number;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted)
+    throw new DiffusionError('cancelled', `generation cancelled ${where}`, { cause: signal.reason });
+}
+
+export async function generate(
+  model: LoadedModel,
+  input: GenerateParams,
+  options: GenerateOptions,
+  limits: GenerateLimits,
+): Promise<GenerateResult> {
+  const timings = new TimingRecorder();
+  const params = validateParams(input, limits);
+  const { width, height, signal } = { ...params, signal: options.signal };
+  const sample = model.unet.inputs.get('sample')!;
+  const fixedH = fixedDim(sample, 2);
+  const fixedW = fixedDim(sample, 3);
+  if ((fixedH !== undefined && fixedH !== height / 8) || (fixedW !== undefined && fixedW !== width / 8)) {
+    throw new DiffusionError(
+      'invalid_params',
+      `this model was exported for ${(fixedW ?? width / 8) * 8}x${(fixedH ?? height / 8) * 8} only`,
+    );
+  }
+  if (params.initImage && !model.vaeEncoder) {
+    throw new DiffusionError(
+      'img2img_unsupported',
+      `${model.info.modelId} has no vae_encoder/, needed for img2img`,
+    );
+  }
+  throwIfAborted(signal, 'before start');
+
+  const scheduler = timings.measure('schedulerMs', () =>
+    createScheduler(params.sampler, model.folder.info.scheduler, params.steps, { strength: params.strength }),
+  );
+  // As in diffusers: guidance ≤ 1 means the unconditional pass would not change the result, so skip it.
+  const guided = params.guidanceScale > 1;
+  const batched = guided && model.info.guidance === 'batched';
+  const ids = timings.measure('tokenizeMs', () =>
+    guided
+      ? [model.folder.tokenizer.encode(params.negativePrompt), model.folder.tokenizer.encode(params.prompt)]
+      : [model.folder.tokenizer.encode(params.prompt)],
+  );
+  const embeddings = await encodeText(model, ids, batched, timings);
+
+  const latentSize = 4 * (height / 8) * (width / 8);
+  const latentDims = [1, 4, height / 8, width / 8];
+  const noise = new SeededRandom(params.seed, NoiseStream.initialLatents);
+  const stepNoise = new SeededRandom(params.seed, NoiseStream.samplerSteps);
+  let latents: Float32Array;
+  if (params.initImage && model.vaeEncoder) {
+    const pixels = await timings.measureAsync('imageMs', () =>
+      decodeInitImage(params.initImage!, width, height, limits.maxInitImagePixels),
+    );
+    latents = await encodeImage(model, model.vaeEncoder, pixels, width, height, timings);
+    timings.measure('schedulerMs', () => {
+      const n = new Float32Array(latentSize);
+      noise.fill(n);
+      scheduler.addNoise(latents, n, 0);
+    });
+  } else {
+    latents = timings.measure('schedulerMs', () => {
+      const l = new Float32Array(latentSize);
+      noise.fill(l);
+      for (let k = 0; k < latentSize; k++) l[k] = l[k]! * scheduler.initNoiseSigma;
+      return l;
+    });
+  }
+
+  const floatType = sample.type as FloatType;
+  const timestep = model.unet.inputs.get('timestep')!;
+  const batch = batched ? 2 : 1;
+  const scaled = new Float32Array(latentSize);
+  const feedBuffer = new Float32Array(latentSize * batch);
+  const halfScratch = floatType === 'float16' ? new Uint16Array(latentSize * batch) : undefined;
+  const guidedOutput = new Float32Array(latentSize);
+  const total = scheduler.timesteps.length;
+
+  const runUnet = async (context: ort.Tensor, t: number, n: number) => {
+    const feeds = timings.measure('tensorsMs', () => ({
+      sample: floatTensor(
+        floatType,
+        feedBuffer.subarray(0, latentSize * n),
+        [n, ...latentDims.slice(1)],
+        halfScratch,
+      ),
+      timestep: timestepTensor(
+        timestep.type as Parameters<typeof timestepTensor>[0],
+        t,
+        timestep.shape.length,
+        n,
+      ),
+      encoder_hidden_states: context,
+    }));
+    const { output, ms } = await runGraph(model.unet, feeds, timings, 'unetMs');
+    return { values: timings.measure('tensorsMs', () => readFloat(output)), ms };
+  };
+
+  for (let i = 0; i < total; i++) {
+    throwIfAborted(signal, `before step ${i + 1} of ${total}`);
+    const stepStart = timings.now();
+    let onnxMs = 0;
+    const t = scheduler.timesteps[i]!;
+    timings.measure('schedulerMs', () => scheduler.scaleModelInput(latents, i, scaled));
+    let prediction: Float32Array;
+    if (!guided) {
+      feedBuffer.set(scaled);
+      const r = await runUnet(embeddings[0]!, t, 1);
+      onnxMs += r.ms;
+      prediction = r.values;
+    } else {
+      let uncond: Float32Array;
+      let cond: Float32Array;
+      if (batched) {
+        timings.measure('tensorsMs', () => {
+          feedBuffer.set(scaled, 0);
+          feedBuffer.set(scaled, latentSize);
+        });
+        const r = await runUnet(embeddings[0]!, t, 2);
+        onnxMs += r.ms;
+        uncond = r.values.subarray(0, latentSize);
+        cond = r.values.subarray(latentSize);
+      } else {
+        feedBuffer.set(scaled);
+        const u = await runUnet(embeddings[0]!, t, 1);
+        uncond = u.values;
+        const c = await runUnet(embeddings[1]!, t, 1);
+        cond = c.values;
+        onnxMs += u.ms + c.ms;
+      }
+      const g = params.guidanceScale;
+      prediction = timings.measure('guidanceMs', () => {
+        for (let k = 0; k < latentSize; k++) guidedOutput[k] = uncond[k]! + g * (cond[k]! - uncond[k]!);
+        return guidedOutput;
+      });
+    }
+    timings.measure('schedulerMs', () => scheduler.step(prediction, i, latents, stepNoise));
+    timings.steps.push({ onnxMs, overheadMs: timings.now() - stepStart - onnxMs });
+    await options.onProgress?.(i + 1, total);
+  }
+
+  throwIfAborted(signal, 'before decoding');
+  const pixels = await decodeLatents(model, latents, width, height, timings);
+  const settings: Array<[string, string | number]> = [
+    ['Steps', params.steps],
+    ['Sampler', params.sampler],
+    ['CFG scale', params.guidanceScale],
+    ['Seed', params.seed],
+    ['Size', `${width}x${height}`],
+    ['Model', model.info.modelId],
+  ];
+  if (params.strength !== undefined) settings.push(['Denoising strength', params.strength]);
+  const parameters = formatParameters(params.prompt, params.negativePrompt, settings);
+  const png = await timings.measureAsync('imageMs', () => encodePng(pixels, width, height, parameters));
+  return { png, seed: params.seed, width, height, parameters, timings: timings.finish() };
+}

@@ -1,0 +1,141 @@
+/**
+ * loadPipeline: check the provider, read and validate the folder, open the graphs one by one (to keep the
+ * loading memory peak at one graph), and derive from their metadata how each must be fed.
+ */
+import type * as ort from 'onnxruntime-node';
+import { DiffusionError } from '../errors.js';
+import { GRAPH_FILES, readModelFolder } from '../model-folder.js';
+import type { ModelFolder, ModelFolderInfo } from '../model-folder.js';
+import { fixedDim, openGraph } from '../onnx/graph.js';
+import type { Graph } from '../onnx/graph.js';
+import { assertProviderAvailable, executionProviders } from '../onnx/providers.js';
+import type { ProviderName, ProviderOptions } from '../onnx/providers.js';
+import type { FloatType, TimestepType } from '../onnx/tensors.js';
+import { SAMPLER_NAMES } from '../schedulers/types.js';
+import type { SamplerName } from '../schedulers/types.js';
+
+export type GuidanceMode = 'batched' | 'sequential';
+
+export interface LoadPipelineOptions extends ProviderOptions {
+  /**
+   * batched (default): conditional and unconditional UNet passes run as one batch of 2 — fastest.
+   * sequential: two batch-1 passes per step — roughly halves UNet activation memory (SD 1.5 fp16 in ~5 GB VRAM).
+   * Models exported with a fixed batch of 1 always run sequentially.
+   */
+  guidance?: GuidanceMode;
+  /** Defaults to the folder's name. */
+  modelId?: string;
+  /** Largest width×height a job may ask for. Default 2048×2048. */
+  maxPixels?: number;
+  /** Decode limit for img2img init images. Default 4096×4096. */
+  maxInitImagePixels?: number;
+  /** Passed to every ONNX Runtime session. */
+  session?: Pick<
+    ort.InferenceSession.SessionOptions,
+    | 'intraOpNumThreads'
+    | 'interOpNumThreads'
+    | 'graphOptimizationLevel'
+    | 'enableMemPattern'
+    | 'enableCpuMemArena'
+  >;
+}
+
+export interface PipelineInfo extends ModelFolderInfo {
+  /** Guess from the text embedding width: 768 → sd1, 1024 → sd2. */
+  family: 'sd1' | 'sd2' | 'custom';
+  hiddenSize: number | undefined;
+  /** dtype of the UNet's float inputs: float16 for fp16 exports. */
+  precision: FloatType;
+  timestepType: TimestepType;
+  provider: ProviderName;
+  guidance: GuidanceMode;
+  samplers: readonly SamplerName[];
+}
+
+export interface LoadedModel {
+  folder: ModelFolder;
+  info: PipelineInfo;
+  textEncoder: Graph;
+  unet: Graph;
+  vaeDecoder: Graph;
+  vaeEncoder: Graph | undefined;
+  /** Whether the text encoder/UNet accept batch 2 (no fixed batch-1 export). */
+  batchText: boolean;
+  batchUnet: boolean;
+}
+
+const FLOAT: readonly ort.Tensor.Type[] = ['float32', 'float16'];
+
+export async function loadModel(dir: string, options: LoadPipelineOptions): Promise<LoadedModel> {
+  await assertProviderAvailable(options);
+  const folder = await readModelFolder(dir);
+  const root = folder.info.root;
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...options.session,
+    executionProviders: executionProviders(options),
+    // Warnings such as "some nodes were not assigned to the preferred provider" are normal and noisy.
+    logSeverityLevel: 3,
+  };
+  const opened: Graph[] = [];
+  const open = async (file: string, spec: Parameters<typeof openGraph>[3]) => {
+    const graph = await openGraph(root, file, sessionOptions, spec);
+    opened.push(graph);
+    return graph;
+  };
+  try {
+    const textEncoder = await open(GRAPH_FILES.textEncoder, {
+      inputs: [{ name: 'input_ids', types: ['int32', 'int64'], rank: 2 }],
+      outputs: ['last_hidden_state'],
+    });
+    const unet = await open(GRAPH_FILES.unet, {
+      inputs: [
+        { name: 'sample', types: FLOAT, rank: 4 },
+        { name: 'timestep', types: ['int64', 'int32', 'float32', 'float16'], rank: [0, 1] },
+        { name: 'encoder_hidden_states', types: FLOAT, rank: 3 },
+      ],
+      outputs: ['out_sample'],
+    });
+    const vaeDecoder = await open(GRAPH_FILES.vaeDecoder, {
+      inputs: [{ name: 'latent_sample', types: FLOAT, rank: 4 }],
+      outputs: ['sample'],
+    });
+    // Older Optimum exports output a sampled latent; newer ones the distribution's parameters (mean ‖ logvar).
+    const vaeEncoder = folder.info.img2img
+      ? await open(GRAPH_FILES.vaeEncoder, {
+          inputs: [{ name: 'sample', types: FLOAT, rank: 4 }],
+          outputs: ['latent_sample', 'latent_parameters'],
+        })
+      : undefined;
+
+    const sample = unet.inputs.get('sample')!;
+    const context = unet.inputs.get('encoder_hidden_states')!;
+    const textHidden = fixedDim(textEncoder.output, 2);
+    const unetHidden = fixedDim(context, 2);
+    if (textHidden !== undefined && unetHidden !== undefined && textHidden !== unetHidden) {
+      throw new DiffusionError(
+        'model_file_malformed',
+        `${GRAPH_FILES.unet}: encoder_hidden_states width ${unetHidden} does not match the text encoder's ${textHidden}`,
+        { file: GRAPH_FILES.unet },
+      );
+    }
+    const hiddenSize = unetHidden ?? textHidden;
+    const batchUnet = fixedDim(sample, 0) !== 1;
+    const batchText = fixedDim(textEncoder.inputs.get('input_ids')!, 0) !== 1;
+    const info: PipelineInfo = {
+      ...folder.info,
+      modelId: options.modelId ?? folder.info.modelId,
+      family: hiddenSize === 768 ? 'sd1' : hiddenSize === 1024 ? 'sd2' : 'custom',
+      hiddenSize,
+      precision: sample.type === 'float16' ? 'float16' : 'float32',
+      timestepType: unet.inputs.get('timestep')!.type as TimestepType,
+      provider: options.provider ?? 'cpu',
+      guidance: batchUnet ? (options.guidance ?? 'batched') : 'sequential',
+      samplers: SAMPLER_NAMES,
+    };
+    return { folder, info, textEncoder, unet, vaeDecoder, vaeEncoder, batchText, batchUnet };
+  } catch (error) {
+    await Promise.all(opened.map((graph) => graph.session.release()));
+    throw error;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The four graphs of a tiny random-weight Stable Diffusion model. Each has the input/output names, ranks, dtypes
+ * and dynamic dimensions of the Optimum ONNX export, and just enough computation that every input matters:
+ * the UNet output depends on the latent, the timestep and the text embedding, so guidance, schedules and seeds
+ * all change the image.
+ */
+import type { SeededRandom } from '../random.js';
+import { GraphBuilder } from './graph-builder.js';
+import type { Precision } from './graph-builder.js';
+
+export const TINY_SEQUENCE_LENGTH = 77;
+
+function gaussian(rng: SeededRandom, count: number, scale: number): Float32Array {
+  const out = new Float32Array(count);
+  rng.fill(out);
+  for (let i = 0; i < count; i++) out[i] = out[i]! * scale;
+  return out;
+}
+
+/** input_ids int32 [B, 77] → last_hidden_state [B, 77, D], pooler_output [B, D]. */
+export function textEncoderGraph(rng: SeededRandom, precision: Precision, vocabSize: number, hidden: number) {
+  const g = new GraphBuilder('text_encoder', precision);
+  const ids = g.input('input_ids', 'int32', ['batch_size', 'sequence_length']);
+  const tokens = g.weight('token_embedding', [vocabSize, hidden], gaussian(rng, vocabSize * hidden, 1));
+  const positions = g.weight(
+    'position_embedding',
+    [TINY_SEQUENCE_LENGTH, hidden],
+    gaussian(rng, TINY_SEQUENCE_LENGTH * hidden, 0.1),
+  );
+  const embedded = g.node('Gather', [tokens, ids], { axis: 0 });
+  const hiddenStates = g.node('Tanh', [g.node('Add', [embedded, positions])]);
+  g.output('last_hidden_state', hiddenStates, ['batch_size', 'sequence_length', hidden]);
+  g.output('pooler_output', g.node('ReduceMean', [hiddenStates], { axes: [1], keepdims: 0 }), [
+    'batch_size',
+    hidden,
+  ]);
+  return g.build();
+}
+
+/**
+ * sample [B,4,h,w], timestep [steps] (int64 or float), encoder_hidden_states [B,77,D] → out_sample [B,4,h,w]:
+ * Conv3x3 → + sin(timestep embedding) + projected mean of the text embedding → Tanh → Conv3x3.
+ */
+export function unetGraph(
+  rng: SeededRandom,
+  precision: Precision,
+  hidden: number,
+  timestepType: 'int64' | 'float',
+  externalData: boolean,
+) {
+  const width = 8;
+  const g = new GraphBuilder('unet', precision, externalData ? { location: 'model.onnx_data' } : undefined);
+  const sample = g.input('sample', 'float', ['batch_size', 4, 'height', 'width']);
+  const timestep = g.input('timestep', timestepType, ['steps']);
+  const context = g.input('encoder_hidden_states', 'float', ['batch_size', 'sequence_length', hidden]);
+  const conv1 = g.node(
+    'Conv',
+    [sample, g.weight('conv_in.weight', [width, 4, 3, 3], gaussian(rng, width * 36, 0.3))],
+    {
+      pads: [1, 1, 1, 1],
+    },
+  );
+  const t = timestepType === 'int64' ? g.node('Cast', [timestep], { to: 1 }) : timestep;
+  const frequencies = Float32Array.from({ length: width }, (_, i) => (i + 1) / 1000);
+  const angles = g.node('Mul', [
+    g.node('Unsqueeze', [t, g.int64('unsqueeze_axes', [1])]),
+    g.weight('time_frequencies', [1, width], frequencies),
+  ]);
+  const perChannel = g.int64('per_channel_shape', [-1, width, 1, 1]);
+  const timeEmbedding = g.node('Reshape', [g.node('Sin', [angles]), perChannel]);
+  const pooled = g.node('ReduceMean', [context], { axes: [1], keepdims: 0 });
+  const textEmbedding = g.node('Reshape', [
+    g.node('MatMul', [
+      pooled,
+      g.weight('text_projection', [hidden, width], gaussian(rng, hidden * width, 0.5)),
+    ]),
+    perChannel,
+  ]);
+  const mixed = g.node('Tanh', [g.node('Add', [g.node('Add', [conv1, timeEmbedding]), textEmbedding])]);
+  const out = g.node(
+    'Conv',
+    [
+      mixed,
+      g.weight('conv_out.weight', [4, width, 3, 3], gaussian(rng, 4 * width * 9, 0.1)),
+      g.weight('conv_out.bias', [4], gaussian(rng, 4, 0.01)),
+    ],
+    { pads: [1, 1, 1, 1] },
+  );
+  g.output('out_sample', out, ['batch_size', 4, 'height', 'width']);
+  return g.build();
+}
+
+/** latent_sample [B,4,h,w] → sample [B,3,8h,8w]: Conv1x1 → Tanh → nearest Resize ×8. */
+export function vaeDecoderGraph(rng: SeededRandom, precision: Precision) {
+  const g = new GraphBuilder('vae_decoder', precision);
+  const latent = g.input('latent_sample', 'float', ['batch_size', 4, 'latent_height', 'latent_width']);
+  // Latents arrive divided by 0.18215, so weights are scaled down to keep Tanh out of saturation.
+  const rgb = g.node('Tanh', [
+    g.node('Conv', [
+      latent,
+      g.weight('conv.weight', [3, 4, 1, 1], gaussian(rng, 12, 0.1)),
+      g.weight('conv.bias', [3], gaussian(rng, 3, 0.1)),
+    ]),
+  ]);
+  const scales = g.floatConstant('resize_scales', [1, 1, 8, 8]);
+  const image = g.node('Resize', [rgb, '', scales], { mode: 'nearest' });
+  g.output('sample', image, ['batch_size', 3, 'height', 'width']);
+  return g.build();
+}
+
+/** sample [B,3,H,W] → latent_sample [B,4,H/8,W/8]: 8×8 average pool → Conv1x1. */
+export function vaeEncoderGraph(rng: SeededRandom, precision: Precision) {
+  const g = new GraphBuilder('vae_encoder', precision);
+  const image = g.input('sample', 'float', ['batch_size', 3, 'height', 'width']);
+  const pooled = g.node('AveragePool', [image], { kernel_shape: [8, 8], strides: [8, 8] });
+  const latent = g.node('Conv', [
+    pooled,
+    g.weight('conv.weight', [4, 3, 1, 1], gaussian(rng, 12, 1)),
+    g.weight('conv.bias', [4], gaussian(rng, 4, 0.1)),
+  ]);
+  g.output('latent_sample', latent, ['batch_size', 4, 'latent_height', 'latent_width']);
+  return g.build();
+}
