@@ -1,0 +1,37 @@
+// The one interface every generation backend implements. The daemon knows nothing about models,
+// devices or tensors: it asks a backend what it serves, hands it a job's parameters and gets a PNG back.
+import type { GenerationParams, Hardware } from '@dreamfold/protocol';
+
+export interface ModelInfo {
+  /** Model id as the coordinator knows it (e.g. "sd-1.5"), matched against a job's `model`. */
+  id: string;
+  /** Largest width × height this model can produce on this machine. */
+  maxPixels: number;
+}
+
+export interface GenerateOptions {
+  /** Called after each denoising step; the daemon turns it into (throttled) heartbeats. */
+  onProgress(step: number, totalSteps: number): void;
+  /** Aborted when the job was cancelled, its lease was lost, or the worker is forced to stop. */
+  signal: AbortSignal;
+}
+
+export interface Backend {
+  /** Reported to the coordinator as `backend` on pop. */
+  readonly name: string;
+  listModels(): Promise<ModelInfo[]>;
+  /** Makes a model ready (weights in memory); called before the first job for that model. */
+  load(modelId: string): Promise<void>;
+  /** Resolves to PNG bytes of exactly params.width × params.height; rejects (AbortError) when aborted. */
+  generate(params: GenerationParams, options: GenerateOptions): Promise<Buffer>;
+  /** What the machine offers (GPU, VRAM, execution provider), merged into the worker's hardware report. */
+  hardware(): Promise<Hardware>;
+  close(): Promise<void>;
+}
+
+/** How a backend is built from the worker's command line (`--model-dir`, `--provider`, …). */
+export interface BackendFactory<Options> {
+  name: string;
+  description: string;
+  create(options: Options): Promise<Backend>;
+}

@@ -1,0 +1,51 @@
+// Test fixture: the same worker runtime `dreamfold worker` runs, with the test-pattern backend.
+// Run as: node --conditions=development --import tsx src/test-support/test-worker-main.ts --server URL …
+// (key in DREAMFOLD_WORKER_KEY). Extra flags: --step-delay-ms, --model (repeatable), --fail-with,
+// --backoff-cap-ms (so a backoff test does not wait a minute for the coordinator to come back).
+import { parseArgs } from 'node:util';
+import { resolveWorkerSettings } from '../settings.js';
+import { runWorker } from '../runtime.js';
+import { FatalWorkerError } from '../errors.js';
+import { TestPatternBackend } from './test-pattern-backend.js';
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    key: { type: 'string' },
+    name: { type: 'string' },
+    'max-jobs': { type: 'string' },
+    until: { type: 'string' },
+    'max-pixels': { type: 'string' },
+    'step-delay-ms': { type: 'string' },
+    model: { type: 'string', multiple: true },
+    'fail-with': { type: 'string' },
+    'backoff-cap-ms': { type: 'string' },
+    'wait-seconds': { type: 'string' },
+  },
+});
+
+try {
+  const settings = resolveWorkerSettings({
+    server: values.server,
+    key: values.key,
+    name: values.name,
+    maxJobs: values['max-jobs'],
+    until: values.until,
+    maxPixels: values['max-pixels'],
+  });
+  const backend = new TestPatternBackend({
+    stepDelayMs: Number(values['step-delay-ms'] ?? 0),
+    ...(values.model ? { models: values.model } : {}),
+    ...(values['fail-with'] ? { failWith: values['fail-with'] } : {}),
+  });
+  const capMs = values['backoff-cap-ms'] ? Number(values['backoff-cap-ms']) : undefined;
+  process.exitCode = await runWorker({
+    ...settings,
+    backend,
+    ...(capMs ? { backoff: { baseMs: Math.min(250, capMs), capMs } } : {}),
+    ...(values['wait-seconds'] ? { waitSeconds: Number(values['wait-seconds']) } : {}),
+  });
+} catch (err) {
+  console.error(err instanceof FatalWorkerError ? err.message : err);
+  process.exitCode = 1;
+}
