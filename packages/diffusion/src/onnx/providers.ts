@@ -3,6 +3,9 @@
  * one-node model: onnxruntime-node throws (rather than silently falling back to CPU) when a provider's libraries or
  * device are missing, and its message is mapped here to one that says what to install.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { DiffusionError, messageOf } from '../errors.js';
@@ -77,6 +80,22 @@ export function providerError(provider: ProviderName, error: unknown): Diffusion
   );
 }
 
+/**
+ * On Linux the CUDA provider is a separate library that onnxruntime-node's install script fetches (skipped by
+ * default in this repo). Checking for the file first gives a precise message and spares the donor ONNX Runtime's
+ * own error log on stderr.
+ */
+function missingProviderLibrary(provider: ProviderName): string | undefined {
+  if (provider !== 'cuda' || process.platform !== 'linux') return undefined;
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const library = join(root, 'bin', 'napi-v6', 'linux', process.arch, 'libonnxruntime_providers_cuda.so');
+    return existsSync(library) ? undefined : 'libonnxruntime_providers_cuda.so';
+  } catch {
+    return undefined; // unusual layout: let session creation decide
+  }
+}
+
 let probeModel: Uint8Array | undefined;
 
 /** A one-node (Relu) model, built in memory, to try a provider without touching model files. */
@@ -108,6 +127,13 @@ export async function assertProviderAvailable(options: ProviderOptions): Promise
     throw new DiffusionError(
       'provider_unknown',
       `unknown execution provider "${String(provider)}"; known: ${PROVIDER_NAMES.join(', ')}`,
+    );
+  }
+  const missing = missingProviderLibrary(provider);
+  if (missing) {
+    throw new DiffusionError(
+      'provider_unavailable',
+      `execution provider "${provider}" is unavailable: ${missing} is not installed; ${INSTALL_CUDA}`,
     );
   }
   let session: ort.InferenceSession;
