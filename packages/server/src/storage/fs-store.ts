@@ -32,7 +32,7 @@ export class FsBlobStore implements BlobStore {
     try {
       return await readFile(this.path(key));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(err)) return undefined;
       throw err;
     }
   }
@@ -42,12 +42,13 @@ export class FsBlobStore implements BlobStore {
     try {
       handle = await open(this.path(key), 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(err)) return undefined;
       throw err;
     }
     try {
-      const { size } = await handle.stat();
-      if (size > maxBytes) throw new BlobTooLargeError(key, maxBytes);
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      if (info.size > maxBytes) throw new BlobTooLargeError(key, maxBytes);
       return await handle.readFile();
     } finally {
       await handle.close();
@@ -60,11 +61,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   async has(key: string): Promise<boolean> {
+    const p = this.path(key); // an invalid key is an error, not a missing blob
     try {
-      await stat(this.path(key));
-      return true;
-    } catch {
-      return false;
+      return (await stat(p)).isFile();
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
     }
   }
 
@@ -73,4 +75,13 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * ENOTDIR: a folder on the key's path is a file (`a/b` when `a` is a blob); EISDIR: the key names a folder
+ * (`a` when `a/b` is a blob). Either way there is no blob under that key, as in S3.
+ */
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }

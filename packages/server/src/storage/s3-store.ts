@@ -30,7 +30,12 @@ export class S3BlobStore implements BlobStore {
   private readonly now: () => number;
 
   constructor(private readonly options: S3StoreOptions) {
-    this.client = new S3Client(options.client);
+    this.client = new S3Client({
+      // Newer SDKs add a CRC32 of the *empty* body to presigned PUT URLs (x-amz-checksum-crc32=AAAAAA==),
+      // which S3 then holds every real upload against and refuses. Checksums only where S3 requires them.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      ...options.client,
+    });
     this.prefix = options.prefix ?? '';
     this.now = options.now ?? Date.now;
   }
@@ -116,11 +121,18 @@ export class S3BlobStore implements BlobStore {
       Key: this.key(key),
       ContentType: options.contentType,
     });
-    const url = await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+    const now = this.now();
+    const url = await getSignedUrl(this.client, command, {
+      expiresIn: options.expiresInSeconds,
+      // The presigner leaves content-type unsigned unless asked; signed, the URL accepts only a PNG upload.
+      signableHeaders: new Set(['content-type']),
+      // Sign at the same instant expiresAt is computed from, so the two agree (and follow an injected clock).
+      signingDate: new Date(now),
+    });
     return {
       url,
       headers: { 'content-type': options.contentType },
-      expiresAt: this.now() + options.expiresInSeconds * 1000,
+      expiresAt: now + options.expiresInSeconds * 1000,
     };
   }
 
