@@ -39,12 +39,14 @@ try {
     ...(values['fail-with'] ? { failWith: values['fail-with'] } : {}),
   });
   const capMs = values['backoff-cap-ms'] ? Number(values['backoff-cap-ms']) : undefined;
-  process.exitCode = await runWorker({
+  const code = await runWorker({
     ...settings,
     backend,
     ...(capMs ? { backoff: { baseMs: Math.min(250, capMs), capMs } } : {}),
     ...(values['wait-seconds'] ? { waitSeconds: Number(values['wait-seconds']) } : {}),
   });
+  // Exit right away: an idle keep-alive socket must not hold a finished worker for seconds.
+  process.exit(code);
 } catch (err) {
   console.error(err instanceof FatalWorkerError ? err.message : err);
   process.exitCode = 1;
