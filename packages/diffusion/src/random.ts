@@ -6,7 +6,7 @@
  * Generator: xoshiro128** (Blackman & Vigna), 32-bit integer ops only, seeded through SplitMix32 from the seed and a
  * stream number. Streams make the generator splittable: initial latents, per-step sampler noise and anything later
  * each draw from their own sequence, so adding a consumer never shifts another's numbers.
- * Gaussians: Box–Muller on uniforms in the open interval (0, 1).
+ * Gaussians: Marsaglia's polar method (see fill()).
  */
 import { randomInt } from 'node:crypto';
 
@@ -51,26 +51,63 @@ export class SeededRandom {
     return result;
   }
 
-  /** Uniform in (0, 1): never 0, so log() in Box–Muller stays finite. */
-  nextUniform(): number {
-    return (this.nextUint32() + 0.5) / 2 ** 32;
-  }
-
   nextGaussian(): number {
     if (this.spare !== undefined) {
       const value = this.spare;
       this.spare = undefined;
       return value;
     }
-    const r = Math.sqrt(-2 * Math.log(this.nextUniform()));
-    const theta = 2 * Math.PI * this.nextUniform();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
+    const pair = new Float32Array(2);
+    this.fill(pair);
+    this.spare = pair[1];
+    return pair[0]!;
   }
 
-  /** Fill with standard-normal samples (the NoiseSource contract of the schedulers). */
+  /**
+   * Fill with standard-normal samples (the NoiseSource contract of the schedulers), by Marsaglia's polar method:
+   * x, y uniform in (−1, 1), rejected unless 0 < q = x² + y² < 1, then x·f and y·f with f = √(−2 ln q / q).
+   * It needs no sin/cos, which makes it about twice as fast as Box–Muller here; this runs for every latent element
+   * of every ancestral step, so the generator is also inlined on local variables.
+   */
   fill(out: Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.nextGaussian();
+    let i = 0;
+    if (this.spare !== undefined && out.length > 0) {
+      out[i++] = this.spare;
+      this.spare = undefined;
+    }
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const next = () => {
+      const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      return result;
+    };
+    for (; i < out.length; i += 2) {
+      let x: number;
+      let y: number;
+      let q: number;
+      do {
+        x = next() / 2147483648 - 1;
+        y = next() / 2147483648 - 1;
+        q = x * x + y * y;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      out[i] = x * f;
+      if (i + 1 < out.length) out[i + 1] = y * f;
+      else this.spare = y * f;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 }
 

@@ -8,7 +8,11 @@ const u32 = new Uint32Array(f32.buffer);
 /** float → binary16 bits, rounding to nearest even; overflow gives ±Infinity, NaN stays NaN. */
 export function toHalfBits(value: number): number {
   f32[0] = value;
-  const x = u32[0]!;
+  return halfFromFloatBits(u32[0]!);
+}
+
+/** The same conversion from a float32's bit pattern (lets arrays convert through a Uint32Array view). */
+function halfFromFloatBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
@@ -57,7 +61,9 @@ export function float32ToHalf(
   source: ArrayLike<number>,
   out: Uint16Array = new Uint16Array(source.length),
 ): Uint16Array {
-  for (let i = 0; i < source.length; i++) out[i] = toHalfBits(source[i]!);
+  const floats = source instanceof Float32Array ? source : Float32Array.from(source);
+  const bits = new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfFromFloatBits(bits[i]!);
   return out;
 }
 

@@ -19,25 +19,58 @@ export function floatTensor(
 }
 
 /**
- * A float32 view of a float output. float16 comes back as Uint16Array bits on Node 20 and as a Float16Array where
- * the runtime has one (Node ≥ 24); both are widened.
+ * A float32 view of a float output: float32 data is returned as is (no copy); float16 comes back as Uint16Array
+ * bits on Node 20 and as a Float16Array where the runtime has one (Node ≥ 24), and is widened into `scratch`
+ * when given (reused across steps to spare the garbage collector) or a new array.
  */
-export function readFloat(tensor: ort.Tensor, out?: Float32Array): Float32Array {
+export function readFloat(tensor: ort.Tensor, scratch?: Float32Array): Float32Array {
   const data = tensor.data;
-  if (tensor.type === 'float32') {
-    const f = data as Float32Array;
-    if (!out) return f;
-    out.set(f);
-    return out;
-  }
+  if (tensor.type === 'float32') return data as Float32Array;
   if (tensor.type === 'float16') {
+    const length = (data as ArrayLike<number>).length;
+    const out = scratch && scratch.length >= length ? scratch.subarray(0, length) : new Float32Array(length);
     if (data instanceof Uint16Array) return halfToFloat32(data, out);
     const values = data as unknown as ArrayLike<number>;
-    const target = out ?? new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) target[i] = values[i]!;
-    return target;
+    for (let i = 0; i < length; i++) out[i] = values[i]!;
+    return out;
   }
   throw new Error(`expected a float tensor, got ${tensor.type}`);
+}
+
+/**
+ * The UNet's `sample` input, reused across steps. The scheduler writes the scaled latents into `target`; `tensor`
+ * then repeats them for each batch entry (cond/uncond) — converting to float16 once, not per copy.
+ */
+export class SampleInput {
+  readonly target: Float32Array;
+  private readonly floats: Float32Array | undefined;
+  private readonly halves: Uint16Array | undefined;
+
+  constructor(
+    private readonly type: FloatType,
+    private readonly size: number,
+    maxBatch: number,
+  ) {
+    if (type === 'float32') {
+      this.floats = new Float32Array(size * maxBatch);
+      this.target = this.floats.subarray(0, size);
+    } else {
+      this.halves = new Uint16Array(size * maxBatch);
+      this.target = new Float32Array(size);
+    }
+  }
+
+  tensor(batch: number, dims: readonly number[]): ort.Tensor {
+    const shape = [batch, ...dims];
+    if (this.floats) {
+      for (let b = 1; b < batch; b++) this.floats.copyWithin(b * this.size, 0, this.size);
+      return new ort.Tensor('float32', this.floats.subarray(0, batch * this.size), shape);
+    }
+    const halves = this.halves!;
+    float32ToHalf(this.target, halves.subarray(0, this.size));
+    for (let b = 1; b < batch; b++) halves.copyWithin(b * this.size, 0, this.size);
+    return new ort.Tensor(this.type, halves.subarray(0, batch * this.size), shape);
+  }
 }
 
 export type TimestepType = 'int64' | 'int32' | 'float32' | 'float16';

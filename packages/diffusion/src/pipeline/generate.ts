@@ -2,20 +2,18 @@
  * One text-to-image or image-to-image generation: tokenize, encode text, prepare latents, run the denoising
  * loop with classifier-free guidance, decode, write the PNG with its parameters.
  */
-import type * as ort from 'onnxruntime-node';
 import { DiffusionError } from '../errors.js';
 import { decodeInitImage } from '../image/init-image.js';
 import { encodePng } from '../image/encode-png.js';
 import { formatParameters } from '../image/parameters.js';
 import { fixedDim } from '../onnx/graph.js';
-import { floatTensor, readFloat, timestepTensor } from '../onnx/tensors.js';
-import type { FloatType } from '../onnx/tensors.js';
 import { NoiseStream, SeededRandom } from '../random.js';
 import { createScheduler } from '../schedulers/index.js';
 import type { LoadedModel } from './load.js';
 import { validateParams } from './params.js';
 import type { GenerateParams } from './params.js';
-import { decodeLatents, encodeImage, encodeText, runGraph } from './stages.js';
+import { denoise, throwIfAborted } from './denoise.js';
+import { decodeLatents, encodeImage, encodeText } from './stages.js';
 import { TimingRecorder } from './timings.js';
 import type { GenerateTimings } from './timings.js';
 
@@ -39,11 +37,6 @@ export interface GenerateResult {
 export interface GenerateLimits {
   maxPixels: number;
   maxInitImagePixels: number;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
-  if (signal?.aborted)
-    throw new DiffusionError('cancelled', `generation cancelled ${where}`, { cause: signal.reason });
 }
 
 export async function generate(
@@ -109,77 +102,18 @@ export async function generate(
     });
   }
 
-  const floatType = sample.type as FloatType;
-  const timestep = model.unet.inputs.get('timestep')!;
-  const batch = batched ? 2 : 1;
-  const scaled = new Float32Array(latentSize);
-  const feedBuffer = new Float32Array(latentSize * batch);
-  const halfScratch = floatType === 'float16' ? new Uint16Array(latentSize * batch) : undefined;
-  const guidedOutput = new Float32Array(latentSize);
-  const total = scheduler.timesteps.length;
-
-  const runUnet = async (context: ort.Tensor, t: number, n: number) => {
-    const feeds = timings.measure('tensorsMs', () => ({
-      sample: floatTensor(
-        floatType,
-        feedBuffer.subarray(0, latentSize * n),
-        [n, ...latentDims.slice(1)],
-        halfScratch,
-      ),
-      timestep: timestepTensor(
-        timestep.type as Parameters<typeof timestepTensor>[0],
-        t,
-        timestep.shape.length,
-        n,
-      ),
-      encoder_hidden_states: context,
-    }));
-    const { output, ms } = await runGraph(model.unet, feeds, timings, 'unetMs');
-    return { values: timings.measure('tensorsMs', () => readFloat(output)), ms };
-  };
-
-  for (let i = 0; i < total; i++) {
-    throwIfAborted(signal, `before step ${i + 1} of ${total}`);
-    const stepStart = timings.now();
-    let onnxMs = 0;
-    const t = scheduler.timesteps[i]!;
-    timings.measure('schedulerMs', () => scheduler.scaleModelInput(latents, i, scaled));
-    let prediction: Float32Array;
-    if (!guided) {
-      feedBuffer.set(scaled);
-      const r = await runUnet(embeddings[0]!, t, 1);
-      onnxMs += r.ms;
-      prediction = r.values;
-    } else {
-      let uncond: Float32Array;
-      let cond: Float32Array;
-      if (batched) {
-        timings.measure('tensorsMs', () => {
-          feedBuffer.set(scaled, 0);
-          feedBuffer.set(scaled, latentSize);
-        });
-        const r = await runUnet(embeddings[0]!, t, 2);
-        onnxMs += r.ms;
-        uncond = r.values.subarray(0, latentSize);
-        cond = r.values.subarray(latentSize);
-      } else {
-        feedBuffer.set(scaled);
-        const u = await runUnet(embeddings[0]!, t, 1);
-        uncond = u.values;
-        const c = await runUnet(embeddings[1]!, t, 1);
-        cond = c.values;
-        onnxMs += u.ms + c.ms;
-      }
-      const g = params.guidanceScale;
-      prediction = timings.measure('guidanceMs', () => {
-        for (let k = 0; k < latentSize; k++) guidedOutput[k] = uncond[k]! + g * (cond[k]! - uncond[k]!);
-        return guidedOutput;
-      });
-    }
-    timings.measure('schedulerMs', () => scheduler.step(prediction, i, latents, stepNoise));
-    timings.steps.push({ onnxMs, overheadMs: timings.now() - stepStart - onnxMs });
-    await options.onProgress?.(i + 1, total);
-  }
+  await denoise({
+    model,
+    scheduler,
+    latents,
+    latentDims: latentDims.slice(1),
+    embeddings,
+    guidanceScale: params.guidanceScale,
+    noise: stepNoise,
+    timings,
+    signal,
+    onProgress: options.onProgress,
+  });
 
   throwIfAborted(signal, 'before decoding');
   const pixels = await decodeLatents(model, latents, width, height, timings);
