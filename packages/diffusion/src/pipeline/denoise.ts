@@ -56,6 +56,13 @@ export async function denoise(input: DenoiseInput): Promise<void> {
       encoder_hidden_states: context,
     }));
     const { output, ms } = await runGraph(model.unet, feeds, timings, 'unetMs');
+    if (output.size !== batch * size) {
+      throw new DiffusionError(
+        'inference_failed',
+        `${model.unet.file} returned shape [${output.dims.join(', ')}], expected [${[batch, ...latentDims].join(', ')}]`,
+        { file: model.unet.file },
+      );
+    }
     return { values: timings.measure('tensorsMs', () => readFloat(output, scratch)), ms };
   };
 

@@ -72,6 +72,8 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
   const root = folder.info.root;
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
+    // DirectML supports neither memory patterns nor parallel execution (ONNX Runtime's DirectML EP docs).
+    ...(options.provider === 'dml' ? { enableMemPattern: false, executionMode: 'sequential' as const } : {}),
     ...options.session,
     executionProviders: executionProviders(options),
     // Warnings such as "some nodes were not assigned to the preferred provider" are normal and noisy.
