@@ -79,7 +79,7 @@ export async function generate(
   const embeddings = await encodeText(model, ids, batched, timings);
 
   const latentSize = 4 * (height / 8) * (width / 8);
-  const latentDims = [1, 4, height / 8, width / 8];
+  const latentDims = [4, height / 8, width / 8];
   const noise = new SeededRandom(params.seed, NoiseStream.initialLatents);
   const stepNoise = new SeededRandom(params.seed, NoiseStream.samplerSteps);
   let latents: Float32Array;
@@ -106,7 +106,7 @@ export async function generate(
     model,
     scheduler,
     latents,
-    latentDims: latentDims.slice(1),
+    latentDims,
     embeddings,
     guidanceScale: params.guidanceScale,
     noise: stepNoise,
