@@ -1,0 +1,32 @@
+// Messages between a benchmark (parent) and its server child process (bench/_coordinator.ts).
+
+export interface ChildReady {
+  type: 'ready';
+  url: string;
+  userKey: string;
+  workerKeys: string[];
+  info: { pid: number; cpus: number; sharpConcurrency: number; uvThreadpoolSize: string };
+}
+
+export interface ChildRequest {
+  id: number;
+  cmd: 'stats' | 'reset' | 'waiters' | 'close';
+}
+
+export interface ChildStats {
+  /** SQL statements executed since the last reset, by "verb table". */
+  statements: Record<string, number>;
+  /** SQLite only: time on the event loop compiling and running statements. */
+  sqlitePrepareMs: number;
+  sqliteExecMs: number;
+  /** CLOCK_MONOTONIC in µs, the clock of V8 CPU profiles: bounds a window inside a profile. */
+  monotonicUs: number;
+  /** Process CPU time (every thread: event loop, libuv pool, libvips). */
+  cpu: NodeJS.CpuUsage;
+  /** Share of wall time the event loop was busy since the last reset (0–1). */
+  eventLoopUtilization: number;
+  /** Event-loop delay since the last reset (how late timers fire: time the loop was blocked). */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  waiters: number;
+  states: Record<string, number>;
+}
