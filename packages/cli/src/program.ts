@@ -1,9 +1,8 @@
-// The `dreamfold` command line: one subcommand per file under commands/.
+// The `dreamfold` command line: one subcommand per file under commands/, each imported only when run, so
+// `dreamfold worker` does not load the coordinator (and `up` does not load ONNX Runtime).
 import { Command, Option } from 'commander';
 import { ROLES } from '@dreamfold/protocol';
-import { up } from './commands/up.js';
-import { createUser } from './commands/admin.js';
-import { worker } from './commands/worker.js';
+import type { WorkerCommandOptions } from './commands/worker.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -15,7 +14,7 @@ export function buildProgram(): Command {
   program
     .command('up')
     .description('Run the coordinator (configured from the environment: PORT, DATA_DIR, DATABASE_URL, …)')
-    .action(() => up());
+    .action(async () => (await import('./commands/up.js')).up());
 
   const admin = program.command('admin').description('Operator tasks on the configured database');
   admin
@@ -24,7 +23,9 @@ export function buildProgram(): Command {
     .requiredOption('--email <email>', 'email address of the new user')
     .addOption(new Option('--role <role>', 'role of the new user').choices(ROLES).default('user'))
     .option('--json', 'print { user, key } as JSON')
-    .action((opts: { email: string; role: string; json?: boolean }) => createUser(opts));
+    .action(async (opts: { email: string; role: string; json?: boolean }) =>
+      (await import('./commands/admin.js')).createUser(opts),
+    );
 
   program
     .command('worker')
@@ -39,7 +40,8 @@ export function buildProgram(): Command {
     .option('--until <time>', 'stop taking jobs at an ISO time or after a duration (e.g. 3h55m)')
     .option('--max-pixels <n>', 'largest width×height to accept')
     .option('--log-level <level>', 'pino log level (default info, or LOG_LEVEL)')
-    .action(async (opts: Parameters<typeof worker>[0]) => {
+    .action(async (opts: WorkerCommandOptions) => {
+      const { worker } = await import('./commands/worker.js');
       // Exit right away: an idle keep-alive socket must not hold a finished worker for seconds.
       process.exit(await worker(opts));
     });

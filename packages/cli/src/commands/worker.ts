@@ -50,6 +50,7 @@ export async function worker(
     backend = await factory.create({
       modelDirs: options.modelDir,
       ...(options.provider ? { provider: options.provider } : {}),
+      ...(settings.maxPixels ? { maxPixels: settings.maxPixels } : {}),
     });
   } catch (err) {
     throw new CliError(`The ${factory.name} backend could not start: ${(err as Error).message}`);

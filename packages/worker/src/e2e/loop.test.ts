@@ -64,7 +64,7 @@ for (const dialect of testDialects()) {
       const me = listed.items.find((i) => i.models.includes('loop-model'));
       assert.equal(me?.backend, 'test-pattern');
       assert.equal(me?.jobsDone, 4);
-      assert.equal(w.logs.filter((l) => l.msg === 'job done').length, 4);
+      await w.waitForLog(() => w.logs.filter((l) => l.msg === 'job done').length === 4);
     });
 
     test('a cancelled job is abandoned mid-generation and the worker takes the next one', async () => {
@@ -114,7 +114,8 @@ for (const dialect of testDialects()) {
       const done = await waitForGeneration(c.url, c.userKey, g.id, isFinished, 30_000);
       assert.equal(done.status, 'done');
       assert.equal(done.images[0]?.attempts, 2);
-      assert.ok(second.logs.some((l) => l.msg === 'job done' && l.jobId === g.images[0]?.jobId));
+      // The coordinator records the result before the worker logs it, so this waits rather than looks.
+      await second.waitForLog((l) => l.msg === 'job done' && l.jobId === g.images[0]?.jobId);
     });
   });
 }

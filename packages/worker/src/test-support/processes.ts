@@ -62,7 +62,8 @@ export function startTsProcess(script: string, args: string[], env: Record<strin
     changed();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout is drained, so every log line the process wrote is in `logs`.
+    child.on('close', (code, signal) => {
       running.delete(child);
       resolve({ code, signal });
       changed();

@@ -1,0 +1,9 @@
+// What the command line says about the backend: the same shape for every backend.
+export interface BackendChoice {
+  /** `--model-dir`, repeatable: one model per folder, its id is the folder name. */
+  modelDirs: string[];
+  /** Execution provider (cpu, cuda, coreml, dml, webgpu) for backends that have one. */
+  provider?: string;
+  /** `--max-pixels`: the largest width × height the backend should accept. */
+  maxPixels?: number;
+}

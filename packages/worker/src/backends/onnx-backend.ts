@@ -1,0 +1,116 @@
+// The real backend: Stable Diffusion on ONNX Runtime (@dreamfold/diffusion). One model folder per
+// --model-dir, its id is the folder name. Only one model is held in memory at a time, because a donor GPU
+// with ~5 GB of VRAM fits one SD 1.x UNet, not two.
+import { basename, resolve } from 'node:path';
+import type { GenerationParams, Hardware } from '@dreamfold/protocol';
+import {
+  inspectModelFolder,
+  isProviderName,
+  loadPipeline,
+  PROVIDER_NAMES,
+  type Pipeline,
+  type ProviderName,
+} from '@dreamfold/diffusion';
+import type { Backend, GenerateOptions, ModelInfo } from '../backend.js';
+import { FatalWorkerError } from '../errors.js';
+import type { BackendChoice } from './choice.js';
+
+/** What a consumer GPU handles comfortably for SD 1.x; --max-pixels lowers it (or raises it). */
+export const ONNX_DEFAULT_MAX_PIXELS = 1024 * 1024;
+
+/** Model ids travel in the protocol: lowercase letters, digits, ".", "_", "-" (see ModelName). */
+const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+interface ModelEntry {
+  id: string;
+  dir: string;
+}
+
+export class OnnxBackend implements Backend {
+  readonly name = 'onnx';
+  private current: Pipeline | undefined;
+
+  private constructor(
+    private readonly models: ModelEntry[],
+    private readonly provider: ProviderName,
+    private readonly maxPixels: number,
+  ) {}
+
+  /** Checks every folder and the provider up front, and loads the first model, so mistakes show at start. */
+  static async create(choice: BackendChoice): Promise<OnnxBackend> {
+    if (choice.modelDirs.length === 0) {
+      throw new FatalWorkerError('no_models', 'The onnx backend needs at least one --model-dir DIR.');
+    }
+    const provider = choice.provider ?? 'cpu';
+    if (!isProviderName(provider)) {
+      throw new FatalWorkerError(
+        'unknown_provider',
+        `Unknown --provider "${provider}"; choose one of ${PROVIDER_NAMES.join(', ')}.`,
+      );
+    }
+    const models: ModelEntry[] = [];
+    for (const dir of choice.modelDirs) {
+      const info = await inspectModelFolder(dir);
+      const id = info.modelId || basename(resolve(dir));
+      if (!MODEL_ID.test(id)) {
+        throw new FatalWorkerError(
+          'invalid_model_id',
+          `The folder name "${id}" is the model id and must be lowercase letters, digits, ".", "_" or "-" (e.g. sd-1.5); rename the folder.`,
+        );
+      }
+      if (models.some((m) => m.id === id)) {
+        throw new FatalWorkerError('duplicate_model', `Two --model-dir folders are both named "${id}".`);
+      }
+      models.push({ id, dir: info.root });
+    }
+    const backend = new OnnxBackend(models, provider, choice.maxPixels ?? ONNX_DEFAULT_MAX_PIXELS);
+    await backend.load(models[0]!.id);
+    return backend;
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    return this.models.map((m) => ({ id: m.id, maxPixels: this.maxPixels }));
+  }
+
+  async load(modelId: string): Promise<void> {
+    if (this.current?.modelId === modelId) return;
+    const entry = this.models.find((m) => m.id === modelId);
+    if (!entry) throw new Error(`Model ${modelId} is not served by this worker.`);
+    // Free the GPU memory of the previous model before the next one is read.
+    await this.current?.dispose();
+    this.current = undefined;
+    this.current = await loadPipeline(entry.dir, {
+      provider: this.provider,
+      modelId,
+      maxPixels: this.maxPixels,
+    });
+  }
+
+  async generate(params: GenerationParams, options: GenerateOptions): Promise<Buffer> {
+    await this.load(params.model);
+    const pipeline = this.current!;
+    const result = await pipeline.generate(
+      {
+        prompt: params.prompt,
+        negativePrompt: params.negativePrompt,
+        width: params.width,
+        height: params.height,
+        steps: params.steps,
+        guidanceScale: params.guidanceScale,
+        sampler: params.sampler,
+        seed: params.seed,
+      },
+      { signal: options.signal, onProgress: (step, total) => options.onProgress(step, total) },
+    );
+    return result.png;
+  }
+
+  async hardware(): Promise<Hardware> {
+    return { provider: this.provider };
+  }
+
+  async close(): Promise<void> {
+    await this.current?.dispose();
+    this.current = undefined;
+  }
+}
