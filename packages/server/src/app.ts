@@ -21,6 +21,7 @@ import { Metrics } from './metrics/metrics.js';
 import { AccountsService } from './accounts/service.js';
 import { GenerationService } from './jobs/generation-service.js';
 import { GenerationPublisher } from './jobs/publisher.js';
+import { GenerationCache } from './jobs/generation-cache.js';
 import { countQueued } from './jobs/sql/read-generations.js';
 import { WorkerService } from './workers/worker-service.js';
 import { LeaseService } from './workers/lease-service.js';
@@ -78,8 +79,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
 
   const accounts = new AccountsService(db, clock);
   const workers = new WorkerService(db, clock);
-  const publisher = new GenerationPublisher(db, bus);
-  const generations = new GenerationService(db, clock, bus, publisher, {
+  const publisher = new GenerationPublisher(db, bus, log);
+  const generationCache = new GenerationCache(db);
+  const generations = new GenerationService(db, clock, bus, publisher, generationCache, {
     maxPixels: config.maxPixels,
     maxAttempts: config.maxAttempts,
   });
@@ -92,14 +94,24 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     },
     { defaultMetrics: options.logger !== false },
   );
-  const leases: LeaseService = new LeaseService(db, database.dialect, clock, bus, blobs, publisher, metrics, {
-    leaseMs: config.leaseSeconds * 1000,
-    heartbeatIntervalMs: Math.max(1000, Math.floor((config.leaseSeconds * 1000) / 4)),
-    maxPopWaitMs: config.maxPopWaitSeconds * 1000,
-    maxUploadBytes: config.maxPixels * 4 + 1024 * 1024,
-    uploadUrlTtlSeconds: 600,
-    publicUrl: () => config.publicUrl,
-  });
+  const leases: LeaseService = new LeaseService(
+    db,
+    database.dialect,
+    clock,
+    bus,
+    blobs,
+    publisher,
+    generationCache,
+    metrics,
+    {
+      leaseMs: config.leaseSeconds * 1000,
+      heartbeatIntervalMs: Math.max(1000, Math.floor((config.leaseSeconds * 1000) / 4)),
+      maxPopWaitMs: config.maxPopWaitSeconds * 1000,
+      maxUploadBytes: config.maxPixels * 4 + 1024 * 1024,
+      uploadUrlTtlSeconds: 600,
+      publicUrl: () => config.publicUrl,
+    },
+  );
   const services: Services = {
     config,
     clock,

@@ -32,6 +32,9 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
+const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.DATA_DIR ?? 'data');
   const port = int(env, 'PORT', 8080, 0, 65535);
@@ -43,7 +46,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host,
     port,
-    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    // By default, the address the server listens on: "localhost" may resolve to ::1 while we listen on
+    // 127.0.0.1, and workers follow these URLs literally.
+    publicUrl: (
+      env.PUBLIC_URL ?? `http://${isWildcard(host) ? 'localhost' : bracketed(host)}:${port}`
+    ).replace(/\/$/, ''),
     dataDir,
     databaseUrl: env.DATABASE_URL || `sqlite:${join(dataDir, 'dreamfold.db')}`,
     blobUrl: env.BLOB_URL || `file:${join(dataDir, 'blobs')}`,

@@ -6,12 +6,16 @@ import { AppError, notFound } from '../errors.js';
 import { newId, newSecret, sha256Hex, toIso, toIsoOrUndefined } from '../ids.js';
 import * as q from './queries.js';
 import { USER_KEY_PREFIX, type Principal } from './principal.js';
+import { KeyCache } from './key-cache.js';
 
 /** last_used_at is informational; writing it at most once a minute keeps reads from turning into writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
 export class AccountsService {
   private readonly touched = new Map<string, number>();
+  private readonly keys = new KeyCache<
+    Extract<Principal, { kind: 'user' }> & { lastUsedAt: number | null }
+  >();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -50,8 +54,9 @@ export class AccountsService {
   }
 
   async revokeApiKey(userId: string, keyId: string): Promise<void> {
-    if (!(await q.revokeApiKey(this.db, { id: keyId, userId, now: this.clock.now() })))
-      throw notFound('API key');
+    const revoked = await q.revokeApiKey(this.db, { id: keyId, userId, now: this.clock.now() });
+    if (!revoked) throw notFound('API key');
+    this.keys.forget((p) => p.apiKeyId === keyId);
   }
 
   async getUser(userId: string): Promise<User> {
@@ -62,15 +67,27 @@ export class AccountsService {
 
   /** Resolves a user API key to its principal, or undefined when unknown, revoked or suspended. */
   async authenticateUserKey(key: string): Promise<Principal | undefined> {
-    const found = await q.findActiveApiKey(this.db, sha256Hex(key));
-    if (!found || found.suspendedAt !== null) return undefined;
-    const now = this.clock.now();
-    const last = this.touched.get(found.keyId) ?? found.lastUsedAt ?? 0;
-    if (now - last >= TOUCH_INTERVAL_MS) {
-      this.touched.set(found.keyId, now);
-      await q.touchApiKey(this.db, found.keyId, now);
+    const hash = sha256Hex(key);
+    let found = this.keys.get(hash);
+    if (!found) {
+      const row = await q.findActiveApiKey(this.db, hash);
+      if (!row || row.suspendedAt !== null) return undefined;
+      found = {
+        kind: 'user',
+        userId: row.userId,
+        role: row.role,
+        apiKeyId: row.keyId,
+        lastUsedAt: row.lastUsedAt,
+      };
+      this.keys.set(hash, found);
     }
-    return { kind: 'user', userId: found.userId, role: found.role, apiKeyId: found.keyId };
+    const now = this.clock.now();
+    const last = this.touched.get(found.apiKeyId) ?? found.lastUsedAt ?? 0;
+    if (now - last >= TOUCH_INTERVAL_MS) {
+      this.touched.set(found.apiKeyId, now);
+      await q.touchApiKey(this.db, found.apiKeyId, now);
+    }
+    return { kind: 'user', userId: found.userId, role: found.role, apiKeyId: found.apiKeyId };
   }
 }
 

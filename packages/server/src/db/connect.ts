@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
+import { withStatementCache } from './statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 /** NORMAL (default): a commit survives a process crash; the last commits may roll back on power loss. FULL: they survive that too, at a cost per commit. */
@@ -61,7 +62,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     handle = { db, dialect: 'sqlite', url, close: () => db.destroy() };
   }
   await migrate(handle.db);

@@ -3,7 +3,9 @@
 //  - `generation`: something happened to a generation (feeds its SSE stream).
 // On SQLite (one process) they stay in memory; on PostgreSQL they travel through LISTEN/NOTIFY so
 // every replica hears them.
+import type { Kysely } from 'kysely';
 import type { GenerationEvent } from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
 
 export interface JobsAvailable {
   model: string;
@@ -18,7 +20,11 @@ export interface GenerationNotice {
 }
 
 export interface EventBus {
-  publishJobs(notice: JobsAvailable): Promise<void>;
+  /**
+   * Announces new jobs. Given the transaction that queued them, PostgreSQL sends the NOTIFY inside it:
+   * delivered exactly when the jobs become visible, and no extra round trip.
+   */
+  publishJobs(notice: JobsAvailable, trx?: Kysely<Database>): Promise<void>;
   publishGeneration(notice: GenerationNotice): Promise<void>;
   onJobs(listener: (notice: JobsAvailable) => void): () => void;
   onGeneration(generationId: string, listener: (event: GenerationEvent) => void): () => void;

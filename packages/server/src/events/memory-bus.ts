@@ -4,6 +4,8 @@ import { LocalListeners } from './local-listeners.js';
 /** Single-process bus (the SQLite deployment). Delivery is synchronous and never lost. */
 export class MemoryBus implements EventBus {
   private readonly local = new LocalListeners();
+  // In one process the waiters' claims queue behind the transaction on the single SQLite connection,
+  // so waking them before it commits is safe.
   async publishJobs(notice: JobsAvailable): Promise<void> {
     this.local.emitJobs(notice);
   }

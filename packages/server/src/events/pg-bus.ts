@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { Logger } from 'pino';
 import type { EventBus, GenerationNotice, JobsAvailable } from './bus.js';
 import { LocalListeners } from './local-listeners.js';
@@ -24,7 +26,7 @@ export class PgBus implements EventBus {
   ) {}
 
   static async connect(url: string, log: Logger): Promise<PgBus> {
-    const bus = new PgBus(url, new pg.Pool({ connectionString: url, max: 2 }), log);
+    const bus = new PgBus(url, new pg.Pool({ connectionString: url, max: 4 }), log);
     await bus.listen();
     return bus;
   }
@@ -59,8 +61,9 @@ export class PgBus implements EventBus {
     await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify(payload)]);
   }
 
-  publishJobs(notice: JobsAvailable): Promise<void> {
-    return this.notify(JOBS_CHANNEL, notice);
+  async publishJobs(notice: JobsAvailable, trx?: Kysely<Database>): Promise<void> {
+    if (!trx) return this.notify(JOBS_CHANNEL, notice);
+    await sql`select pg_notify(${JOBS_CHANNEL}, ${JSON.stringify(notice)})`.execute(trx);
   }
   publishGeneration(notice: GenerationNotice): Promise<void> {
     return this.notify(GENERATION_CHANNEL, notice);

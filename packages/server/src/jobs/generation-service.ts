@@ -25,6 +25,7 @@ import {
 } from './sql/read-generations.js';
 import { toGeneration } from './views.js';
 import type { GenerationPublisher } from './publisher.js';
+import type { GenerationCache } from './generation-cache.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -38,6 +39,7 @@ export class GenerationService {
     private readonly clock: Clock,
     private readonly bus: EventBus,
     private readonly publisher: GenerationPublisher,
+    private readonly cache: GenerationCache,
     private readonly limits: GenerationLimits,
   ) {}
 
@@ -101,12 +103,11 @@ export class GenerationService {
           finished_at: null,
         }));
         await insertGeneration(trx, generation, jobs);
+        await this.bus.publishJobs({ model: generation.model, count: n, pixels: width * height }, trx);
+        this.cache.remember(generation);
         return { status: 201, body: toGeneration(generation, jobs) };
       },
     );
-    if (!answer.replayed) {
-      await this.bus.publishJobs({ model: answer.body.params.model, count: n, pixels: width * height });
-    }
     return answer;
   }
 
@@ -137,7 +138,7 @@ export class GenerationService {
     await this.owned(viewer, id);
     const cancelled = await cancelGeneration(this.db, { generationId: id, now: this.clock.now() });
     if (cancelled.length > 0) {
-      await this.publisher.emit(id, { type: 'cancelled' });
+      this.publisher.emit(id, { type: 'cancelled' });
       await this.publisher.finishIfDone(id);
     }
     return this.get(viewer, id);

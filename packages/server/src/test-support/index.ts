@@ -13,3 +13,4 @@ export {
   type TestDialect,
   type TestDatabase,
 } from './databases.js';
+export { startS3Server, S3RVER_CREDENTIALS, type TestS3Server } from './s3-server.js';

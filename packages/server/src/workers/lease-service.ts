@@ -20,6 +20,7 @@ import { expireLeases } from '../jobs/sql/expire-leases.js';
 import type { JobRow } from '../jobs/sql/read-generations.js';
 import { imageUrl } from '../jobs/views.js';
 import type { GenerationPublisher } from '../jobs/publisher.js';
+import type { GenerationCache } from '../jobs/generation-cache.js';
 import { validateUpload } from '../images/validate-upload.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PopWaiters } from './pop-waiters.js';
@@ -52,6 +53,7 @@ export class LeaseService {
     private readonly bus: EventBus,
     private readonly blobs: BlobStore,
     private readonly publisher: GenerationPublisher,
+    private readonly generations: GenerationCache,
     private readonly metrics: Metrics,
     private readonly settings: LeaseSettings,
   ) {
@@ -89,12 +91,8 @@ export class LeaseService {
   }
 
   private async assignment(job: JobRow, workerId: string): Promise<JobAssignment> {
-    const g = await this.db
-      .selectFrom('generations')
-      .selectAll()
-      .where('id', '=', job.generation_id)
-      .executeTakeFirstOrThrow();
-    await this.publisher.emit(job.generation_id, { type: 'started', index: job.idx, workerId });
+    const g = await this.generations.get(job.generation_id);
+    this.publisher.emit(job.generation_id, { type: 'started', index: job.idx, workerId });
     const leaseId = job.lease_id as string;
     return {
       id: job.id,
@@ -164,7 +162,7 @@ export class LeaseService {
       // A cancelled job answers 200 with cancelled: true so the worker stops cleanly.
       return { leaseExpiresAt: toIso(this.clock.now()), cancelled: true };
     }
-    await this.publisher.emit(row.generation_id, {
+    this.publisher.emit(row.generation_id, {
       type: 'progress',
       index: row.idx,
       step: p.step,
@@ -232,11 +230,7 @@ export class LeaseService {
   }
 
   private async acceptImage(job: JobRow, leaseId: string, upload: Buffer): Promise<JobResult> {
-    const g = await this.db
-      .selectFrom('generations')
-      .select(['width', 'height'])
-      .where('id', '=', job.generation_id)
-      .executeTakeFirstOrThrow();
+    const g = await this.generations.get(job.generation_id);
     const image = await validateUpload(upload, g);
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
     await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
@@ -252,7 +246,7 @@ export class LeaseService {
     if (!done) throw new AppError('lease_lost', 'The lease was lost while the upload was checked.');
     this.metrics.jobsCompleted.inc();
     const url = imageUrl(job.generation_id, job.idx);
-    await this.publisher.emit(job.generation_id, {
+    this.publisher.emit(job.generation_id, {
       type: 'image',
       index: job.idx,
       url,
@@ -313,17 +307,13 @@ export class LeaseService {
     job: Pick<JobRow, 'generation_id' | 'idx' | 'state' | 'model'>,
     reason: string,
   ): Promise<void> {
+    const g = await this.generations.get(job.generation_id);
     if (job.state === 'queued') {
-      const g = await this.db
-        .selectFrom('generations')
-        .select(['width', 'height'])
-        .where('id', '=', job.generation_id)
-        .executeTakeFirstOrThrow();
-      await this.publisher.emit(job.generation_id, { type: 'requeued', index: job.idx, reason });
+      this.publisher.emit(job.generation_id, { type: 'requeued', index: job.idx, reason });
       await this.bus.publishJobs({ model: job.model, count: 1, pixels: g.width * g.height });
     } else {
-      await this.publisher.emit(job.generation_id, { type: 'failed', index: job.idx, reason });
-      await this.publisher.finishIfDone(job.generation_id);
+      this.publisher.emit(job.generation_id, { type: 'failed', index: job.idx, reason });
+      await this.publisher.finishIfDone(job.generation_id, { n: g.n, state: job.state });
     }
   }
 }

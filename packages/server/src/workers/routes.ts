@@ -85,10 +85,19 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
     async (req, reply) => {
       // The long-poll ends early when the worker hangs up or the server shuts down.
-      const hangUp = new AbortController();
-      reply.raw.on('close', () => hangUp.abort());
-      const signal = AbortSignal.any([hangUp.signal, leases.shutdownSignal]);
-      return { job: await leases.pop(workerOf(req), req.body, signal) };
+      // One controller for both ends of a long-poll: the worker hanging up, or the server shutting
+      // down. Only aborted when still waiting (creating the abort reason is not free).
+      const abort = new AbortController();
+      const stop = () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      };
+      reply.raw.once('close', stop);
+      leases.shutdownSignal.addEventListener('abort', stop, { once: true });
+      try {
+        return { job: await leases.pop(workerOf(req), req.body, abort.signal) };
+      } finally {
+        leases.shutdownSignal.removeEventListener('abort', stop);
+      }
     },
   );
 

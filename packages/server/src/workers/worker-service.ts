@@ -6,11 +6,13 @@ import { notFound } from '../errors.js';
 import { newId, newSecret, sha256Hex, toIso, toIsoOrUndefined } from '../ids.js';
 import { WORKER_KEY_PREFIX, type Principal } from '../accounts/principal.js';
 import * as q from './queries.js';
+import { KeyCache } from '../accounts/key-cache.js';
 
 export const ONLINE_WINDOW_MS = 60_000;
 
 /** Donors' workers: registration, keys, listing. */
 export class WorkerService {
+  private readonly keys = new KeyCache<Extract<Principal, { kind: 'worker' }>>();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -42,14 +44,20 @@ export class WorkerService {
   }
 
   async revoke(userId: string, workerId: string): Promise<void> {
-    if (!(await q.revokeWorker(this.db, { id: workerId, userId, now: this.clock.now() })))
-      throw notFound('Worker');
+    const revoked = await q.revokeWorker(this.db, { id: workerId, userId, now: this.clock.now() });
+    if (!revoked) throw notFound('Worker');
+    this.keys.forget((p) => p.workerId === workerId);
   }
 
   async authenticate(key: string): Promise<Principal | undefined> {
-    const found = await q.findActiveWorkerByKeyHash(this.db, sha256Hex(key));
+    const hash = sha256Hex(key);
+    const cached = this.keys.get(hash);
+    if (cached) return cached;
+    const found = await q.findActiveWorkerByKeyHash(this.db, hash);
     if (!found || found.suspendedAt !== null) return undefined;
-    return { kind: 'worker', workerId: found.workerId, userId: found.userId };
+    const principal = { kind: 'worker' as const, workerId: found.workerId, userId: found.userId };
+    this.keys.set(hash, principal);
+    return principal;
   }
 
   onlineCount(): Promise<number> {
