@@ -56,7 +56,6 @@ SQLite.prototype.prepare = function prepare(this: SQLite.Database, source: strin
   const t0 = process.hrtime.bigint();
   const stmt = originalPrepare.call(this, source) as unknown as Stmt;
   sqlitePrepareNs += Number(process.hrtime.bigint() - t0);
-  count(source);
   if (!statementPatched) {
     // Every Statement shares one prototype: time the executions (synchronous, on the event loop).
     statementPatched = true;
@@ -64,6 +63,8 @@ SQLite.prototype.prepare = function prepare(this: SQLite.Database, source: strin
     for (const method of ['run', 'all', 'get'] as const) {
       const original = proto[method];
       proto[method] = function timed(this: unknown, ...args: unknown[]) {
+        // Counted per execution, not per prepare: the coordinator memoises prepared statements.
+        count((this as { source: string }).source);
         const s = process.hrtime.bigint();
         try {
           return original.apply(this, args);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 // The worker's side of the queue: pop (long-poll) → heartbeat → result or failure. Every call after
 // pop carries the lease id and every state change is fenced on it, so a worker whose lease expired or
 // was cancelled can no longer touch the job.
@@ -58,6 +59,8 @@ export class LeaseService {
     private readonly settings: LeaseSettings,
   ) {
     bus.onJobs((n) => this.waiters.notify(n.model, n.count, n.pixels));
+    // Every waiting long-poll and SSE stream listens for shutdown; hundreds are normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   async pop(caller: WorkerCaller, body: PopBody, signal: AbortSignal): Promise<JobAssignment | null> {
