@@ -71,6 +71,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
       : (options.logger ?? pino({ level: config.logLevel }));
   const database: DatabaseHandle = await openDatabase(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
+    onPoolError: (err) => log.warn({ err: err.message }, 'an idle database connection was closed'),
   });
   const bus: EventBus =
     database.dialect === 'postgres' ? await PgBus.connect(config.databaseUrl, log) : new MemoryBus();

@@ -25,6 +25,8 @@ export interface OpenDatabaseOptions {
   sqliteSynchronous?: SqliteSynchronous;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** Told about connections PostgreSQL closed while idle (they are replaced on the next query). */
+  onPoolError?: (err: Error) => void;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -52,6 +54,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   let handle: DatabaseHandle;
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes() });
+    // An idle connection the server terminates (restart, failover) is reported as a pool 'error' event;
+    // unhandled, it would crash the process. The pool replaces it on the next query.
+    pool.on('error', (err) => options.onPoolError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     handle = { db, dialect: 'postgres', url, close: () => db.destroy() };
   } else {

@@ -26,7 +26,9 @@ export class PgBus implements EventBus {
   ) {}
 
   static async connect(url: string, log: Logger): Promise<PgBus> {
-    const bus = new PgBus(url, new pg.Pool({ connectionString: url, max: 4 }), log);
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    pool.on('error', (err) => log.warn({ err: err.message }, 'an idle event-bus connection was closed'));
+    const bus = new PgBus(url, pool, log);
     await bus.listen();
     return bus;
   }

@@ -36,20 +36,25 @@ export function toGenerationImage(job: JobRow): GenerationImage {
   };
 }
 
+/** The request's parameters as the protocol spells them (the seed is per image, so it is not here). */
+export function generationParams(g: GenerationRow): Generation['params'] {
+  return {
+    prompt: g.prompt,
+    negativePrompt: g.negative_prompt,
+    model: g.model,
+    width: g.width,
+    height: g.height,
+    steps: g.steps,
+    guidanceScale: g.guidance_scale,
+    sampler: g.sampler as Generation['params']['sampler'],
+  };
+}
+
 export function toGeneration(g: GenerationRow, jobs: readonly JobRow[], queuePosition?: number): Generation {
   return {
     id: g.id,
     status: generationStatus(jobs),
-    params: {
-      prompt: g.prompt,
-      negativePrompt: g.negative_prompt,
-      model: g.model,
-      width: g.width,
-      height: g.height,
-      steps: g.steps,
-      guidanceScale: g.guidance_scale,
-      sampler: g.sampler as Generation['params']['sampler'],
-    },
+    params: generationParams(g),
     seed: g.seed,
     n: g.n,
     createdAt: toIso(g.created_at),

@@ -19,7 +19,7 @@ import { failJob } from '../jobs/sql/fail-job.js';
 import { releaseJob } from '../jobs/sql/release-job.js';
 import { expireLeases } from '../jobs/sql/expire-leases.js';
 import type { JobRow } from '../jobs/sql/read-generations.js';
-import { imageUrl } from '../jobs/views.js';
+import { generationParams, imageUrl } from '../jobs/views.js';
 import type { GenerationPublisher } from '../jobs/publisher.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
 import { validateUpload } from '../images/validate-upload.js';
@@ -103,17 +103,7 @@ export class LeaseService {
       leaseExpiresAt: toIso(job.lease_expires_at as number),
       heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
       attempt: job.attempts,
-      params: {
-        prompt: g.prompt,
-        negativePrompt: g.negative_prompt,
-        model: g.model,
-        width: g.width,
-        height: g.height,
-        steps: g.steps,
-        guidanceScale: g.guidance_scale,
-        sampler: g.sampler as JobAssignment['params']['sampler'],
-        seed: job.seed,
-      },
+      params: { ...generationParams(g), seed: job.seed },
       upload: await this.uploadTarget(job.id, leaseId),
     };
   }

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, JobsTable } from '../../db/schema.js';
+import { countWorkerOutcome } from './count-worker-outcome.js';
 
 /** Marks a leased job done with its stored image. Fenced on the lease id; undefined when it was lost. */
 export async function completeJob(
@@ -21,12 +22,6 @@ export async function completeJob(
     .where('state', '=', 'leased')
     .returningAll()
     .executeTakeFirst();
-  if (job?.worker_id) {
-    await db
-      .updateTable('workers')
-      .set((eb) => ({ jobs_done: eb('jobs_done', '+', 1) }))
-      .where('id', '=', job.worker_id)
-      .execute();
-  }
+  if (job) await countWorkerOutcome(db, job.worker_id, 'jobs_done');
   return job;
 }

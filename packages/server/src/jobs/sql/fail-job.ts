@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, JobsTable } from '../../db/schema.js';
+import { countWorkerOutcome } from './count-worker-outcome.js';
 
 /**
  * A worker reports it could not produce the image. A retryable failure puts the job back in the queue
@@ -28,12 +29,6 @@ export async function failJob(
     .where('state', '=', 'leased')
     .returningAll()
     .executeTakeFirst();
-  if (job?.worker_id) {
-    await db
-      .updateTable('workers')
-      .set((eb) => ({ jobs_failed: eb('jobs_failed', '+', 1) }))
-      .where('id', '=', job.worker_id)
-      .execute();
-  }
+  if (job) await countWorkerOutcome(db, job.worker_id, 'jobs_failed');
   return job;
 }
