@@ -21,12 +21,19 @@ export class GenerationCache {
     if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value as string);
   }
 
-  async get(id: string): Promise<GenerationRow> {
+  /** The row, or undefined when no such generation exists. */
+  async find(id: string): Promise<GenerationRow | undefined> {
     const cached = this.rows.get(id);
     if (cached) return cached;
     const row = await getGeneration(this.db, id);
+    if (row) this.remember(row);
+    return row;
+  }
+
+  /** The row of a generation known to exist (a job references it). */
+  async get(id: string): Promise<GenerationRow> {
+    const row = await this.find(id);
     if (!row) throw new Error(`Generation ${id} vanished`);
-    this.remember(row);
     return row;
   }
 }

@@ -16,7 +16,6 @@ import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempoten
 import { insertGeneration } from './sql/insert-generation.js';
 import { cancelGeneration } from './sql/cancel-generation.js';
 import {
-  getGeneration,
   jobsOfGenerations,
   listGenerations,
   queuePosition,
@@ -127,8 +126,11 @@ export class GenerationService {
     );
     // (Map.groupBy would do, but it needs Node 21.)
     const byGeneration = new Map<string, JobRow[]>();
-    for (const j of jobs)
-      byGeneration.set(j.generation_id, [...(byGeneration.get(j.generation_id) ?? []), j]);
+    for (const j of jobs) {
+      const list = byGeneration.get(j.generation_id);
+      if (list) list.push(j);
+      else byGeneration.set(j.generation_id, [j]);
+    }
     const items = rows.map((r) => toGeneration(r, byGeneration.get(r.id) ?? []));
     const last = rows.at(-1);
     return { items, nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined };
@@ -144,8 +146,18 @@ export class GenerationService {
     return this.get(viewer, id);
   }
 
+  /** The stored image of one finished job of a generation the viewer may see. */
+  async imageSha256(viewer: { userId: string; staff: boolean }, id: string, index: number): Promise<string> {
+    await this.owned(viewer, id);
+    const job = (await jobsOfGenerations(this.db, [id])).find((j) => j.idx === index);
+    if (!job) throw notFound('Image');
+    if (job.state !== 'done' || !job.result_sha256)
+      throw new AppError('not_found', `The image is ${job.state}.`);
+    return job.result_sha256;
+  }
+
   async owned(viewer: { userId: string; staff: boolean }, id: string): Promise<GenerationRow> {
-    const g = await getGeneration(this.db, id);
+    const g = await this.cache.find(id);
     if (!g || (g.user_id !== viewer.userId && !viewer.staff)) throw notFound('Generation');
     return g;
   }

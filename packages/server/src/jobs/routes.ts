@@ -13,7 +13,7 @@ import { Type } from 'typebox';
 import type { Services } from '../services.js';
 import { isStaff, userOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
-import { AppError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { imageKey } from '../storage/blob-store.js';
 import { streamGenerationEvents } from './event-stream.js';
 
@@ -21,7 +21,7 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app,
   { services },
 ) => {
-  const { generations, blobs, database } = services;
+  const { generations, blobs } = services;
   const viewer = (req: Parameters<typeof userOf>[0]) => {
     const user = userOf(req);
     return { userId: user.userId, staff: isStaff(user) };
@@ -124,22 +124,13 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       },
     },
     async (req, reply) => {
-      await generations.owned(viewer(req), req.params.id);
-      const job = await database.db
-        .selectFrom('jobs')
-        .select(['result_sha256', 'state'])
-        .where('generation_id', '=', req.params.id)
-        .where('idx', '=', req.params.index)
-        .executeTakeFirst();
-      if (!job) throw notFound('Image');
-      if (job.state !== 'done' || !job.result_sha256)
-        throw new AppError('not_found', `The image is ${job.state}.`);
-      const body = await blobs.stream(imageKey(job.result_sha256));
+      const sha256 = await generations.imageSha256(viewer(req), req.params.id, req.params.index);
+      const body = await blobs.stream(imageKey(sha256));
       if (!body) throw notFound('Image file');
       return reply
         .type('image/png')
         .header('cache-control', 'private, max-age=31536000, immutable')
-        .header('etag', `"${job.result_sha256}"`)
+        .header('etag', `"${sha256}"`)
         .send(body);
     },
   );

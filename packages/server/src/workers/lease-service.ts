@@ -164,28 +164,24 @@ export class LeaseService {
     return { leaseExpiresAt: toIso(leaseExpiresAt), cancelled: false };
   }
 
-  /** Throws lease_lost unless the job was cancelled under this very lease (then returns). */
-  private async explainLostLease(caller: WorkerCaller, jobId: string, leaseId: string): Promise<void> {
+  private async readJob(jobId: string): Promise<JobRow> {
     const job = await this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
     if (!job) throw notFound('Job');
+    return job;
+  }
+
+  /** Throws lease_lost unless the job was cancelled under this very lease (then returns). */
+  private async explainLostLease(caller: WorkerCaller, jobId: string, leaseId: string): Promise<void> {
+    const job = await this.readJob(jobId);
     if (job.state === 'cancelled' && job.lease_id === leaseId && job.worker_id === caller.workerId) return;
-    throw new AppError(
-      'lease_lost',
-      'This lease expired or was handed back; drop the job and pop the next one.',
-    );
+    throw leaseLost();
   }
 
   private async leasedJob(caller: WorkerCaller, jobId: string, leaseId: string): Promise<JobRow> {
-    const job = await this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
-    if (!job) throw notFound('Job');
-    if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) {
-      throw new AppError(
-        'lease_lost',
-        'This lease expired or was handed back; drop the job and pop the next one.',
-      );
-    }
+    const job = await this.readJob(jobId);
+    if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) throw leaseLost();
     if (job.state === 'cancelled') throw new AppError('job_cancelled', 'The requester cancelled this job.');
-    if (job.state !== 'leased') throw new AppError('lease_lost', `The job is already ${job.state}.`);
+    if (job.state !== 'leased') throw leaseLost(`The job is already ${job.state}.`);
     return job;
   }
 
@@ -236,7 +232,7 @@ export class LeaseService {
         now: this.clock.now(),
       }),
     );
-    if (!done) throw new AppError('lease_lost', 'The lease was lost while the upload was checked.');
+    if (!done) throw leaseLost('The lease was lost while the upload was checked.');
     this.metrics.jobsCompleted.inc();
     const url = imageUrl(job.generation_id, job.idx);
     this.publisher.emit(job.generation_id, {
@@ -245,7 +241,7 @@ export class LeaseService {
       url,
       sha256: image.sha256,
     });
-    await this.publisher.finishIfDone(job.generation_id);
+    await this.publisher.finishIfDone(job.generation_id, { n: g.n, state: 'done' });
     return { jobId: job.id, sha256: image.sha256, bytes: image.png.length, url };
   }
 
@@ -264,7 +260,7 @@ export class LeaseService {
         now: this.clock.now(),
       }),
     );
-    if (!job) throw new AppError('lease_lost', 'The lease was lost before the failure was recorded.');
+    if (!job) throw leaseLost('The lease was lost before the failure was recorded.');
     await this.afterTakenBack(job, body.reason);
     return { state: job.state, attempts: job.attempts };
   }
@@ -276,7 +272,7 @@ export class LeaseService {
   ): Promise<{ state: string; attempts: number }> {
     await this.leasedJob(caller, jobId, leaseId);
     const job = await releaseJob(this.db, { jobId, leaseId });
-    if (!job) throw new AppError('lease_lost', 'The lease was lost before the job was released.');
+    if (!job) throw leaseLost('The lease was lost before the job was released.');
     await this.afterTakenBack(job, 'The worker shut down and handed the job back.');
     return { state: job.state, attempts: job.attempts };
   }
@@ -309,6 +305,12 @@ export class LeaseService {
       await this.publisher.finishIfDone(job.generation_id, { n: g.n, state: job.state });
     }
   }
+}
+
+function leaseLost(
+  detail = 'This lease expired or was handed back; drop the job and pop the next one.',
+): AppError {
+  return new AppError('lease_lost', detail);
 }
 
 /** Where a presigned upload lands before it is checked; scoped to one lease so it cannot overwrite anything else. */
