@@ -5,11 +5,46 @@ export const ROLES = ['user', 'moderator', 'admin'] as const;
 export const Role = StringEnum(ROLES);
 export type Role = Static<typeof Role>;
 
+export const ACCESS_STAGES = ['research', 'open'] as const;
+/** research: approved applicants generate; open: anyone with a verified email, paying with credits. */
+export const AccessStage = StringEnum(ACCESS_STAGES);
+export type AccessStage = Static<typeof AccessStage>;
+
+export const ACCESS_STATES = ['pending', 'approved', 'rejected'] as const;
+export const AccessState = StringEnum(ACCESS_STATES, {
+  description: 'The research-access application: pending until a moderator decides.',
+});
+export type AccessState = Static<typeof AccessState>;
+
+export const DATASET_CONSENTS = ['pseudonymous', 'withdrawn'] as const;
+export const DatasetConsent = StringEnum(DATASET_CONSENTS, {
+  description: 'pseudonymous: my images may appear in dataset releases under a pseudonym; withdrawn: never.',
+});
+export type DatasetConsent = Static<typeof DatasetConsent>;
+
+export const OCCUPATIONS = [
+  'researcher',
+  'ml_engineer',
+  'journalist',
+  'educator',
+  'decision_maker',
+  'other',
+] as const;
+export const Occupation = StringEnum(OCCUPATIONS);
+export type Occupation = Static<typeof Occupation>;
+
 export const User = Type.Object({
   id: Id,
   email: Type.String(),
   role: Role,
   createdAt: Timestamp,
+  displayName: Type.Optional(Type.String()),
+  emailVerified: Type.Boolean(),
+  access: AccessState,
+  accessReason: Type.Optional(Type.String()),
+  datasetConsent: DatasetConsent,
+  suspended: Type.Boolean(),
+  hasPassword: Type.Boolean(),
 });
 export type User = Static<typeof User>;
 

@@ -25,6 +25,7 @@ import { GenerationCache } from './jobs/generation-cache.js';
 import { countQueued } from './jobs/sql/read-generations.js';
 import { WorkerService } from './workers/worker-service.js';
 import { LeaseService } from './workers/lease-service.js';
+import { AccessStageSetting } from './settings/access-stage.js';
 import { registerAuth, bearerToken } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -78,6 +79,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const blobs = options.blobs ?? openBlobStore(config.blobUrl);
   const { db } = database;
 
+  const accessStage = new AccessStageSetting(db, clock, config.accessStage);
   const accounts = new AccountsService(db, clock);
   const workers = new WorkerService(db, clock);
   const publisher = new GenerationPublisher(db, bus, log);
@@ -124,6 +126,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     generations,
     workers,
     leases,
+    accessStage,
   };
 
   const app = Fastify({

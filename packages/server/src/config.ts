@@ -1,5 +1,6 @@
 // Every setting comes from the environment (documented in the README's Configuration table).
 import { join, resolve } from 'node:path';
+import { ACCESS_STAGES, type AccessStage } from '@dreamfold/protocol';
 import type { SqliteSynchronous } from './db/connect.js';
 
 export interface Config {
@@ -18,6 +19,8 @@ export interface Config {
   rateLimitPerMinute: number;
   trustProxy: boolean;
   metricsToken: string | undefined;
+  /** The access stage at first start; an admin can switch it at run time (stored in the database). */
+  accessStage: AccessStage;
 }
 
 export class ConfigError extends Error {}
@@ -30,6 +33,19 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}").`);
   }
   return n;
+}
+
+function oneOf<const T extends readonly string[]>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  values: T,
+  fallback: T[number],
+): T[number] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!values.includes(raw))
+    throw new ConfigError(`${name} must be one of ${values.join(', ')} (got "${raw}").`);
+  return raw;
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
@@ -63,5 +79,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 3000, 0, 10_000_000),
     trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
     metricsToken: env.METRICS_TOKEN || undefined,
+    accessStage: oneOf(env, 'ACCESS_STAGE', ACCESS_STAGES, 'research'),
   };
 }

@@ -8,6 +8,7 @@ import type { AccountsService } from './accounts/service.js';
 import type { GenerationService } from './jobs/generation-service.js';
 import type { WorkerService } from './workers/worker-service.js';
 import type { LeaseService } from './workers/lease-service.js';
+import type { AccessStageSetting } from './settings/access-stage.js';
 
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
@@ -21,4 +22,5 @@ export interface Services {
   generations: GenerationService;
   workers: WorkerService;
   leases: LeaseService;
+  accessStage: AccessStageSetting;
 }

@@ -2,7 +2,14 @@ import type { Role } from '@dreamfold/protocol';
 
 /** Who is calling. Users (people and their programs) and workers authenticate with different keys. */
 export type Principal =
-  | { kind: 'user'; userId: string; role: Role; apiKeyId: string }
+  | {
+      kind: 'user';
+      userId: string;
+      role: Role;
+      /** How the user signed in: an API key (programs) or a session cookie (the web app). */
+      apiKeyId: string | null;
+      sessionId: string | null;
+    }
   | { kind: 'worker'; workerId: string; userId: string };
 
 /** What a route requires; every route declares one in its `config.auth`. */

@@ -13,9 +13,12 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 export class AccountsService {
   private readonly touched = new Map<string, number>();
-  private readonly keys = new KeyCache<
-    Extract<Principal, { kind: 'user' }> & { lastUsedAt: number | null }
-  >();
+  private readonly keys = new KeyCache<{
+    userId: string;
+    role: Role;
+    apiKeyId: string;
+    lastUsedAt: number | null;
+  }>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -27,8 +30,20 @@ export class AccountsService {
     if (await q.findUserByEmail(this.db, normalized)) {
       throw new AppError('conflict', `A user with the email ${normalized} already exists.`);
     }
-    const row = { id: newId(), email: normalized, role, created_at: this.clock.now(), suspended_at: null };
-    await q.insertUser(this.db, row);
+    const now = this.clock.now();
+    // Accounts made by an admin are vetted by that admin: verified and approved.
+    await q.insertUser(this.db, {
+      id: newId(),
+      email: normalized,
+      role,
+      created_at: now,
+      suspended_at: null,
+      email_verified_at: now,
+      access: 'approved',
+      access_decided_at: now,
+    });
+    const row = await q.findUserByEmail(this.db, normalized);
+    if (!row) throw new AppError('internal');
     const { key } = await this.createApiKey(row.id, 'initial key');
     return { user: toUser(row), key };
   }
@@ -73,7 +88,6 @@ export class AccountsService {
       const row = await q.findActiveApiKey(this.db, hash);
       if (!row || row.suspendedAt !== null) return undefined;
       found = {
-        kind: 'user',
         userId: row.userId,
         role: row.role,
         apiKeyId: row.keyId,
@@ -87,12 +101,30 @@ export class AccountsService {
       this.touched.set(found.apiKeyId, now);
       await q.touchApiKey(this.db, found.apiKeyId, now);
     }
-    return { kind: 'user', userId: found.userId, role: found.role, apiKeyId: found.apiKeyId };
+    return {
+      kind: 'user',
+      userId: found.userId,
+      role: found.role,
+      apiKeyId: found.apiKeyId,
+      sessionId: null,
+    };
   }
 }
 
-function toUser(row: q.UserRow): User {
-  return { id: row.id, email: row.email, role: row.role, createdAt: toIso(row.created_at) };
+export function toUser(row: q.UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    createdAt: toIso(row.created_at),
+    displayName: row.display_name ?? undefined,
+    emailVerified: row.email_verified_at !== null,
+    access: row.access,
+    accessReason: row.access_reason ?? undefined,
+    datasetConsent: row.dataset_consent,
+    suspended: row.suspended_at !== null,
+    hasPassword: row.password_hash !== null,
+  };
 }
 
 function toApiKey(row: q.ApiKeyRow): ApiKeyInfo {

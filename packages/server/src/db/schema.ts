@@ -8,6 +8,67 @@ export interface UsersTable {
   role: 'user' | 'moderator' | 'admin';
   created_at: number;
   suspended_at: number | null;
+  suspension_reason: Generated<string | null>;
+  /** argon2id; null for accounts made by the admin CLI until they set a password. */
+  password_hash: Generated<string | null>;
+  display_name: Generated<string | null>;
+  affiliation: Generated<string | null>;
+  occupation: Generated<string | null>;
+  intended_use: Generated<string | null>;
+  email_verified_at: Generated<number | null>;
+  /** Research access: an application is pending until a moderator decides. */
+  access: Generated<AccessState>;
+  access_decided_at: Generated<number | null>;
+  access_reason: Generated<string | null>;
+  failed_sign_ins: Generated<number>;
+  locked_until: Generated<number | null>;
+  /** Set when the account was deleted; its personal data is erased at the same time. */
+  deleted_at: Generated<number | null>;
+  /** Whether the user's images may appear in future dataset releases (under a pseudonym). */
+  dataset_consent: Generated<DatasetConsent>;
+}
+
+export type AccessState = 'pending' | 'approved' | 'rejected';
+export type DatasetConsent = 'pseudonymous' | 'withdrawn';
+
+export interface SessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+export type EmailTokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
+
+export interface EmailTokensTable {
+  token_hash: string;
+  user_id: string;
+  purpose: EmailTokenPurpose;
+  new_email: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Settings an admin changes at run time (the access stage, …); JSON values. */
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  detail: string;
+  created_at: number;
 }
 
 export interface ApiKeysTable {
@@ -98,4 +159,8 @@ export interface Database {
   generations: GenerationsTable;
   jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
+  sessions: SessionsTable;
+  email_tokens: EmailTokensTable;
+  settings: SettingsTable;
+  audit_log: AuditLogTable;
 }

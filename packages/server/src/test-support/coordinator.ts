@@ -1,5 +1,6 @@
 // Starts a real coordinator for a test: real database (SQLite or PostgreSQL), real blob store on disk,
 // and an admin + a user with API keys.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { buildCoordinator, type BuildOptions, type Coordinator } from '../app.js';
@@ -15,6 +16,8 @@ export interface TestCoordinator extends Coordinator {
   userId: string;
   /** Set when started with listen: true. */
   url: string;
+  /** Another verified, approved account with an API key (emails are unique per call). */
+  createUser(role?: 'user' | 'moderator' | 'admin'): Promise<{ id: string; key: string; email: string }>;
   /** Closes the app and drops its database. */
   shutdown(): Promise<void>;
 }
@@ -85,6 +88,11 @@ export async function startTestCoordinator(options: TestCoordinatorOptions): Pro
     userKey,
     userId,
     url,
+    createUser: async (role = 'user') => {
+      const email = `${role}-${randomUUID().slice(0, 8)}@example.org`;
+      const created = await accounts.createUser(email, role);
+      return { id: created.user.id, key: created.key, email };
+    },
     shutdown: async () => {
       await coordinator.close();
       if (!options.database) await database.drop();
