@@ -3,3 +3,4 @@ export * from './generations.js';
 export * from './workers.js';
 export * from './accounts.js';
 export * from './auth.js';
+export * from './credits.js';

@@ -26,6 +26,8 @@ import { countQueued } from './jobs/sql/read-generations.js';
 import { WorkerService } from './workers/worker-service.js';
 import { LeaseService } from './workers/lease-service.js';
 import { AccessStageSetting } from './settings/access-stage.js';
+import { CreditsService } from './credits/service.js';
+import { creditsRoutes } from './credits/routes.js';
 import { registerAuth, bearerToken } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -80,6 +82,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const { db } = database;
 
   const accessStage = new AccessStageSetting(db, clock, config.accessStage);
+  const credits = new CreditsService(db, database.dialect, clock, accessStage, config.credits);
   const accounts = new AccountsService(db, clock);
   const workers = new WorkerService(db, clock);
   const publisher = new GenerationPublisher(db, bus, log);
@@ -127,6 +130,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     workers,
     leases,
     accessStage,
+    credits,
   };
 
   const app = Fastify({
@@ -182,6 +186,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(accountsRoutes, { services });
   await app.register(generationRoutes, { services });
   await app.register(workerRoutes, { services });
+  await app.register(creditsRoutes, { services });
   app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(landingPage()),
   );

@@ -19,6 +19,15 @@ export interface Config {
   rateLimitPerMinute: number;
   trustProxy: boolean;
   metricsToken: string | undefined;
+  /** Credits pricing; see credits/pricing.ts. */
+  credits: {
+    /** What one 512×512, 25-step image costs; other sizes scale with pixels × steps, rounded up. 0: free. */
+    imageCost: number;
+    /** What a worker's owner earns for one completed 512×512, 25-step image, scaled the same way. */
+    workerReward: number;
+    /** What one accepted annotation earns. */
+    annotationReward: number;
+  };
   /** The access stage at first start; an admin can switch it at run time (stored in the database). */
   accessStage: AccessStage;
 }
@@ -79,6 +88,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 3000, 0, 10_000_000),
     trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
     metricsToken: env.METRICS_TOKEN || undefined,
+    credits: {
+      imageCost: int(env, 'CREDITS_IMAGE_COST', 10, 0, 1_000_000),
+      workerReward: int(env, 'CREDITS_WORKER_REWARD', 10, 0, 1_000_000),
+      annotationReward: int(env, 'CREDITS_ANNOTATION_REWARD', 2, 0, 1_000_000),
+    },
     accessStage: oneOf(env, 'ACCESS_STAGE', ACCESS_STAGES, 'research'),
   };
 }

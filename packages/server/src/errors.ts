@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'limit_exceeded'
   | 'rate_limited'
+  | 'insufficient_credits'
   | 'unavailable'
   | 'internal';
 
@@ -35,6 +36,7 @@ const TITLES: Record<ErrorCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   limit_exceeded: 'A configured limit was exceeded',
   rate_limited: 'Too many requests',
+  insufficient_credits: 'Not enough credits',
   unavailable: 'Service unavailable',
   internal: 'Internal error',
 };
@@ -55,6 +57,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   limit_exceeded: 422,
   rate_limited: 429,
+  insufficient_credits: 402,
   unavailable: 503,
   internal: 500,
 };

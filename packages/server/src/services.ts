@@ -9,6 +9,7 @@ import type { GenerationService } from './jobs/generation-service.js';
 import type { WorkerService } from './workers/worker-service.js';
 import type { LeaseService } from './workers/lease-service.js';
 import type { AccessStageSetting } from './settings/access-stage.js';
+import type { CreditsService } from './credits/service.js';
 
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
@@ -23,4 +24,6 @@ export interface Services {
   workers: WorkerService;
   leases: LeaseService;
   accessStage: AccessStageSetting;
+  /** The credits ledger: award/grant/balance for other domains (see credits/service.ts). */
+  credits: CreditsService;
 }

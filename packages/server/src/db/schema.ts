@@ -152,6 +152,34 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+/** Credits ledger: see db/migrations/0003_credits.ts and credits/. */
+export interface CreditAccountsTable {
+  id: string;
+  created_at: number;
+}
+
+export type CreditTransferKind = 'reserve' | 'settle' | 'refund' | 'worker_earning' | 'annotation' | 'grant';
+
+export interface CreditTransfersTable {
+  id: string;
+  /** The natural key of the operation that posted it; unique, so nothing posts twice. */
+  key: string;
+  kind: CreditTransferKind;
+  reference_type: string | null;
+  reference_id: string | null;
+  memo: string | null;
+  actor_id: string | null;
+  created_at: number;
+}
+
+export interface CreditEntriesTable {
+  transfer_id: string;
+  account_id: string;
+  /** Signed whole credits; a transfer's entries sum to zero. */
+  amount: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -163,4 +191,7 @@ export interface Database {
   email_tokens: EmailTokensTable;
   settings: SettingsTable;
   audit_log: AuditLogTable;
+  credit_accounts: CreditAccountsTable;
+  credit_transfers: CreditTransfersTable;
+  credit_entries: CreditEntriesTable;
 }

@@ -1,0 +1,440 @@
+// The credits ledger's rules. Every movement is a transfer whose entries sum to zero, posted in the
+// caller's transaction together with the change that caused it, under a natural key that makes a repeat
+// a no-op. Balances are derived (SUM over entries), never stored.
+//
+// Accounts: `user:<id>` (spendable), `escrow:<id>` (that user's reservations for unfinished images) and
+// `platform` (the issuer: it mints grants, awards and worker earnings, and receives settled costs, so
+// its balance is minus every credit in circulation and the books sum to zero). Escrow is one account per
+// user rather than one shared account or one per generation: "reserved" on a user's summary is then one
+// indexed SUM, no row is shared by every generation of every user, and references on the transfers
+// already tie each movement to its generation.
+//
+// For other domains (call inside your own transaction, e.g. withIdempotency's):
+//   services.credits.award(trx, { userId, amount, kind: 'annotation', reference: { type, id } })
+//   services.credits.grant(trx, { userId, amount, memo, actorId, key })
+//   services.credits.balance(trx, userId)
+import type { Kysely, Transaction } from 'kysely';
+import type {
+  AccessStage,
+  CreditGrant,
+  CreditGrantBody,
+  CreditMovementList,
+  CreditQuote,
+  CreditSummary,
+} from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import type { Clock } from '../clock.js';
+import { AppError, notFound } from '../errors.js';
+import { newId, toIso } from '../ids.js';
+import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
+import { recordAudit } from '../audit/record.js';
+import { imagePrice, workerEarning, type Pricing } from './pricing.js';
+import * as q from './queries.js';
+
+/** Something a credit movement is about, shown to the user in their history: never another user's id. */
+export interface CreditReference {
+  type: string;
+  id: string;
+}
+
+export interface AwardInput {
+  userId: string;
+  /** Whole credits, ≥ 0; 0 posts nothing (a reward configured to 0). */
+  amount: number;
+  kind: 'annotation';
+  /** The natural key: one award per (kind, reference), ever. E.g. { type: 'annotation', id }. */
+  reference: CreditReference;
+  memo?: string;
+}
+
+export interface GrantInput {
+  userId: string;
+  /** Whole credits; negative takes credits back (never below a zero balance). */
+  amount: number;
+  memo: string;
+  actorId: string | null;
+  /** The natural key of this grant: the same key never posts twice. */
+  key: string;
+}
+
+export interface Posted {
+  /** The transfer (the earlier one when this was a repeat); null when nothing was due (amount 0). */
+  transferId: string | null;
+  /** False when the same operation had been posted before, or there was nothing to post. */
+  posted: boolean;
+}
+
+/** What a generation costs, decided before its transaction (the access stage is read outside it). */
+export interface GenerationCharge {
+  perImage: number;
+  total: number;
+  /** Only the open stage charges; in the research stage approved researchers generate free. */
+  charged: boolean;
+  stage: AccessStage;
+}
+
+/** The one thing credits needs from the access-stage setting. */
+export interface StageSource {
+  current(): Promise<AccessStage>;
+}
+
+export class CreditsService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+    private readonly stage: StageSource,
+    readonly pricing: Pricing,
+  ) {}
+
+  // --- for other domains -------------------------------------------------------------------------
+
+  /** Credits a user for accepted work (an annotation), minted from the platform. Idempotent per reference. */
+  async award(trx: Kysely<Database>, input: AwardInput): Promise<Posted> {
+    assertWholeCredits(input.amount, 'award amount');
+    if (input.amount < 0) throw new Error('An award cannot be negative.');
+    if (input.amount === 0) return { transferId: null, posted: false };
+    return this.postOne(trx, {
+      id: newId(),
+      key: `${input.kind}:${input.reference.type}:${input.reference.id}`,
+      kind: input.kind,
+      referenceType: input.reference.type,
+      referenceId: input.reference.id,
+      memo: input.memo ?? null,
+      actorId: null,
+      entries: [
+        { account: q.PLATFORM_ACCOUNT, amount: -input.amount },
+        { account: q.userAccount(input.userId), amount: input.amount },
+      ],
+    });
+  }
+
+  /** Gives (or, negative, takes back) credits. Records no audit entry: the caller's action does. */
+  async grant(trx: Kysely<Database>, input: GrantInput): Promise<Posted> {
+    assertWholeCredits(input.amount, 'grant amount');
+    if (input.amount === 0) throw new AppError('validation_failed', 'A grant of 0 credits changes nothing.');
+    const user = q.userAccount(input.userId);
+    if (input.amount < 0) {
+      const existing = await q.findTransferId(trx, input.key);
+      if (existing) return { transferId: existing, posted: false };
+      await this.debit(
+        trx,
+        user,
+        -input.amount,
+        (balance) =>
+          new AppError(
+            'insufficient_credits',
+            `Taking back ${-input.amount} credits would leave a negative balance (the user has ${balance}).`,
+          ),
+      );
+    }
+    return this.postOne(trx, {
+      id: newId(),
+      key: input.key,
+      kind: 'grant',
+      referenceType: null,
+      referenceId: null,
+      memo: input.memo,
+      actorId: input.actorId,
+      entries: [
+        { account: q.PLATFORM_ACCOUNT, amount: -input.amount },
+        { account: user, amount: input.amount },
+      ],
+    });
+  }
+
+  /** What the user can spend now. */
+  balance(db: Kysely<Database>, userId: string): Promise<number> {
+    return q.accountBalance(db, q.userAccount(userId));
+  }
+
+  // --- generations and jobs (hooks called by jobs/ and workers/) ----------------------------------
+
+  /** Prices a generation under the current access stage. Call before the generation's transaction. */
+  async quoteGeneration(p: {
+    width: number;
+    height: number;
+    steps: number;
+    n: number;
+  }): Promise<GenerationCharge> {
+    const stage = await this.stage.current();
+    const perImage = imagePrice(this.pricing, p);
+    return { perImage, total: perImage * p.n, charged: stage === 'open' && perImage > 0, stage };
+  }
+
+  /**
+   * Moves a generation's cost from the user's balance into escrow, in the transaction that inserts it;
+   * refuses with 402 when the balance is short. Nothing is reserved when the charge is not `charged`.
+   */
+  async reserve(
+    trx: Transaction<Database>,
+    p: { userId: string; generationId: string; n: number; charge: GenerationCharge },
+  ): Promise<void> {
+    const { charge } = p;
+    if (!charge.charged) return;
+    const user = q.userAccount(p.userId);
+    await this.debit(
+      trx,
+      user,
+      charge.total,
+      (balance) =>
+        new AppError(
+          'insufficient_credits',
+          `This generation costs ${charge.total} credits (${p.n} × ${charge.perImage}); your balance is ` +
+            `${balance}. Earn credits with annotation tasks (rating images) or by running a worker.`,
+        ),
+    );
+    await this.postOne(trx, {
+      id: newId(),
+      key: q.reservationKey(p.generationId),
+      kind: 'reserve',
+      referenceType: 'generation',
+      referenceId: p.generationId,
+      memo: null,
+      actorId: null,
+      entries: [
+        { account: user, amount: -charge.total },
+        { account: q.escrowAccount(p.userId), amount: charge.total },
+      ],
+    });
+  }
+
+  /**
+   * A job finished with an image, in the transaction that marked it done: its share of the reservation
+   * (if any) goes from escrow to the platform, and the worker's owner earns by pixels × steps.
+   */
+  async jobCompleted(
+    trx: Transaction<Database>,
+    job: {
+      id: string;
+      generationId: string;
+      pixels: number;
+      steps: number;
+      workerId: string;
+      workerOwnerId: string;
+    },
+  ): Promise<void> {
+    const drafts: q.TransferDraft[] = [];
+    const reservation = await q.reservationOfGeneration(trx, job.generationId);
+    if (reservation) drafts.push(jobEnd('settle', job, reservation, q.PLATFORM_ACCOUNT));
+    const earned = workerEarning(this.pricing, job);
+    if (earned > 0) {
+      drafts.push({
+        id: newId(),
+        key: `earn:${job.id}`,
+        kind: 'worker_earning',
+        // The earner's own worker, not the job: the job belongs to somebody else's generation.
+        referenceType: 'worker',
+        referenceId: job.workerId,
+        memo: null,
+        actorId: null,
+        entries: [
+          { account: q.PLATFORM_ACCOUNT, amount: -earned },
+          { account: q.userAccount(job.workerOwnerId), amount: earned },
+        ],
+      });
+    }
+    await this.post(trx, drafts);
+  }
+
+  /** Jobs that failed for good or were cancelled, in that transaction: their shares go back to the user. */
+  async jobsRefunded(
+    trx: Transaction<Database>,
+    jobs: readonly { id: string; generationId: string }[],
+  ): Promise<void> {
+    const drafts: q.TransferDraft[] = [];
+    const reservations = new Map<string, Awaited<ReturnType<typeof q.reservationOfGeneration>>>();
+    for (const job of jobs) {
+      if (!reservations.has(job.generationId))
+        reservations.set(job.generationId, await q.reservationOfGeneration(trx, job.generationId));
+      const reservation = reservations.get(job.generationId);
+      if (reservation) drafts.push(jobEnd('refund', job, reservation, q.userAccount(reservation.userId)));
+    }
+    await this.post(trx, drafts);
+  }
+
+  // --- HTTP-facing reads and the admin grant -------------------------------------------------------
+
+  async quote(
+    userId: string,
+    p: { width: number; height: number; steps: number; n: number },
+  ): Promise<CreditQuote> {
+    const charge = await this.quoteGeneration(p);
+    return {
+      perImage: charge.perImage,
+      total: charge.total,
+      charged: charge.charged,
+      stage: charge.stage,
+      balance: await this.balance(this.db, userId),
+    };
+  }
+
+  async summary(userId: string): Promise<CreditSummary> {
+    const totals = await q.totalsByKind(this.db, userId);
+    const sum = (pred: (t: (typeof totals)[number]) => boolean) =>
+      totals.filter(pred).reduce((acc, t) => acc + t.total, 0);
+    const available = q.userAccount(userId);
+    const escrow = q.escrowAccount(userId);
+    return {
+      userId,
+      balance: sum((t) => t.account_id === available),
+      reserved: sum((t) => t.account_id === escrow),
+      earnedFromWorkers: sum((t) => t.account_id === available && t.kind === 'worker_earning'),
+      earnedFromAnnotations: sum((t) => t.account_id === available && t.kind === 'annotation'),
+      granted: sum((t) => t.account_id === available && t.kind === 'grant'),
+      // Settled reservations: credits actually consumed by finished images.
+      spent: -sum((t) => t.account_id === escrow && t.kind === 'settle'),
+    };
+  }
+
+  async history(userId: string, limit: number, cursor: string | undefined): Promise<CreditMovementList> {
+    const rows = await q.listMovements(this.db, { userId, limit, before: decodeCursor(cursor) });
+    const last = rows.at(-1);
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        amount: r.available,
+        reserved: r.reserved,
+        referenceType: r.reference_type ?? undefined,
+        referenceId: r.reference_id ?? undefined,
+        memo: r.memo ?? undefined,
+        createdAt: toIso(r.created_at),
+      })),
+      nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined,
+    };
+  }
+
+  /** An admin's grant: idempotent on the Idempotency-Key, audited in the same transaction. */
+  async adminGrant(
+    actorId: string,
+    body: CreditGrantBody,
+    idempotencyKey: string | undefined,
+  ): Promise<IdempotentAnswer<CreditGrant>> {
+    const route = 'POST /v1/admin/credits/grants';
+    return withIdempotency(
+      this.db,
+      this.clock,
+      { userId: actorId, key: idempotencyKey, route, request: body },
+      async (trx) => {
+        if (!(await q.userExists(trx, body.userId))) throw notFound('User');
+        const posted = await this.grant(trx, {
+          userId: body.userId,
+          amount: body.amount,
+          memo: body.memo,
+          actorId,
+          key: idempotencyKey ? `grant:${actorId}:${idempotencyKey}` : `grant:${newId()}`,
+        });
+        const now = this.clock.now();
+        await recordAudit(trx, {
+          actorId,
+          action: 'credits.grant',
+          targetType: 'user',
+          targetId: body.userId,
+          detail: { amount: body.amount, memo: body.memo, transferId: posted.transferId },
+          at: now,
+        });
+        return {
+          status: 201,
+          body: {
+            transferId: posted.transferId as string,
+            userId: body.userId,
+            amount: body.amount,
+            memo: body.memo,
+            balance: await this.balance(trx, body.userId),
+            createdAt: toIso(now),
+          },
+        };
+      },
+    );
+  }
+
+  // --- posting ------------------------------------------------------------------------------------
+
+  /**
+   * Takes `amount` from an account that may not go negative: on PostgreSQL the account's row is locked
+   * first, so concurrent spends of one account run one after the other; SQLite runs one write
+   * transaction at a time already.
+   */
+  private async debit(
+    trx: Kysely<Database>,
+    account: string,
+    amount: number,
+    refuse: (balance: number) => AppError,
+  ): Promise<void> {
+    await q.ensureAccountRow(trx, account, this.clock.now());
+    if (this.dialect === 'postgres') await q.lockAccountRow(trx, account);
+    const balance = await q.accountBalance(trx, account);
+    if (balance < amount) throw refuse(balance);
+  }
+
+  private async postOne(trx: Kysely<Database>, draft: q.TransferDraft): Promise<Posted> {
+    const inserted = await this.post(trx, [draft]);
+    if (inserted.has(draft.key)) return { transferId: draft.id, posted: true };
+    return { transferId: (await q.findTransferId(trx, draft.key)) ?? null, posted: false };
+  }
+
+  /** Posts the transfers whose keys are new (two statements whatever their number); returns those keys. */
+  private async post(trx: Kysely<Database>, drafts: readonly q.TransferDraft[]): Promise<Set<string>> {
+    if (drafts.length === 0) return new Set();
+    for (const d of drafts) {
+      let sum = 0;
+      for (const e of d.entries) {
+        assertWholeCredits(e.amount, 'entry amount');
+        sum += e.amount;
+      }
+      if (sum !== 0 || d.entries.length < 2) throw new Error(`Transfer ${d.key} does not balance.`);
+    }
+    const now = this.clock.now();
+    const inserted = await q.insertTransfers(trx, drafts, now);
+    await q.insertEntries(
+      trx,
+      drafts.filter((d) => inserted.has(d.key)),
+      now,
+    );
+    return inserted;
+  }
+}
+
+/** Settles (to the platform) or refunds (to the user) one job's share of its generation's reservation. */
+function jobEnd(
+  kind: 'settle' | 'refund',
+  job: { id: string; generationId: string },
+  reservation: { escrow: string; perImage: number },
+  to: string,
+): q.TransferDraft {
+  return {
+    id: newId(),
+    // One key for both outcomes: a job's share leaves escrow once, whichever way.
+    key: `job-end:${job.id}`,
+    kind,
+    referenceType: 'generation',
+    referenceId: job.generationId,
+    memo: null,
+    actorId: null,
+    entries: [
+      { account: reservation.escrow, amount: -reservation.perImage },
+      { account: to, amount: reservation.perImage },
+    ],
+  };
+}
+
+function assertWholeCredits(amount: number, what: string): void {
+  if (!Number.isSafeInteger(amount)) throw new Error(`The ${what} must be a whole number of credits.`);
+}
+
+function encodeCursor(row: { created_at: number; id: string }): string {
+  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
+}
