@@ -1,4 +1,5 @@
 // Builds the coordinator: one Fastify app, one plugin per domain, services wired here and nowhere else.
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,6 +7,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
+import cookie from '@fastify/cookie';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import './http/types.js';
@@ -26,6 +28,12 @@ import { countQueued } from './jobs/sql/read-generations.js';
 import { WorkerService } from './workers/worker-service.js';
 import { LeaseService } from './workers/lease-service.js';
 import { AccessStageSetting } from './settings/access-stage.js';
+import { IdentityService } from './accounts/identity-service.js';
+import { ApplicationsService } from './accounts/applications.js';
+import { SessionAuthenticator } from './accounts/session-auth.js';
+import { authRoutes } from './accounts/auth-routes.js';
+import { applicationRoutes } from './accounts/application-routes.js';
+import { createMailer } from './mail/mailer.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
 import { registerAuth, bearerToken } from './http/auth.js';
@@ -84,13 +92,36 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const accessStage = new AccessStageSetting(db, clock, config.accessStage);
   const credits = new CreditsService(db, database.dialect, clock, accessStage, config.credits);
   const accounts = new AccountsService(db, clock);
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    folder: join(config.dataDir, 'mail'),
+    log,
+  });
+  const publicUrl = () => config.publicUrl;
+  const identity = new IdentityService(db, clock, mailer, accessStage, accounts, log, {
+    publicUrl,
+    sessionDays: config.sessionDays,
+    signInMaxFailures: config.signInMaxFailures,
+    signInLockMinutes: config.signInLockMinutes,
+  });
+  const applications = new ApplicationsService(db, clock, accounts, identity, publicUrl);
+  const sessions = new SessionAuthenticator(db, clock, identity.sessionTtlMs);
   const workers = new WorkerService(db, clock);
   const publisher = new GenerationPublisher(db, bus, log);
   const generationCache = new GenerationCache(db);
-  const generations = new GenerationService(db, clock, bus, publisher, generationCache, {
-    maxPixels: config.maxPixels,
-    maxAttempts: config.maxAttempts,
-  });
+  const generations = new GenerationService(
+    db,
+    clock,
+    bus,
+    publisher,
+    generationCache,
+    {
+      maxPixels: config.maxPixels,
+      maxAttempts: config.maxAttempts,
+    },
+    credits,
+  );
   const metrics: Metrics = new Metrics(
     {
       jobsByState: () => countQueued(db),
@@ -117,6 +148,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
       uploadUrlTtlSeconds: 600,
       publicUrl: () => config.publicUrl,
     },
+    credits,
   );
   const services: Services = {
     config,
@@ -130,6 +162,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     workers,
     leases,
     accessStage,
+    identity,
+    applications,
     credits,
   };
 
@@ -163,19 +197,20 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  if (config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: '1 minute',
-      // Per key when one is sent (hashed: the limiter's store never holds secrets), else per IP.
-      keyGenerator: (req) => {
-        const token = bearerToken(req);
-        return token ? `k:${sha256Hex(token).slice(0, 32)}` : `ip:${req.ip}`;
-      },
-    });
-  }
+  await app.register(cookie);
+  // Registered even when the global limit is off: sign-in and sign-up carry their own route limits.
+  await app.register(rateLimit, {
+    global: config.rateLimitPerMinute > 0,
+    max: config.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    // Per key when one is sent (hashed: the limiter's store never holds secrets), else per IP.
+    keyGenerator: (req) => {
+      const token = bearerToken(req);
+      return token ? `k:${sha256Hex(token).slice(0, 32)}` : `ip:${req.ip}`;
+    },
+  });
 
-  registerAuth(app, accounts, workers);
+  registerAuth(app, accounts, workers, sessions);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration
       .labels(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode))
@@ -183,7 +218,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   });
 
   await app.register(systemRoutes, { services });
+  await app.register(authRoutes, { services });
   await app.register(accountsRoutes, { services });
+  await app.register(applicationRoutes, { services });
   await app.register(generationRoutes, { services });
   await app.register(workerRoutes, { services });
   await app.register(creditsRoutes, { services });
@@ -204,6 +241,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     leases.stop();
   });
   app.addHook('onClose', async () => {
+    mailer.close();
     await bus.close();
     await blobs.close();
     await database.close();

@@ -28,8 +28,34 @@ export interface Config {
     /** What one accepted annotation earns. */
     annotationReward: number;
   };
+  /** Annotation tasks and their quality control; see annotations/. */
+  annotations: {
+    /** How long a handed-out task may be answered. */
+    taskTtlSeconds: number;
+    /** Unanswered, unexpired tasks one user may hold at a time. */
+    maxOpenTasks: number;
+    /** The most credits annotations earn a user in any 60 minutes (answers beyond it earn nothing). */
+    hourlyCreditCap: number;
+    /** Share of handed-out tasks that are gold items (checks with a known answer), in percent. */
+    goldPercent: number;
+    /** Gold answers a rater gives before their agreement score counts. */
+    minGoldAnswers: number;
+    /** Raters whose smoothed agreement score falls below this (percent) are excluded. */
+    minAgreementPercent: number;
+  };
   /** The access stage at first start; an admin can switch it at run time (stored in the database). */
   accessStage: AccessStage;
+  /** One blocked word or /regex/flags per line; unset: no rules until an admin sets some at run time. */
+  promptBlocklistFile: string | undefined;
+  /** smtp(s)://user:pass@host:port; unset: mails are written to DATA_DIR/mail. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionDays: number;
+  /** Failed sign-ins in a row before the account locks, and for how long. */
+  signInMaxFailures: number;
+  signInLockMinutes: number;
+  /** Sign-in, sign-up and reset requests per minute per IP (0: no limit). */
+  signInRatePerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +119,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerReward: int(env, 'CREDITS_WORKER_REWARD', 10, 0, 1_000_000),
       annotationReward: int(env, 'CREDITS_ANNOTATION_REWARD', 2, 0, 1_000_000),
     },
+    annotations: {
+      taskTtlSeconds: int(env, 'ANNOTATION_TASK_TTL_SECONDS', 600, 10, 86_400),
+      maxOpenTasks: int(env, 'ANNOTATION_MAX_OPEN_TASKS', 20, 1, 100_000),
+      hourlyCreditCap: int(env, 'ANNOTATION_HOURLY_CREDIT_CAP', 100, 0, 1_000_000_000),
+      goldPercent: int(env, 'ANNOTATION_GOLD_PERCENT', 10, 0, 100),
+      minGoldAnswers: int(env, 'ANNOTATION_MIN_GOLD_ANSWERS', 5, 1, 10_000),
+      minAgreementPercent: int(env, 'ANNOTATION_MIN_AGREEMENT_PERCENT', 60, 0, 100),
+    },
     accessStage: oneOf(env, 'ACCESS_STAGE', ACCESS_STAGES, 'research'),
+    promptBlocklistFile: env.PROMPT_BLOCKLIST_FILE ? resolve(env.PROMPT_BLOCKLIST_FILE) : undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Dreamfold <no-reply@localhost>',
+    sessionDays: int(env, 'SESSION_DAYS', 14, 1, 365),
+    signInMaxFailures: int(env, 'SIGN_IN_MAX_FAILURES', 5, 1, 100),
+    signInLockMinutes: int(env, 'SIGN_IN_LOCK_MINUTES', 15, 1, 24 * 60),
+    signInRatePerMinute: int(env, 'SIGN_IN_RATE_PER_MINUTE', 10, 0, 100_000),
   };
 }

@@ -17,6 +17,16 @@ export type ErrorCode =
   | 'limit_exceeded'
   | 'rate_limited'
   | 'insufficient_credits'
+  | 'invalid_credentials'
+  | 'account_locked'
+  | 'account_suspended'
+  | 'invalid_token'
+  | 'csrf_failed'
+  | 'access_required'
+  | 'prompt_rejected'
+  | 'annotation_expired'
+  | 'annotation_answered'
+  | 'too_many_open_tasks'
   | 'unavailable'
   | 'internal';
 
@@ -37,6 +47,16 @@ const TITLES: Record<ErrorCode, string> = {
   limit_exceeded: 'A configured limit was exceeded',
   rate_limited: 'Too many requests',
   insufficient_credits: 'Not enough credits',
+  invalid_credentials: 'The email or password is wrong',
+  account_locked: 'The account is locked for a while after too many failed sign-ins',
+  account_suspended: 'The account is suspended',
+  invalid_token: 'The link is invalid or has expired',
+  csrf_failed: 'The CSRF token is missing or wrong',
+  access_required: 'This account may not generate yet',
+  prompt_rejected: 'The prompt breaks a content rule of this platform',
+  annotation_expired: 'The annotation task has expired',
+  annotation_answered: 'The annotation task was already answered',
+  too_many_open_tasks: 'Too many unanswered annotation tasks',
   unavailable: 'Service unavailable',
   internal: 'Internal error',
 };
@@ -58,6 +78,16 @@ const STATUS: Record<ErrorCode, number> = {
   limit_exceeded: 422,
   rate_limited: 429,
   insufficient_credits: 402,
+  invalid_credentials: 401,
+  account_locked: 429,
+  account_suspended: 403,
+  invalid_token: 400,
+  csrf_failed: 403,
+  access_required: 403,
+  prompt_rejected: 422,
+  annotation_expired: 410,
+  annotation_answered: 409,
+  too_many_open_tasks: 409,
   unavailable: 503,
   internal: 500,
 };

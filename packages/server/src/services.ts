@@ -9,6 +9,8 @@ import type { GenerationService } from './jobs/generation-service.js';
 import type { WorkerService } from './workers/worker-service.js';
 import type { LeaseService } from './workers/lease-service.js';
 import type { AccessStageSetting } from './settings/access-stage.js';
+import type { IdentityService } from './accounts/identity-service.js';
+import type { ApplicationsService } from './accounts/applications.js';
 import type { CreditsService } from './credits/service.js';
 
 /** Everything the route plugins share, built once per app in app.ts. */
@@ -24,6 +26,8 @@ export interface Services {
   workers: WorkerService;
   leases: LeaseService;
   accessStage: AccessStageSetting;
+  identity: IdentityService;
+  applications: ApplicationsService;
   /** The credits ledger: award/grant/balance for other domains (see credits/service.ts). */
   credits: CreditsService;
 }

@@ -1,4 +1,4 @@
-import type { Role } from '@dreamfold/protocol';
+import type { AccessState, Role } from '@dreamfold/protocol';
 
 /** Who is calling. Users (people and their programs) and workers authenticate with different keys. */
 export type Principal =
@@ -9,6 +9,9 @@ export type Principal =
       /** How the user signed in: an API key (programs) or a session cookie (the web app). */
       apiKeyId: string | null;
       sessionId: string | null;
+      /** Read with the key or session on every request, so the generation check costs no query. */
+      emailVerified: boolean;
+      access: AccessState;
     }
   | { kind: 'worker'; workerId: string; userId: string };
 

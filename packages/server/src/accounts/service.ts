@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ApiKeyInfo, Role, User } from '@dreamfold/protocol';
+import type { AccessState, ApiKeyInfo, Role, User } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { AppError, notFound } from '../errors.js';
@@ -18,6 +18,8 @@ export class AccountsService {
     role: Role;
     apiKeyId: string;
     lastUsedAt: number | null;
+    emailVerified: boolean;
+    access: AccessState;
   }>();
 
   constructor(
@@ -92,6 +94,8 @@ export class AccountsService {
         role: row.role,
         apiKeyId: row.keyId,
         lastUsedAt: row.lastUsedAt,
+        emailVerified: row.emailVerifiedAt !== null,
+        access: row.access,
       };
       this.keys.set(hash, found);
     }
@@ -107,7 +111,14 @@ export class AccountsService {
       role: found.role,
       apiKeyId: found.apiKeyId,
       sessionId: null,
+      emailVerified: found.emailVerified,
+      access: found.access,
     };
+  }
+
+  /** Drops cached key lookups of a user whose standing changed (suspension, approval, deletion). */
+  forgetUser(userId: string): void {
+    this.keys.forget((p) => p.userId === userId);
   }
 }
 

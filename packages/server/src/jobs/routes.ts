@@ -16,6 +16,7 @@ import { bearerSecurity, problems } from '../http/schemas.js';
 import { notFound } from '../errors.js';
 import { imageKey } from '../storage/blob-store.js';
 import { streamGenerationEvents } from './event-stream.js';
+import { assertMayGenerate } from '../accounts/generation-access.js';
 
 export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -41,7 +42,9 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       },
     },
     async (req, reply) => {
-      const answer = await generations.create(userOf(req).userId, req.body, req.headers['idempotency-key']);
+      const user = userOf(req);
+      assertMayGenerate(user, await services.accessStage.current());
+      const answer = await generations.create(user.userId, req.body, req.headers['idempotency-key']);
       if (answer.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(answer.body);
     },

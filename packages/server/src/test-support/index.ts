@@ -14,3 +14,5 @@ export {
   type TestDatabase,
 } from './databases.js';
 export { startS3Server, S3RVER_CREDENTIALS, type TestS3Server } from './s3-server.js';
+export { signInWeb, type WebSession } from './web-session.js';
+export { startTestSmtpServer, type TestSmtpServer, type ReceivedMail } from './smtp-server.js';
