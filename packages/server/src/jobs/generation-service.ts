@@ -25,6 +25,7 @@ import {
 import { toGeneration } from './views.js';
 import type { GenerationPublisher } from './publisher.js';
 import type { GenerationCache } from './generation-cache.js';
+import type { CreditsService } from '../credits/service.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -40,6 +41,7 @@ export class GenerationService {
     private readonly publisher: GenerationPublisher,
     private readonly cache: GenerationCache,
     private readonly limits: GenerationLimits,
+    private readonly credits: CreditsService,
   ) {}
 
   async create(
@@ -56,7 +58,10 @@ export class GenerationService {
       );
     }
     const n = body.n ?? GENERATION_DEFAULTS.n;
+    const steps = body.steps ?? GENERATION_DEFAULTS.steps;
     const seed = body.seed ?? randomInt(0, LIMITS.maxSeed - LIMITS.maxImagesPerRequest);
+    // Priced before the transaction: the access stage is read outside it.
+    const charge = await this.credits.quoteGeneration({ width, height, steps, n });
     const answer = await withIdempotency(
       this.db,
       this.clock,
@@ -71,7 +76,7 @@ export class GenerationService {
           model: body.model,
           width,
           height,
-          steps: body.steps ?? GENERATION_DEFAULTS.steps,
+          steps,
           guidance_scale: body.guidanceScale ?? GENERATION_DEFAULTS.guidanceScale,
           sampler: body.sampler ?? GENERATION_DEFAULTS.sampler,
           seed,
@@ -101,6 +106,8 @@ export class GenerationService {
           created_at: now,
           finished_at: null,
         }));
+        // The cost moves into escrow in the same transaction, or nothing is created (402).
+        await this.credits.reserve(trx, { userId, generationId: generation.id, n, charge });
         await insertGeneration(trx, generation, jobs);
         await this.bus.publishJobs({ model: generation.model, count: n, pixels: width * height }, trx);
         this.cache.remember(generation);
@@ -138,7 +145,15 @@ export class GenerationService {
 
   async cancel(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
     await this.owned(viewer, id);
-    const cancelled = await cancelGeneration(this.db, { generationId: id, now: this.clock.now() });
+    const cancelled = await this.db.transaction().execute(async (trx) => {
+      const jobs = await cancelGeneration(trx, { generationId: id, now: this.clock.now() });
+      // Each cancelled image's share of the reservation goes back, with the cancellation.
+      await this.credits.jobsRefunded(
+        trx,
+        jobs.map((j) => ({ id: j.id, generationId: id })),
+      );
+      return jobs;
+    });
     if (cancelled.length > 0) {
       this.publisher.emit(id, { type: 'cancelled' });
       await this.publisher.finishIfDone(id);

@@ -26,6 +26,7 @@ import { validateUpload } from '../images/validate-upload.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PopWaiters } from './pop-waiters.js';
 import { updateCapabilities } from './queries.js';
+import type { CreditsService } from '../credits/service.js';
 
 export interface LeaseSettings {
   leaseMs: number;
@@ -38,7 +39,8 @@ export interface LeaseSettings {
   publicUrl: () => string;
 }
 
-type WorkerCaller = { workerId: string };
+/** The worker principal: its id and its owner's (who earns its credits). */
+type WorkerCaller = { workerId: string; userId: string };
 
 export class LeaseService {
   readonly waiters = new PopWaiters();
@@ -57,6 +59,7 @@ export class LeaseService {
     private readonly generations: GenerationCache,
     private readonly metrics: Metrics,
     private readonly settings: LeaseSettings,
+    private readonly credits: CreditsService,
   ) {
     bus.onJobs((n) => this.waiters.notify(n.model, n.count, n.pixels));
     // Every waiting long-poll and SSE stream listens for shutdown; hundreds are normal, not a leak.
@@ -188,7 +191,7 @@ export class LeaseService {
   /** A result uploaded through the coordinator. */
   async submitResult(caller: WorkerCaller, jobId: string, leaseId: string, body: Buffer): Promise<JobResult> {
     const job = await this.leasedJob(caller, jobId, leaseId);
-    return this.acceptImage(job, leaseId, body);
+    return this.acceptImage(caller, job, leaseId, body);
   }
 
   /** A result the worker put in object storage through its presigned URL. */
@@ -213,25 +216,42 @@ export class LeaseService {
       throw err;
     }
     if (!bytes) throw new AppError('validation_failed', 'Nothing was uploaded to the presigned URL.');
-    const result = await this.acceptImage(job, leaseId, bytes);
+    const result = await this.acceptImage(caller, job, leaseId, bytes);
     await this.blobs.delete(key);
     return result;
   }
 
-  private async acceptImage(job: JobRow, leaseId: string, upload: Buffer): Promise<JobResult> {
+  private async acceptImage(
+    caller: WorkerCaller,
+    job: JobRow,
+    leaseId: string,
+    upload: Buffer,
+  ): Promise<JobResult> {
     const g = await this.generations.get(job.generation_id);
     const image = await validateUpload(upload, g);
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
     await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
-    const done = await this.db.transaction().execute((trx) =>
-      completeJob(trx, {
+    const done = await this.db.transaction().execute(async (trx) => {
+      const row = await completeJob(trx, {
         jobId: job.id,
         leaseId,
         sha256: image.sha256,
         bytes: image.png.length,
         now: this.clock.now(),
-      }),
-    );
+      });
+      // Settled and paid with the state change, under the same lease fence: paid exactly when done.
+      if (row) {
+        await this.credits.jobCompleted(trx, {
+          id: row.id,
+          generationId: row.generation_id,
+          pixels: row.pixels,
+          steps: g.steps,
+          workerId: caller.workerId,
+          workerOwnerId: caller.userId,
+        });
+      }
+      return row;
+    });
     if (!done) throw leaseLost('The lease was lost while the upload was checked.');
     this.metrics.jobsCompleted.inc();
     const url = imageUrl(job.generation_id, job.idx);
@@ -251,15 +271,20 @@ export class LeaseService {
     body: FailBody,
   ): Promise<{ state: string; attempts: number }> {
     await this.leasedJob(caller, jobId, body.leaseId);
-    const job = await this.db.transaction().execute((trx) =>
-      failJob(trx, {
+    const job = await this.db.transaction().execute(async (trx) => {
+      const row = await failJob(trx, {
         jobId,
         leaseId: body.leaseId,
         reason: body.reason,
         retryable: body.retryable ?? true,
         now: this.clock.now(),
-      }),
-    );
+      });
+      // Failed for good (no retry left, or not retryable): its share is refunded with the failure.
+      if (row?.state === 'failed') {
+        await this.credits.jobsRefunded(trx, [{ id: row.id, generationId: row.generation_id }]);
+      }
+      return row;
+    });
     if (!job) throw leaseLost('The lease was lost before the failure was recorded.');
     await this.afterTakenBack(job, body.reason);
     return { state: job.state, attempts: job.attempts };
@@ -284,7 +309,16 @@ export class LeaseService {
 
   /** Takes back expired leases; runs on a timer. Returns how many jobs it took back. */
   async expire(): Promise<number> {
-    const expired = await expireLeases(this.db, this.clock.now());
+    const expired = await this.db.transaction().execute(async (trx) => {
+      const rows = await expireLeases(trx, this.clock.now());
+      // Jobs out of attempts fail here: their shares are refunded in the same transaction.
+      const failed = rows.filter((j) => j.state === 'failed');
+      await this.credits.jobsRefunded(
+        trx,
+        failed.map((j) => ({ id: j.id, generationId: j.generation_id })),
+      );
+      return rows;
+    });
     for (const job of expired) {
       this.metrics.leaseExpiries.inc();
       await this.afterTakenBack(job, 'The worker stopped responding (lease expired).');
