@@ -42,7 +42,7 @@ import { systemRoutes } from './http/system-routes.js';
 import { accountsRoutes } from './accounts/routes.js';
 import { generationRoutes } from './jobs/routes.js';
 import { workerRoutes } from './workers/routes.js';
-import { landingPage } from './http/landing-page.js';
+import { webApp } from './http/web-app.js';
 import type { Services } from './services.js';
 import { sha256Hex } from './ids.js';
 
@@ -224,9 +224,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(generationRoutes, { services });
   await app.register(workerRoutes, { services });
   await app.register(creditsRoutes, { services });
-  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(landingPage()),
-  );
+  // The web app at `/` and its client-side routes (http/web-app.ts).
+  await app.register(webApp);
 
   const reaper = setInterval(() => {
     leases.expire().catch((err: Error) => log.error({ err: err.message }, 'lease reaper failed'));

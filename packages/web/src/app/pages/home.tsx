@@ -1,0 +1,108 @@
+// Home: what Dreamfold is, the access stage, and live figures (refreshed every 10 seconds).
+import { Link } from 'wouter';
+import type { Stats } from '@dreamfold/protocol';
+import { api } from '../api/client.js';
+import { useSession } from '../session.js';
+import { Page } from '../ui/page.js';
+import { useResource } from '../ui/use-resource.js';
+import { formatCompact } from '../lib/format.js';
+
+type Figure = { label: string; value: number | undefined };
+
+/** The figures the coordinator publishes; ones it does not publish yet are left out rather than shown as 0. */
+function figuresOf(stats: (Stats & Record<string, unknown>) | undefined): Figure[] {
+  const n = (key: string) => (typeof stats?.[key] === 'number' ? (stats[key] as number) : undefined);
+  const figures: Figure[] = [
+    { label: 'images generated', value: stats?.imagesGenerated },
+    { label: 'workers online', value: stats?.workersOnline },
+    { label: 'images in the queue', value: stats?.queueLength },
+  ];
+  const optional: [string, string][] = [
+    ['ratingsCollected', 'ratings collected'],
+    ['datasetsReleased', 'datasets released'],
+  ];
+  for (const [key, label] of optional) {
+    if (!stats || key in stats) figures.push({ label, value: n(key) });
+  }
+  return figures;
+}
+
+export function HomePage() {
+  const { user, stage, access } = useSession();
+  const stats = useResource((signal) => api.get<Stats>('/v1/stats', { signal }), [], { pollMs: 10_000 });
+  const figures = figuresOf(stats.data as (Stats & Record<string, unknown>) | undefined);
+  return (
+    <Page title="Dreamfold" heading="Open images, made on donated computers" wide>
+      <div className="hero">
+        <p className="lead">
+          Dreamfold turns text into images with Stable Diffusion models running on volunteers' GPUs. Every
+          image, prompt and rating made here is released as an open dataset for research.
+        </p>
+        {stage ? (
+          <p>
+            <strong>{stage === 'research' ? 'Research stage.' : 'Open to everyone.'}</strong>{' '}
+            {access?.signUp ??
+              (stage === 'research'
+                ? 'Generating is open to approved researchers for now: apply with your affiliation and intended use.'
+                : 'Anyone with a verified email can generate, paying with credits earned by rating images.')}
+          </p>
+        ) : null}
+        <div className="cta">
+          <Link className="button button-primary" href="/generate">
+            Generate images
+          </Link>
+          {!user ? (
+            <Link className="button" href="/sign-up">
+              {stage === 'research' ? 'Apply for access' : 'Create an account'}
+            </Link>
+          ) : null}
+          <Link className="button" href="/donate">
+            Donate compute
+          </Link>
+        </div>
+      </div>
+
+      <h2 id="figures-heading">Right now</h2>
+      <ul className="figures" aria-labelledby="figures-heading" aria-busy={stats.loading || undefined}>
+        {figures.map((f) => (
+          <li className="figure" key={f.label}>
+            <span className="figure-value">{f.value === undefined ? '–' : formatCompact(f.value)}</span>
+            <span className="figure-label">{f.label}</span>
+          </li>
+        ))}
+      </ul>
+      {stats.error ? (
+        <p className="muted small">Live figures are unavailable right now; they retry every 10 seconds.</p>
+      ) : null}
+
+      <h2>How it works</h2>
+      <div className="grid-2">
+        <section className="card">
+          <h3>Generate</h3>
+          <p>Describe an image, pick a model and size, and watch it being made step by step.</p>
+        </section>
+        <section className="card">
+          <h3>Rate</h3>
+          <p>
+            Short rating tasks train an open aesthetic predictor
+            {stage === 'open' ? ' and earn the credits you generate with' : ''}.
+          </p>
+        </section>
+        <section className="card">
+          <h3>Donate compute</h3>
+          <p>
+            Run the Dreamfold worker on an idle GPU (5.1 GB of VRAM or more, or an Apple M1), like
+            Folding@home. It only makes outgoing connections.
+          </p>
+        </section>
+        <section className="card">
+          <h3>Open data</h3>
+          <p>
+            Images, prompts and ratings are released as Parquet metadata, WebDataset shards and CLIP
+            embeddings, never with names or emails.
+          </p>
+        </section>
+      </div>
+    </Page>
+  );
+}
