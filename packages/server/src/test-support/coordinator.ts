@@ -41,6 +41,7 @@ export async function startTestCoordinator(options: TestCoordinatorOptions): Pro
     DATABASE_URL: database.url,
     BLOB_URL: `file:${join(dataDir, 'blobs')}`,
     RATE_LIMIT_PER_MINUTE: '0',
+    SIGN_IN_RATE_PER_MINUTE: '0',
     PORT: '0',
     LOG_LEVEL: 'silent',
     ...options.env,
