@@ -33,8 +33,9 @@ export async function createUser(
   try {
     const accounts = new AccountsService(database.db, systemClock);
     const { user, key } = await accounts.createUser(options.email, options.role);
+    const passwordLink = await accounts.passwordLink(user.id, config.publicUrl);
     if (options.json) {
-      console.log(JSON.stringify({ user, key }));
+      console.log(JSON.stringify({ user, key, passwordLink }));
       return;
     }
     console.log(
@@ -42,6 +43,8 @@ export async function createUser(
     );
     console.log('API key, shown only this once; store it now (e.g. export DREAMFOLD_KEY=…):');
     console.log(key);
+    console.log('To sign in to the web app, set a password with this link (single use, valid 24 hours):');
+    console.log(passwordLink);
   } catch (err) {
     if ((err as { code?: string }).code === 'conflict') throw new CliError((err as Error).message);
     throw err;

@@ -64,10 +64,28 @@ for (const dialect of testDialects()) {
       assert.equal(health.status, 200);
     });
 
-    test('dreamfold admin create-user prints a working key, once per email', async () => {
-      const adminKey = await createUserWithCli(env, 'root@example.org', 'admin');
+    test('dreamfold admin create-user prints a working key and password link, once per email', async () => {
+      const cli = runCli(['admin', 'create-user', '--email', 'root@example.org', '--role', 'admin'], env);
+      assert.equal((await cli.exited).code, 0, cli.output());
+      const adminKey = /^(dfk_\S+)$/m.exec(cli.output())?.[1] ?? '';
       const me = await call<{ email: string; role: string }>(`${url}/v1/me`, adminKey);
       assert.deepEqual([me.email, me.role], ['root@example.org', 'admin']);
+      const link = new URL(/^(http\S+reset-password\S+)$/m.exec(cli.output())?.[1] ?? '');
+      const set = await fetch(`${url}/v1/auth/password-reset/confirm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          token: link.searchParams.get('token'),
+          password: 'the first admin passphrase',
+        }),
+      });
+      assert.equal(set.status, 204);
+      const signIn = await fetch(`${url}/v1/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'root@example.org', password: 'the first admin passphrase' }),
+      });
+      assert.equal(signIn.status, 200, 'the web app sign-in works for the CLI-made admin');
       const again = runCli(['admin', 'create-user', '--email', 'ROOT@example.org', '--role', 'user'], env);
       userKey = await createUserWithCli(env, 'donor@example.org', 'user');
       assert.equal((await again.exited).code, 1);

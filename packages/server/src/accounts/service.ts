@@ -7,6 +7,7 @@ import { newId, newSecret, sha256Hex, toIso, toIsoOrUndefined } from '../ids.js'
 import * as q from './queries.js';
 import { USER_KEY_PREFIX, type Principal } from './principal.js';
 import { KeyCache } from './key-cache.js';
+import { issueEmailToken } from './email-tokens.js';
 
 /** last_used_at is informational; writing it at most once a minute keeps reads from turning into writes. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -48,6 +49,20 @@ export class AccountsService {
     if (!row) throw new AppError('internal');
     const { key } = await this.createApiKey(row.id, 'initial key');
     return { user: toUser(row), key };
+  }
+
+  /**
+   * A single-use link to set a password, for accounts made without one (the admin CLI): the operator
+   * hands it over, and the web app's reset page sets the password. Valid for 24 hours.
+   */
+  async passwordLink(userId: string, publicUrl: string): Promise<string> {
+    const token = await issueEmailToken(this.db, {
+      userId,
+      purpose: 'reset_password',
+      now: this.clock.now(),
+      ttlMs: 24 * 60 * 60 * 1000,
+    });
+    return `${publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
   }
 
   async createApiKey(userId: string, name: string): Promise<{ apiKey: ApiKeyInfo; key: string }> {
