@@ -40,9 +40,9 @@ export {
   formatParameters,
   parseParameters,
   PARAMETERS_KEYWORD,
-} from './image/parameters.js';
-export type { PngParameters } from './image/parameters.js';
-export { insertPngText, readPngTexts } from './image/png-text.js';
+} from '@dreamfold/protocol/png';
+export type { PngParameters } from '@dreamfold/protocol/png';
+export { insertPngText, readPngTexts } from '@dreamfold/protocol/png';
 
 export { createTinyModel } from './tiny-model/create.js';
 export type { TinyModelOptions, TinyModel } from './tiny-model/create.js';

@@ -1,6 +1,6 @@
 /** VAE output (NCHW float in [-1, 1]) → 8-bit RGB PNG with the `parameters` text chunk. */
 import sharp from 'sharp';
-import { writePngParameters } from './parameters.js';
+import { writePngParameters } from '@dreamfold/protocol/png';
 
 export async function encodePng(pixels: Float32Array, width: number, height: number, parameters: string) {
   const plane = width * height;

@@ -5,7 +5,7 @@
 import { DiffusionError } from '../errors.js';
 import { decodeInitImage } from '../image/init-image.js';
 import { encodePng } from '../image/encode-png.js';
-import { formatParameters } from '../image/parameters.js';
+import { formatParameters } from '@dreamfold/protocol/png';
 import { fixedDim } from '../onnx/graph.js';
 import { NoiseStream, SeededRandom } from '../random.js';
 import { createScheduler } from '../schedulers/index.js';

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync, crc32 } from 'node:zlib';
+import { readPngParameters } from '@dreamfold/protocol/png';
 import { testDialects } from '../test-support/databases.js';
 import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
 import { pop, registerWorker, submit, upload } from '../test-support/worker-client.js';
@@ -77,14 +78,23 @@ for (const dialect of testDialects()) {
       assert.equal(ok.statusCode, 200, ok.body);
     });
 
-    test('the stored image is our re-encoding: extra chunks and trailing bytes are gone', async () => {
-      await submit(c, c.userKey, { model: 'reencode', width: 64, height: 64 });
+    test('the stored image is our re-encoding: extra chunks are gone, the parameters chunk is ours', async () => {
+      await submit(c, c.userKey, {
+        model: 'reencode',
+        width: 64,
+        height: 64,
+        prompt: 'a red fox, snow',
+        negativePrompt: 'blurry',
+        seed: 1234,
+        steps: 12,
+      });
       const job = (await pop(c, worker, { models: ['reencode'] })).json().job;
       const png = await solidPng(64, 64, 9);
       const iend = png.length - 12;
       const tampered = Buffer.concat([
         png.subarray(0, iend),
         chunk('tEXt', Buffer.from('Comment\0<script>alert(1)</script>', 'latin1')),
+        chunk('tEXt', Buffer.from('parameters\0a forged prompt\nSteps: 1, Seed: 1', 'latin1')),
         png.subarray(iend),
         Buffer.from('trailing garbage'),
       ]);
@@ -93,6 +103,14 @@ for (const dialect of testDialects()) {
       const stored = await c.app.inject({ url: res.json().url, headers: auth(c.userKey) });
       assert.ok(!stored.rawPayload.includes(Buffer.from('<script>')));
       assert.ok(!stored.rawPayload.includes(Buffer.from('trailing garbage')));
+      // A1111's format, which image viewers and SD tools read, written from the job, not the upload.
+      const params = readPngParameters(stored.rawPayload);
+      assert.equal(params?.prompt, 'a red fox, snow');
+      assert.equal(params?.negativePrompt, 'blurry');
+      assert.deepEqual(
+        [params?.steps, params?.seed, params?.width, params?.height, params?.model],
+        [12, 1234, 64, 64, 'reencode'],
+      );
     });
   });
 }

@@ -5,6 +5,8 @@
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
 import { sha256Hex } from '../ids.js';
+import { formatParameters, writePngParameters } from '@dreamfold/protocol/png';
+import type { GenerationsTable } from '../db/schema.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -21,9 +23,31 @@ function headerDimensions(buf: Buffer): { width: number; height: number } | unde
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
 }
 
+/**
+ * The PNG `parameters` text (AUTOMATIC1111's format) for an image, written from the job as the
+ * coordinator knows it — never copied from the upload, whose chunks are untrusted and dropped.
+ */
+export function imageParameters(
+  g: Pick<
+    GenerationsTable,
+    'prompt' | 'negative_prompt' | 'steps' | 'sampler' | 'guidance_scale' | 'width' | 'height' | 'model'
+  >,
+  seed: number,
+): string {
+  return formatParameters(g.prompt, g.negative_prompt, [
+    ['Steps', g.steps],
+    ['Sampler', g.sampler],
+    ['CFG scale', g.guidance_scale],
+    ['Seed', seed],
+    ['Size', `${g.width}x${g.height}`],
+    ['Model', g.model],
+  ]);
+}
+
 export async function validateUpload(
   buf: Buffer,
   expected: { width: number; height: number },
+  parameters?: string,
 ): Promise<ValidatedImage> {
   if (buf.length < PNG_MAGIC.length || !buf.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) {
     throw new AppError('invalid_image', 'The upload does not start with the PNG signature.');
@@ -52,6 +76,7 @@ export async function validateUpload(
       .removeAlpha()
       .png({ compressionLevel: 1, adaptiveFiltering: false })
       .toBuffer();
+    if (parameters !== undefined) png = writePngParameters(png, parameters);
   } catch (err) {
     throw new AppError('invalid_image', `The PNG could not be decoded: ${(err as Error).message}`);
   }

@@ -22,7 +22,7 @@ import type { JobRow } from '../jobs/sql/read-generations.js';
 import { generationParams, imageUrl } from '../jobs/views.js';
 import type { GenerationPublisher } from '../jobs/publisher.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
-import { validateUpload } from '../images/validate-upload.js';
+import { imageParameters, validateUpload } from '../images/validate-upload.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PopWaiters } from './pop-waiters.js';
 import { updateCapabilities } from './queries.js';
@@ -228,7 +228,7 @@ export class LeaseService {
     upload: Buffer,
   ): Promise<JobResult> {
     const g = await this.generations.get(job.generation_id);
-    const image = await validateUpload(upload, g);
+    const image = await validateUpload(upload, g, imageParameters(g, job.seed));
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
     await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
     const done = await this.db.transaction().execute(async (trx) => {

@@ -6,7 +6,11 @@
  * chunk in UTF-8 — again as PIL does — so prompts in any script survive.
  */
 import { crc32, inflateSync } from 'node:zlib';
-import { DiffusionError } from '../errors.js';
+
+/** A PNG that cannot carry text chunks, or a keyword the PNG format does not allow. */
+export class PngTextError extends Error {
+  readonly code = 'invalid_params';
+}
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -26,13 +30,13 @@ function isLatin1(text: string): boolean {
 
 function checkKeyword(keyword: string): void {
   if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || keyword.startsWith(' ') || keyword.endsWith(' ')) {
-    throw new DiffusionError('invalid_params', `invalid PNG text keyword "${keyword}"`);
+    throw new PngTextError(`invalid PNG text keyword "${keyword}"`);
   }
 }
 
 function assertPng(png: Buffer): void {
   if (png.length < 33 || !png.subarray(0, 8).equals(SIGNATURE) || png.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new DiffusionError('invalid_params', 'not a PNG (signature or IHDR missing)');
+    throw new PngTextError('not a PNG (signature or IHDR missing)');
   }
 }
 
