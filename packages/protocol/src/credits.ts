@@ -99,3 +99,14 @@ export const CreditQuote = Type.Object({
   balance: Type.Integer(),
 });
 export type CreditQuote = Static<typeof CreditQuote>;
+
+export const CreditBooks = Type.Object({
+  transfers: Type.Integer(),
+  total: Type.Integer({ description: 'Sum over every account; 0 when the books balance.' }),
+  platform: Type.Integer({ description: 'The issuer: minus every credit in circulation.' }),
+  users: Type.Integer({ description: 'Spendable credits of all users together.' }),
+  escrow: Type.Integer({ description: 'Reserved for images that have not finished.' }),
+  balanced: Type.Boolean(),
+  problems: Type.Array(Type.String(), { description: 'What does not add up (at most 100).' }),
+});
+export type CreditBooks = Static<typeof CreditBooks>;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
-import { pop, registerWorker, submit, upload } from '../test-support/worker-client.js';
+import { pop, registerWorker, upload } from '../test-support/worker-client.js';
 
 // 64×64 × 25 steps is 1/64 of the reference image: 1000 × 1/64 = 15.6 → 16 credits an image, and the
 // worker's owner earns 500 × 1/64 = 7.8 → 8.

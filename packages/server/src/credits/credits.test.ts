@@ -103,32 +103,28 @@ for (const dialect of testDialects()) {
       const u = await c.createUser();
       const { credits, database } = c.services;
       const award = () =>
-        database.db
-          .transaction()
-          .execute((trx) =>
-            credits.award(trx, {
-              userId: u.id,
-              amount: 3,
-              kind: 'annotation',
-              reference: { type: 'rating', id: 'r1' },
-            }),
-          );
+        database.db.transaction().execute((trx) =>
+          credits.award(trx, {
+            userId: u.id,
+            amount: 3,
+            kind: 'annotation',
+            reference: { type: 'rating', id: 'r1' },
+          }),
+        );
       const first = await award();
       assert.equal(first.posted, true);
       const [a, b] = await Promise.all([award(), award()]);
       assert.equal(a.posted, false);
       assert.equal(b.posted, false);
       assert.equal(a.transferId, first.transferId);
-      const zero = await database.db
-        .transaction()
-        .execute((trx) =>
-          credits.award(trx, {
-            userId: u.id,
-            amount: 0,
-            kind: 'annotation',
-            reference: { type: 'rating', id: 'r2' },
-          }),
-        );
+      const zero = await database.db.transaction().execute((trx) =>
+        credits.award(trx, {
+          userId: u.id,
+          amount: 0,
+          kind: 'annotation',
+          reference: { type: 'rating', id: 'r2' },
+        }),
+      );
       assert.deepEqual(zero, { transferId: null, posted: false });
       const s = await summary(u.key);
       assert.equal(s.balance, 3);
@@ -199,6 +195,21 @@ for (const dialect of testDialects()) {
       });
       assert.equal(unknown.statusCode, 404);
       assert.equal((await c.app.inject({ url: '/v1/me/credits' })).statusCode, 401);
+    });
+
+    test('the trial balance: admins only, balanced after grants and awards', async () => {
+      const books = await c.app.inject({ url: '/v1/admin/credits/books', headers: auth(c.adminKey) });
+      assert.equal(books.statusCode, 200);
+      const b = books.json();
+      assert.deepEqual(b.problems, []);
+      assert.equal(b.balanced, true);
+      assert.equal(b.total, 0);
+      assert.ok(b.transfers > 0);
+      assert.equal(b.users + b.escrow, -b.platform);
+      assert.equal(
+        (await c.app.inject({ url: '/v1/admin/credits/books', headers: auth(c.userKey) })).statusCode,
+        403,
+      );
     });
 
     test('a quote prices by pixels × steps and says whether the stage charges', async () => {

@@ -1,6 +1,7 @@
 // Credits over HTTP: a user's summary and history, a price quote, and the admin's grants and reads.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  CreditBooks,
   CreditGrant,
   CreditGrantBody,
   CreditMovementList,
@@ -18,6 +19,7 @@ import { userOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
 import { notFound } from '../errors.js';
 import { userExists } from './queries.js';
+import { trialBalance } from './books.js';
 
 export const creditsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { credits } = services;
@@ -126,5 +128,19 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       if (!(await userExists(db, req.params.id))) throw notFound('User');
       return credits.history(req.params.id, req.query.limit ?? 20, req.query.cursor);
     },
+  );
+
+  app.get(
+    '/v1/admin/credits/books',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin', 'credits'],
+        summary: 'Trial balance: checks every transfer, every balance and escrow against the queue.',
+        security: bearerSecurity,
+        response: { 200: CreditBooks, ...problems },
+      },
+    },
+    async () => trialBalance(db),
   );
 };

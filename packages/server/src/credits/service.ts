@@ -31,6 +31,9 @@ import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempoten
 import { recordAudit } from '../audit/record.js';
 import { imagePrice, workerEarning, type Pricing } from './pricing.js';
 import * as q from './queries.js';
+import { assertWholeCredits, Ledger, type Posted } from './ledger.js';
+
+export type { Posted } from './ledger.js';
 
 /** Something a credit movement is about, shown to the user in their history: never another user's id. */
 export interface CreditReference {
@@ -58,13 +61,6 @@ export interface GrantInput {
   key: string;
 }
 
-export interface Posted {
-  /** The transfer (the earlier one when this was a repeat); null when nothing was due (amount 0). */
-  transferId: string | null;
-  /** False when the same operation had been posted before, or there was nothing to post. */
-  posted: boolean;
-}
-
 /** What a generation costs, decided before its transaction (the access stage is read outside it). */
 export interface GenerationCharge {
   perImage: number;
@@ -80,13 +76,17 @@ export interface StageSource {
 }
 
 export class CreditsService {
+  private readonly ledger: Ledger;
+
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
+    dialect: Dialect,
     private readonly clock: Clock,
     private readonly stage: StageSource,
     readonly pricing: Pricing,
-  ) {}
+  ) {
+    this.ledger = new Ledger(dialect, clock);
+  }
 
   // --- for other domains -------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ export class CreditsService {
     assertWholeCredits(input.amount, 'award amount');
     if (input.amount < 0) throw new Error('An award cannot be negative.');
     if (input.amount === 0) return { transferId: null, posted: false };
-    return this.postOne(trx, {
+    return this.ledger.postOne(trx, {
       id: newId(),
       key: `${input.kind}:${input.reference.type}:${input.reference.id}`,
       kind: input.kind,
@@ -118,7 +118,7 @@ export class CreditsService {
     if (input.amount < 0) {
       const existing = await q.findTransferId(trx, input.key);
       if (existing) return { transferId: existing, posted: false };
-      await this.debit(
+      await this.ledger.debit(
         trx,
         user,
         -input.amount,
@@ -129,7 +129,7 @@ export class CreditsService {
           ),
       );
     }
-    return this.postOne(trx, {
+    return this.ledger.postOne(trx, {
       id: newId(),
       key: input.key,
       kind: 'grant',
@@ -174,7 +174,7 @@ export class CreditsService {
     const { charge } = p;
     if (!charge.charged) return;
     const user = q.userAccount(p.userId);
-    await this.debit(
+    await this.ledger.debit(
       trx,
       user,
       charge.total,
@@ -185,7 +185,7 @@ export class CreditsService {
             `${balance}. Earn credits with annotation tasks (rating images) or by running a worker.`,
         ),
     );
-    await this.postOne(trx, {
+    await this.ledger.postOne(trx, {
       id: newId(),
       key: q.reservationKey(p.generationId),
       kind: 'reserve',
@@ -235,7 +235,7 @@ export class CreditsService {
         ],
       });
     }
-    await this.post(trx, drafts);
+    await this.ledger.post(trx, drafts);
   }
 
   /** Jobs that failed for good or were cancelled, in that transaction: their shares go back to the user. */
@@ -251,7 +251,7 @@ export class CreditsService {
       const reservation = reservations.get(job.generationId);
       if (reservation) drafts.push(jobEnd('refund', job, reservation, q.userAccount(reservation.userId)));
     }
-    await this.post(trx, drafts);
+    await this.ledger.post(trx, drafts);
   }
 
   // --- HTTP-facing reads and the admin grant -------------------------------------------------------
@@ -349,52 +349,6 @@ export class CreditsService {
       },
     );
   }
-
-  // --- posting ------------------------------------------------------------------------------------
-
-  /**
-   * Takes `amount` from an account that may not go negative: on PostgreSQL the account's row is locked
-   * first, so concurrent spends of one account run one after the other; SQLite runs one write
-   * transaction at a time already.
-   */
-  private async debit(
-    trx: Kysely<Database>,
-    account: string,
-    amount: number,
-    refuse: (balance: number) => AppError,
-  ): Promise<void> {
-    await q.ensureAccountRow(trx, account, this.clock.now());
-    if (this.dialect === 'postgres') await q.lockAccountRow(trx, account);
-    const balance = await q.accountBalance(trx, account);
-    if (balance < amount) throw refuse(balance);
-  }
-
-  private async postOne(trx: Kysely<Database>, draft: q.TransferDraft): Promise<Posted> {
-    const inserted = await this.post(trx, [draft]);
-    if (inserted.has(draft.key)) return { transferId: draft.id, posted: true };
-    return { transferId: (await q.findTransferId(trx, draft.key)) ?? null, posted: false };
-  }
-
-  /** Posts the transfers whose keys are new (two statements whatever their number); returns those keys. */
-  private async post(trx: Kysely<Database>, drafts: readonly q.TransferDraft[]): Promise<Set<string>> {
-    if (drafts.length === 0) return new Set();
-    for (const d of drafts) {
-      let sum = 0;
-      for (const e of d.entries) {
-        assertWholeCredits(e.amount, 'entry amount');
-        sum += e.amount;
-      }
-      if (sum !== 0 || d.entries.length < 2) throw new Error(`Transfer ${d.key} does not balance.`);
-    }
-    const now = this.clock.now();
-    const inserted = await q.insertTransfers(trx, drafts, now);
-    await q.insertEntries(
-      trx,
-      drafts.filter((d) => inserted.has(d.key)),
-      now,
-    );
-    return inserted;
-  }
 }
 
 /** Settles (to the platform) or refunds (to the user) one job's share of its generation's reservation. */
@@ -418,10 +372,6 @@ function jobEnd(
       { account: to, amount: reservation.perImage },
     ],
   };
-}
-
-function assertWholeCredits(amount: number, what: string): void {
-  if (!Number.isSafeInteger(amount)) throw new Error(`The ${what} must be a whole number of credits.`);
 }
 
 function encodeCursor(row: { created_at: number; id: string }): string {
