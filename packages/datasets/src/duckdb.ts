@@ -1,0 +1,39 @@
+// DuckDB is the release's table engine (the project's chosen dependency for Parquet). It works from a
+// database file in the release's scratch folder with a memory limit, so a release of any size spills to
+// disk instead of growing the process.
+
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface DuckDBOptions {
+  /** Database file; its folder also takes DuckDB's spill files. */
+  path: string;
+  tempDirectory: string;
+  memoryLimit: string;
+}
+
+export async function withDuckDB<T>(
+  options: DuckDBOptions,
+  work: (connection: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  const instance = await DuckDBInstance.create(options.path, {
+    memory_limit: options.memoryLimit,
+    temp_directory: options.tempDirectory,
+    // Output order is part of a release's bytes: never let DuckDB reorder rows it was not told to sort.
+    preserve_insertion_order: 'true',
+  });
+  const connection = await instance.connect();
+  try {
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A SQL string literal (file paths: COPY and read_csv take no parameters). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Parquet options used for every table of a release. */
+export const PARQUET = `(FORMAT parquet, COMPRESSION zstd)`;
