@@ -14,6 +14,10 @@ const AccountPage = lazy(() => import('./pages/account.js'));
 const GeneratePage = lazy(() => import('./pages/generate.js'));
 const GenerationPage = lazy(() => import('./pages/generation.js'));
 const MyImagesPage = lazy(() => import('./pages/my-images.js'));
+const GalleryPage = lazy(() => import('./pages/gallery.js'));
+const ImagePage = lazy(() => import('./pages/image.js'));
+const RatePage = lazy(() => import('./pages/rate.js'));
+const CreditsPage = lazy(() => import('./pages/credits.js'));
 const DonatePage = lazy(() => import('./pages/donate.js'));
 const ModerationPage = lazy(() => import('./pages/moderation.js'));
 const AdminPage = lazy(() => import('./pages/admin.js'));
@@ -64,10 +68,18 @@ function Header() {
             <li>
               <NavLink href="/generate">Generate</NavLink>
             </li>
+            <li>
+              <NavLink href="/gallery">Gallery</NavLink>
+            </li>
             {user ? (
-              <li>
-                <NavLink href="/my-images">My images</NavLink>
-              </li>
+              <>
+                <li>
+                  <NavLink href="/my-images">My images</NavLink>
+                </li>
+                <li>
+                  <NavLink href="/rate">Rate</NavLink>
+                </li>
+              </>
             ) : null}
             <li>
               <NavLink href="/donate">Donate compute</NavLink>
@@ -89,6 +101,9 @@ function Header() {
               <li aria-hidden="true" className="nav-placeholder" />
             ) : user ? (
               <>
+                <li>
+                  <NavLink href="/credits">Credits</NavLink>
+                </li>
                 <li>
                   <NavLink href="/account">Account</NavLink>
                 </li>
@@ -145,6 +160,10 @@ function Routes() {
       <Route path="/generate" component={GeneratePage} />
       <Route path="/generations/:id" component={GenerationPage} />
       <Route path="/my-images" component={MyImagesPage} />
+      <Route path="/gallery" component={GalleryPage} />
+      <Route path="/images/:id" component={ImagePage} />
+      <Route path="/rate" component={RatePage} />
+      <Route path="/credits" component={CreditsPage} />
       <Route path="/donate" component={DonatePage} />
       <Route path="/moderation" component={ModerationPage} />
       <Route path="/admin" component={AdminPage} />

@@ -17,3 +17,12 @@ export const SAMPLER_LABELS: Record<Sampler, string> = {
   ddim: 'DDIM',
   lcm: 'LCM (few steps)',
 };
+
+export const REPORT_REASON_LABELS = {
+  nsfw: 'Sexual or graphic content',
+  offensive: 'Hateful, harassing or offensive',
+  illegal: 'Possibly illegal',
+  copyright: 'Copies someone’s work',
+  broken: 'Broken or blank image',
+  other: 'Something else',
+} as const;

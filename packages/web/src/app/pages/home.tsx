@@ -40,13 +40,18 @@ export function HomePage() {
         </p>
         {stage ? (
           <p>
-            <strong>{stage === 'research' ? 'Research stage.' : 'Open to everyone.'}</strong>{' '}
-            {access?.signUp ??
-              (stage === 'research'
-                ? 'Generating is open to approved researchers for now: apply with your affiliation and intended use.'
-                : 'Anyone with a verified email can generate, paying with credits earned by rating images.')}
+            {access?.signUp ?? (
+              <>
+                <strong>{stage === 'research' ? 'Research stage.' : 'Open to everyone.'}</strong>{' '}
+                {stage === 'research'
+                  ? 'Generating is open to approved researchers for now: apply with your affiliation and intended use.'
+                  : 'Anyone with a verified email can generate, paying with credits earned by rating images.'}
+              </>
+            )}
           </p>
-        ) : null}
+        ) : (
+          <p className="stage-placeholder" aria-hidden="true" />
+        )}
         <div className="cta">
           <Link className="button button-primary" href="/generate">
             Generate images
