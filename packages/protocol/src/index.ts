@@ -4,3 +4,8 @@ export * from './workers.js';
 export * from './accounts.js';
 export * from './auth.js';
 export * from './credits.js';
+export * from './moderation.js';
+export * from './images.js';
+export * from './annotations.js';
+export * from './safety.js';
+export * from './fairness.js';

@@ -36,6 +36,7 @@ import { applicationRoutes } from './accounts/application-routes.js';
 import { createMailer } from './mail/mailer.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
+import { annotationAdminRoutes, annotationRoutes, createAnnotations } from './annotations/index.js';
 import { registerAuth, bearerToken } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -43,6 +44,12 @@ import { accountsRoutes } from './accounts/routes.js';
 import { generationRoutes } from './jobs/routes.js';
 import { workerRoutes } from './workers/routes.js';
 import { webApp } from './http/web-app.js';
+import { ModerationService } from './moderation/service.js';
+import { PromptFilter, loadRuleFile } from './moderation/prompt-filter.js';
+import { moderationRoutes } from './moderation/routes.js';
+import { ImageService } from './images/service.js';
+import { Thumbnails } from './images/thumbnails.js';
+import { imageRoutes } from './images/routes.js';
 import type { Services } from './services.js';
 import { sha256Hex } from './ids.js';
 
@@ -76,6 +83,8 @@ export interface Coordinator {
 export async function buildCoordinator(options: BuildOptions): Promise<Coordinator> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
+  // Read before anything opens: a bad blocklist stops start-up with the offending lines named.
+  const blocklist = config.promptBlocklistFile ? loadRuleFile(config.promptBlocklistFile) : undefined;
   const log =
     options.logger === false
       ? pino({ level: 'silent' })
@@ -91,6 +100,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
 
   const accessStage = new AccessStageSetting(db, clock, config.accessStage);
   const credits = new CreditsService(db, database.dialect, clock, accessStage, config.credits);
+  const annotations = createAnnotations({ db, dialect: database.dialect, clock, credits, config });
   const accounts = new AccountsService(db, clock);
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
@@ -108,6 +118,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const applications = new ApplicationsService(db, clock, accounts, identity, publicUrl);
   const sessions = new SessionAuthenticator(db, clock, identity.sessionTtlMs);
   const workers = new WorkerService(db, clock);
+  const promptFilter = new PromptFilter(db, clock, blocklist);
+  const moderation = new ModerationService(db, clock, [accounts, workers]);
+  const images = new ImageService(db, new Thumbnails(blobs));
   const publisher = new GenerationPublisher(db, bus, log);
   const generationCache = new GenerationCache(db);
   const generations = new GenerationService(
@@ -165,6 +178,10 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     identity,
     applications,
     credits,
+    promptFilter,
+    moderation,
+    images,
+    annotations,
   };
 
   const app = Fastify({
@@ -224,6 +241,10 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(generationRoutes, { services });
   await app.register(workerRoutes, { services });
   await app.register(creditsRoutes, { services });
+  await app.register(annotationRoutes, { services });
+  await app.register(annotationAdminRoutes, { services });
+  await app.register(moderationRoutes, { services });
+  await app.register(imageRoutes, { services });
   // The web app at `/` and its client-side routes (http/web-app.ts).
   await app.register(webApp);
 

@@ -122,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     annotations: {
       taskTtlSeconds: int(env, 'ANNOTATION_TASK_TTL_SECONDS', 600, 10, 86_400),
       maxOpenTasks: int(env, 'ANNOTATION_MAX_OPEN_TASKS', 20, 1, 100_000),
-      hourlyCreditCap: int(env, 'ANNOTATION_HOURLY_CREDIT_CAP', 100, 0, 1_000_000_000),
+      hourlyCreditCap: int(env, 'ANNOTATION_HOURLY_CREDIT_CAP', 100, 1, 1_000_000_000),
       goldPercent: int(env, 'ANNOTATION_GOLD_PERCENT', 10, 0, 100),
       minGoldAnswers: int(env, 'ANNOTATION_MIN_GOLD_ANSWERS', 5, 1, 10_000),
       minAgreementPercent: int(env, 'ANNOTATION_MIN_AGREEMENT_PERCENT', 60, 0, 100),

@@ -12,6 +12,10 @@ import type { AccessStageSetting } from './settings/access-stage.js';
 import type { IdentityService } from './accounts/identity-service.js';
 import type { ApplicationsService } from './accounts/applications.js';
 import type { CreditsService } from './credits/service.js';
+import type { PromptFilter } from './moderation/prompt-filter.js';
+import type { ModerationService } from './moderation/service.js';
+import type { ImageService } from './images/service.js';
+import type { Annotations } from './annotations/index.js';
 
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
@@ -30,4 +34,11 @@ export interface Services {
   applications: ApplicationsService;
   /** The credits ledger: award/grant/balance for other domains (see credits/service.ts). */
   credits: CreditsService;
+  /** Applied to prompts before anything is queued (see moderation/prompt-filter.ts). */
+  promptFilter: PromptFilter;
+  moderation: ModerationService;
+  /** The public gallery (images/). */
+  images: ImageService;
+  /** Annotation tasks, answers and gold items (annotations/). */
+  annotations: Annotations;
 }

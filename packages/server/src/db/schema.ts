@@ -98,6 +98,10 @@ export interface WorkersTable {
   created_at: number;
   last_seen_at: number | null;
   revoked_at: number | null;
+  /** Fairness (0008): paused by its owner (pops nothing, no penalty); measured speed; excused failures. */
+  paused_at: number | null;
+  ms_per_mpx_step: number | null;
+  jobs_excused: Generated<number>;
 }
 
 export interface GenerationsTable {
@@ -114,6 +118,8 @@ export interface GenerationsTable {
   seed: number;
   n: number;
   created_at: number;
+  /** The slowest worker the requester accepts (0008); null: any. */
+  max_seconds_per_image: number | null;
 }
 
 export type JobStateColumn = 'queued' | 'leased' | 'done' | 'failed' | 'cancelled';
@@ -140,6 +146,12 @@ export interface JobsTable {
   result_bytes: number | null;
   created_at: number;
   finished_at: number | null;
+  /** When the current (or last) lease began: measured speeds and timing checks (0008). */
+  leased_at: number | null;
+  /** maxSecondsPerImage in a worker's speed unit, ms per megapixel-step; null: any worker (0008). */
+  max_ms_per_mpx_step: number | null;
+  /** The class of the last failure or expiry (see fairness/failure-classes.ts). */
+  failure_class: string | null;
 }
 
 export interface IdempotencyKeysTable {
@@ -180,6 +192,160 @@ export interface CreditEntriesTable {
   created_at: number;
 }
 
+/** Moderation: see db/migrations/0005_moderation.ts and moderation/. An image id is a job id. */
+export type ReportStateColumn = 'open' | 'dismissed' | 'actioned';
+
+export interface ReportsTable {
+  id: string;
+  image_id: string;
+  reporter_id: string;
+  reason: string;
+  note: string | null;
+  state: ReportStateColumn;
+  created_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+}
+
+export interface HiddenImagesTable {
+  image_id: string;
+  reason: string;
+  hidden_by: string | null;
+  hidden_at: number;
+}
+
+/** Written by the aesthetics scorer; read by the gallery's "aesthetic" order. */
+export interface ImageScoresTable {
+  image_id: string;
+  aesthetic_score: number;
+  model: string;
+  scored_at: number;
+}
+
+/** Annotations: see db/migrations/0004_annotations.ts and annotations/. An image id is a job id. */
+export type AnnotationKindColumn = 'rating' | 'pairwise' | 'flag';
+
+export interface AnnotationImagesTable {
+  image_id: string;
+  generation_id: string;
+  owner_id: string;
+  prompt_key: string;
+  finished_at: number;
+  pairable: Generated<number>;
+  rating_count: Generated<number>;
+  rating_sum: Generated<number>;
+  rating_sumsq: Generated<number>;
+  pair_wins: Generated<number>;
+  pair_losses: Generated<number>;
+  pair_ties: Generated<number>;
+  flag_answers: Generated<number>;
+  flag_nsfw: Generated<number>;
+  flag_broken: Generated<number>;
+  flag_offensive: Generated<number>;
+  flag_mismatch: Generated<number>;
+}
+
+export interface AnnotationGoldTable {
+  id: string;
+  kind: AnnotationKindColumn;
+  image_a: string;
+  image_b: string | null;
+  pair_key: string;
+  rating_min: number | null;
+  rating_max: number | null;
+  preferred: 'a' | 'b' | 'tie' | null;
+  flags_set: number | null;
+  flags_clear: number | null;
+  created_by: string | null;
+  created_at: number;
+  retired_at: number | null;
+  retired_by: string | null;
+}
+
+export interface AnnotationRatersTable {
+  user_id: string;
+  rating_answers: Generated<number>;
+  pairwise_answers: Generated<number>;
+  flag_answers: Generated<number>;
+  gold_answers: Generated<number>;
+  gold_agreed: Generated<number>;
+  credits_earned: Generated<number>;
+  excluded_at: number | null;
+  created_at: number;
+}
+
+export interface AnnotationTasksTable {
+  id: string;
+  user_id: string;
+  kind: AnnotationKindColumn;
+  image_a: string;
+  image_b: string | null;
+  pair_key: string;
+  gold_id: string | null;
+  created_at: number;
+  expires_at: number;
+  answered_at: number | null;
+  rating: number | null;
+  choice: 'a' | 'b' | 'tie' | null;
+  flags: number | null;
+  credits: Generated<number>;
+  agreed: number | null;
+  excluded: Generated<number>;
+}
+
+/** Output safety and fairness: see db/migrations/0008_safety.ts, safety/ and fairness/. */
+export type ImageSafetyState = 'pending' | 'classified' | 'unchecked' | 'failed';
+
+export interface ImageSafetyTable {
+  image_id: string;
+  state: ImageSafetyState;
+  /** P(porn) + P(hentai) + P(sexy); a release's `punsafe`. Null until classified (or with no classifier). */
+  nsfw_score: number | null;
+  classes: string | null;
+  model: string | null;
+  hid: Generated<number>;
+  attempts: Generated<number>;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  classified_at: number | null;
+}
+
+export type AppealStateColumn = 'open' | 'upheld' | 'overturned';
+
+export interface AppealsTable {
+  id: string;
+  image_id: string;
+  user_id: string;
+  note: string;
+  source: 'classifier' | 'moderator';
+  rule: string;
+  score: number | null;
+  state: AppealStateColumn;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  decision_note: string | null;
+}
+
+export interface WorkerIncidentsTable {
+  id: string;
+  worker_id: string;
+  job_id: string;
+  class: string;
+  /** 1 when it counts against the worker (fairness/failure-classes.ts: countsAgainstWorker). */
+  counts: number;
+  reason: string;
+  created_at: number;
+}
+
+export interface CoordinatorRunsTable {
+  id: string;
+  started_at: number;
+  last_alive_at: number;
+  stopped_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -191,7 +357,18 @@ export interface Database {
   email_tokens: EmailTokensTable;
   settings: SettingsTable;
   audit_log: AuditLogTable;
+  reports: ReportsTable;
+  hidden_images: HiddenImagesTable;
+  image_scores: ImageScoresTable;
   credit_accounts: CreditAccountsTable;
   credit_transfers: CreditTransfersTable;
   credit_entries: CreditEntriesTable;
+  annotation_images: AnnotationImagesTable;
+  annotation_gold: AnnotationGoldTable;
+  annotation_raters: AnnotationRatersTable;
+  annotation_tasks: AnnotationTasksTable;
+  image_safety: ImageSafetyTable;
+  appeals: AppealsTable;
+  worker_incidents: WorkerIncidentsTable;
+  coordinator_runs: CoordinatorRunsTable;
 }

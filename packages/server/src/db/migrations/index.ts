@@ -2,6 +2,9 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_accounts.js';
 import * as m0003 from './0003_credits.js';
+import * as m0004 from './0004_annotations.js';
+import * as m0005 from './0005_moderation.js';
+import * as m0008 from './0008_safety.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
 export const migrationProvider: MigrationProvider = {
@@ -10,6 +13,9 @@ export const migrationProvider: MigrationProvider = {
       '0001_initial': m0001,
       '0002_accounts': m0002,
       '0003_credits': m0003,
+      '0004_annotations': m0004,
+      '0005_moderation': m0005,
+      '0008_safety': m0008,
     };
   },
 };

@@ -1,0 +1,195 @@
+// Answering a task, in one transaction (withIdempotency's): the fenced answer, the gold check, the
+// rater's counters and exclusion, the image's aggregates and the credits, all or nothing.
+import type { Kysely } from 'kysely';
+import type {
+  AnnotationAnswer,
+  AnnotationKind,
+  AnswerAnnotationBody,
+  EarningState,
+} from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import type { Clock } from '../clock.js';
+import { AppError, notFound } from '../errors.js';
+import { toIso } from '../ids.js';
+import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
+import type { CreditsService } from '../credits/service.js';
+import { flagsToMask } from './flags.js';
+import { agreesWithGold, HOUR_MS, pacedCredits, raterStatus, type GivenAnswer } from './quality.js';
+import { ANSWER_HINT, qualityPolicy, type AnnotationSettings } from './service.js';
+import {
+  countAnswer,
+  creditsSince,
+  findTask,
+  goldById,
+  lockRater,
+  markAgreement,
+  recordAnswer,
+  setAnswersExcluded,
+  type AnsweredTask,
+} from './sql/answers.js';
+import { addFlags, addPreference, addRating, lockImagesOf, recomputeImagesOf } from './sql/aggregates.js';
+import { earningState } from './views.js';
+
+const ROUTE = 'POST /v1/annotations/:id';
+
+export class AnswerService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+    private readonly credits: CreditsService,
+    private readonly settings: AnnotationSettings,
+  ) {}
+
+  async answer(
+    userId: string,
+    taskId: string,
+    body: AnswerAnnotationBody,
+    idempotencyKey: string | undefined,
+  ): Promise<IdempotentAnswer<AnnotationAnswer>> {
+    const { kind, given } = parse(body);
+    return withIdempotency(
+      this.db,
+      this.clock,
+      { userId, key: idempotencyKey, route: ROUTE, request: { taskId, body } },
+      async (trx) => ({ status: 200, body: await this.store(trx, userId, taskId, kind, given) }),
+    );
+  }
+
+  private async store(
+    trx: Kysely<Database>,
+    userId: string,
+    taskId: string,
+    kind: AnnotationKind,
+    given: GivenAnswer,
+  ): Promise<AnnotationAnswer> {
+    const now = this.clock.now();
+    const { reward, hourlyCreditCap: cap } = this.settings;
+    // Locked first: the earnings cap and the exclusion below read what this user's previous answer left.
+    const rater = await lockRater(trx, this.dialect, userId);
+    if (!rater) throw notFound('Annotation task'); // never handed a task
+    const wasExcluded = rater.excluded_at !== null;
+    const hour = !wasExcluded && reward > 0 ? await creditsSince(trx, userId, now - HOUR_MS) : undefined;
+    // An excluded rater's answer is kept but earns nothing; past the hourly cap it earns nothing either.
+    const credits = hour ? pacedCredits(reward, cap, hour.total) : 0;
+
+    const task = await recordAnswer(trx, {
+      taskId,
+      userId,
+      kind,
+      now,
+      values: { ...given, credits, excluded: wasExcluded ? 1 : 0 },
+    });
+    if (!task) throw await this.refusal(trx, userId, taskId, kind, now);
+
+    let gold: { agreed: boolean } | undefined;
+    if (task.gold_id !== null) {
+      const item = await goldById(trx, task.gold_id);
+      if (item) {
+        gold = { agreed: agreesWithGold(item, { first: task.image_a, second: task.image_b }, given) };
+        await markAgreement(trx, task.id, gold.agreed);
+      }
+    }
+    const goldAnswers = rater.gold_answers + (gold ? 1 : 0);
+    const goldAgreed = rater.gold_agreed + (gold?.agreed ? 1 : 0);
+    // Evaluated on every answer, so a changed threshold takes effect at the rater's next answer.
+    const isExcluded = raterStatus(qualityPolicy(this.settings), goldAnswers, goldAgreed) === 'excluded';
+    const changed = isExcluded !== wasExcluded;
+
+    await countAnswer(trx, userId, {
+      kind,
+      gold,
+      credits,
+      excludedAt: changed ? (isExcluded ? now : null) : undefined,
+    });
+    if (changed) {
+      // Every answer of this rater leaves (or rejoins) the aggregates: recompute what they touched.
+      await setAnswersExcluded(trx, userId, isExcluded ? 1 : 0);
+      await lockImagesOf(trx, this.dialect, userId);
+      await recomputeImagesOf(trx, userId);
+    } else if (!isExcluded) {
+      await addToAggregates(trx, task, given);
+    }
+    if (credits > 0) {
+      await this.credits.award(trx, {
+        userId,
+        amount: credits,
+        kind: 'annotation',
+        reference: { type: 'annotation', id: task.id },
+      });
+    }
+
+    // After this answer: past the cap now, or excluded by this very answer, the next one earns nothing.
+    const earning: EarningState = earningState({
+      excluded: isExcluded,
+      reward,
+      cap,
+      earnedLastHour: (hour?.total ?? 0) + credits,
+      oldestAt: hour?.oldest ?? (credits > 0 ? now : undefined),
+      now,
+    });
+    return {
+      taskId: task.id,
+      kind,
+      accepted: true,
+      creditsEarned: credits,
+      earning,
+      answeredAt: toIso(task.answered_at ?? now),
+    };
+  }
+
+  /** Why the fenced update matched nothing, as the error the caller should see. */
+  private async refusal(
+    trx: Kysely<Database>,
+    userId: string,
+    taskId: string,
+    kind: AnnotationKind,
+    now: number,
+  ): Promise<AppError> {
+    const task = await findTask(trx, taskId, userId);
+    if (!task) return notFound('Annotation task');
+    if (task.answered_at !== null) {
+      return new AppError(
+        'annotation_answered',
+        `This task was answered at ${toIso(task.answered_at)}; a task takes one answer. Ask for another with GET /v1/annotations/next.`,
+      );
+    }
+    if (task.kind !== kind) {
+      const field = task.kind === 'rating' ? 'rating' : task.kind === 'pairwise' ? 'preference' : 'flags';
+      return new AppError(
+        'validation_failed',
+        `This is a ${task.kind} task: send ${ANSWER_HINT[task.kind]}.`,
+        [{ path: `body/${field}`, message: `is required for a ${task.kind} task` }],
+      );
+    }
+    if (task.expires_at <= now) {
+      return new AppError(
+        'annotation_expired',
+        `This task expired at ${toIso(task.expires_at)}. Ask for a new one with GET /v1/annotations/next.`,
+      );
+    }
+    return new AppError('conflict', 'The task changed while answering; try again.');
+  }
+}
+
+function parse(body: AnswerAnnotationBody): { kind: AnnotationKind; given: GivenAnswer } {
+  if (body.rating !== undefined)
+    return { kind: 'rating', given: { rating: body.rating, choice: null, flags: null } };
+  if (body.preference !== undefined) {
+    const choice = body.preference === 'first' ? 'a' : body.preference === 'second' ? 'b' : 'tie';
+    return { kind: 'pairwise', given: { rating: null, choice, flags: null } };
+  }
+  if (body.flags !== undefined) {
+    return { kind: 'flag', given: { rating: null, choice: null, flags: flagsToMask(body.flags) } };
+  }
+  // The schema requires exactly one field; this is for callers that bypass it.
+  throw new AppError('validation_failed', 'Send one of rating, preference or flags.');
+}
+
+async function addToAggregates(trx: Kysely<Database>, task: AnsweredTask, given: GivenAnswer): Promise<void> {
+  if (task.kind === 'rating' && given.rating !== null) await addRating(trx, task.image_a, given.rating);
+  else if (task.kind === 'pairwise' && given.choice !== null && task.image_b !== null)
+    await addPreference(trx, { first: task.image_a, second: task.image_b, choice: given.choice });
+  else if (task.kind === 'flag' && given.flags !== null) await addFlags(trx, task.image_a, given.flags);
+}
