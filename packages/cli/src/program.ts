@@ -3,6 +3,11 @@
 import { Command, Option } from 'commander';
 import { ROLES } from '@dreamfold/protocol';
 import type { WorkerCommandOptions } from './commands/worker.js';
+import type {
+  FilterCommandOptions,
+  ScoreCommandOptions,
+  TrainCommandOptions,
+} from './commands/aesthetics.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -45,6 +50,47 @@ export function buildProgram(): Command {
       // Exit right away: an idle keep-alive socket must not hold a finished worker for seconds.
       process.exit(await worker(opts));
     });
+
+  const aesthetics = program
+    .command('aesthetics')
+    .description('LAION-style aesthetic predictor: train on ratings, score embeddings, filter datasets');
+  aesthetics
+    .command('train')
+    .description('Train the MLP on CLIP embeddings (.npy) and mean ratings (Parquet, row-aligned)')
+    .requiredOption('--embeddings <file>', '[N, D] .npy of CLIP image embeddings (float16 or float32)')
+    .requiredOption('--ratings <file>', 'Parquet file with N rows and a rating column')
+    .option('--column <name>', 'rating column name', 'rating')
+    .option('--dim <n>', 'embedding dimension (768 for CLIP ViT-L/14)', '768')
+    .requiredOption('--out <file>', 'where to save the model (.safetensors)')
+    .option('--max-epochs <n>', 'upper bound on epochs (early stopping usually ends sooner)')
+    .option('--patience <n>', 'epochs without a better validation MSE before stopping')
+    .option('--validation <fraction>', 'share of rows held out for validation (default 0.1)')
+    .option('--seed <n>', 'seed for the split, initialisation and shuffling')
+    .action(async (opts: TrainCommandOptions) => (await import('./commands/aesthetics.js')).train(opts));
+  aesthetics
+    .command('score')
+    .description('Score every embedding of a .npy file')
+    .requiredOption('--model <file>', 'a model saved by `aesthetics train`')
+    .requiredOption('--embeddings <file>', '[N, D] .npy of CLIP image embeddings')
+    .requiredOption('--out <file>', '.parquet (one aesthetic_score column) or .npy (float32 [N, 1])')
+    .action(async (opts: ScoreCommandOptions) => (await import('./commands/aesthetics.js')).score(opts));
+  aesthetics
+    .command('filter')
+    .description('Write LAION-Aesthetics-style subsets of a LAION-format dataset (img_emb/ + metadata/)')
+    .requiredOption('--model <file>', 'a model saved by `aesthetics train`')
+    .requiredOption('--input <dir>', 'folder with img_emb/img_emb_*.npy and metadata/metadata_*.parquet')
+    .requiredOption('--out <dir>', 'folder for one subset per threshold (resumable)')
+    .option('--threshold <score>', 'keep rows scoring at least this; repeat (default 5, 6, 6.5)', collect, [])
+    .option('--restart', 'ignore the resume state and redo every file pair')
+    .action(async (opts: FilterCommandOptions) => (await import('./commands/aesthetics.js')).filter(opts));
+  aesthetics
+    .command('export-onnx')
+    .description('Export a model to ONNX (normalisation included) for other runtimes')
+    .requiredOption('--model <file>', 'a model saved by `aesthetics train`')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .action(async (opts: { model: string; out: string }) =>
+      (await import('./commands/aesthetics.js')).exportModel(opts),
+    );
 
   return program;
 }

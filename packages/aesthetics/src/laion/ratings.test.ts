@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import {
   AestheticsError,
   loadModel,
@@ -12,22 +11,8 @@ import {
   writeNpy,
 } from '../index.js';
 import { syntheticRatings } from '../test-support/synthetic.js';
+import { writeRatingsParquet as writeRatings } from '../test-support/laion.js';
 import { tempDir } from '../test-support/tmp.js';
-
-async function writeRatings(path: string, ratings: Array<number | null>): Promise<void> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const values = ratings.map((r, i) => `(${i}, ${r === null ? 'NULL' : r}::FLOAT)`).join(', ');
-    await connection.run(
-      `COPY (SELECT * FROM (VALUES ${values}) AS t(image_id, rating) ORDER BY image_id)
-       TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 16)`,
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
 
 test('reads an npy + parquet ratings pair row by row and trains a model file from it', async (t) => {
   const dir = await tempDir(t);

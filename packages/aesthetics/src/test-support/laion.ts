@@ -56,3 +56,19 @@ export async function writeLaionDataset(
   }
   return all;
 }
+
+/** A ratings table as people export them: image_id and a nullable FLOAT rating, in row order. */
+export async function writeRatingsParquet(path: string, ratings: ArrayLike<number | null>): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const values = Array.from(ratings, (r, i) => `(${i}, ${r === null ? 'NULL' : r}::FLOAT)`).join(', ');
+    await connection.run(
+      `COPY (SELECT * FROM (VALUES ${values}) AS t(image_id, rating) ORDER BY image_id)
+       TO '${path.replaceAll("'", "''")}' (FORMAT parquet, ROW_GROUP_SIZE 16)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
