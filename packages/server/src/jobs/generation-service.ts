@@ -23,6 +23,7 @@ import {
   type JobRow,
 } from './sql/read-generations.js';
 import { toGeneration } from './views.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import type { GenerationPublisher } from './publisher.js';
 import type { GenerationCache } from './generation-cache.js';
 import type { CreditsService } from '../credits/service.js';
@@ -140,7 +141,11 @@ export class GenerationService {
     }
     const items = rows.map((r) => toGeneration(r, byGeneration.get(r.id) ?? []));
     const last = rows.at(-1);
-    return { items, nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined };
+    return {
+      items,
+      nextCursor:
+        rows.length === limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined,
+    };
   }
 
   async cancel(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
@@ -176,19 +181,4 @@ export class GenerationService {
     if (!g || (g.user_id !== viewer.userId && !viewer.staff)) throw notFound('Generation');
     return g;
   }
-}
-
-function encodeCursor(row: GenerationRow): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
 }
