@@ -106,6 +106,9 @@ export const CreditBooks = Type.Object({
   platform: Type.Integer({ description: 'The issuer: minus every credit in circulation.' }),
   users: Type.Integer({ description: 'Spendable credits of all users together.' }),
   escrow: Type.Integer({ description: 'Reserved for images that have not finished.' }),
+  other: Type.Integer({
+    description: 'Every other account (e.g. worker earnings held until the worker is trusted).',
+  }),
   balanced: Type.Boolean(),
   problems: Type.Array(Type.String(), { description: 'What does not add up (at most 100).' }),
 });

@@ -97,10 +97,10 @@ export async function strayJobEnds(db: Kysely<Database>): Promise<string[]> {
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
+          // Through the unique key index: a reservation's key is `reserve:<generation>`.
           selectFrom('credit_transfers as r')
             .select('r.id')
-            .where('r.kind', '=', 'reserve')
-            .whereRef('r.reference_id', '=', 't.reference_id'),
+            .where('r.key', '=', sql<string>`'reserve:' || t.reference_id`),
         ),
       ),
     )

@@ -19,6 +19,7 @@ export async function trialBalance(db: Kysely<Database>): Promise<CreditBooks> {
   let platform = 0;
   let escrow = 0;
   let users = 0;
+  let other = 0;
   const escrowBalances = new Map<string, number>();
   for (const a of balances) {
     total += a.balance;
@@ -28,7 +29,8 @@ export async function trialBalance(db: Kysely<Database>): Promise<CreditBooks> {
       if (a.account_id.startsWith('escrow:')) {
         escrow += a.balance;
         escrowBalances.set(a.account_id, a.balance);
-      } else users += a.balance;
+      } else if (a.account_id.startsWith('user:')) users += a.balance;
+      else other += a.balance;
     }
   }
   if (total !== 0) problems.push(`all accounts together sum to ${total}, not 0`);
@@ -66,6 +68,7 @@ export async function trialBalance(db: Kysely<Database>): Promise<CreditBooks> {
     platform,
     users,
     escrow,
+    other,
     balanced: problems.length === 0,
     problems: problems.slice(0, MAX_PROBLEMS),
   };

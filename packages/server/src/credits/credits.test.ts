@@ -205,7 +205,7 @@ for (const dialect of testDialects()) {
       assert.equal(b.balanced, true);
       assert.equal(b.total, 0);
       assert.ok(b.transfers > 0);
-      assert.equal(b.users + b.escrow, -b.platform);
+      assert.equal(b.users + b.escrow + b.other, -b.platform);
       assert.equal(
         (await c.app.inject({ url: '/v1/admin/credits/books', headers: auth(c.userKey) })).statusCode,
         403,

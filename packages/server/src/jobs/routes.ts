@@ -38,7 +38,7 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         security: bearerSecurity,
         headers: IdempotencyHeaders,
         body: CreateGenerationBody,
-        response: { 201: Generation, 422: Problem, ...problems },
+        response: { 201: Generation, 402: Problem, 422: Problem, ...problems },
       },
     },
     async (req, reply) => {

@@ -27,11 +27,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('actor_id', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('credit_transfers_reference')
-    .on('credit_transfers')
-    .columns(['reference_type', 'reference_id'])
-    .execute();
+  // No index on the reference: nothing on a request path looks transfers up by it (reservations are
+  // found by their key), and every index is one more B-tree write per transfer.
 
   // Account ids are `user:<id>`, `escrow:<id>` and `platform`. No foreign key to users: the books must
   // outlive whatever happens to an account.
