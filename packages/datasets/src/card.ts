@@ -85,7 +85,7 @@ export function renderCard(input: CardInput): string {
     exclusions.length === 0
       ? 'No image was excluded by the platform for this release.'
       : [
-          '| reason | images | why |',
+          '| reason | count | why |',
           '| --- | --- | --- |',
           ...exclusions.map((e) => `| \`${cell(e.reason)}\` | ${n(e.count)} | ${cell(e.description)} |`),
         ].join('\n');

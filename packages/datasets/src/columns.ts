@@ -1,6 +1,8 @@
 // The columns of every table in a release, with their Parquet (DuckDB) types and what they mean. One
 // list feeds the SQL that writes the files, the dataset card and the tests, so they cannot drift apart.
 
+import { FLAG_NAMES } from './types.js';
+
 export interface ColumnSpec {
   name: string;
   /** DuckDB type as written to Parquet. */
@@ -64,9 +66,15 @@ export const METADATA_COLUMNS: readonly ColumnSpec[] = [
     true,
   ),
   col(
+    'punsafe',
+    'FLOAT',
+    "Probability that the image is unsafe from the platform's NSFW classifier (P(porn) + P(hentai) + P(sexy)), as LAION's `punsafe`; null when not classified.",
+    true,
+  ),
+  col(
     'flags',
-    'VARCHAR[]',
-    'Sorted, distinct flags that apply to the published image (e.g. `nsfw`); empty list when none.',
+    `STRUCT(answers INTEGER, ${FLAG_NAMES.map((n) => `${n} INTEGER`).join(', ')})`,
+    `Flag answers of raters not excluded by quality control: \`answers\` = how many flag answers the image received; ${FLAG_NAMES.map((n) => `\`${n}\``).join(', ')} = how many of them set that flag.`,
   ),
   col(
     'has_embedding',
@@ -116,6 +124,12 @@ export const LAION_COLUMNS: readonly ColumnSpec[] = [
     'AESTHETIC_SCORE',
     'FLOAT',
     "The aesthetic predictor's score, as in LAION-Aesthetics; null when not scored.",
+    true,
+  ),
+  col(
+    'punsafe',
+    'FLOAT',
+    "P(unsafe) of the NSFW classifier, as LAION's `punsafe`; null when not classified.",
     true,
   ),
   col('has_embedding', 'BOOLEAN', 'Whether the paired embedding row is real (false: a zero row).'),

@@ -5,6 +5,7 @@
 // encodeFloat16). Rows are written here rather than through its NpyWriter so that zero rows and
 // embeddings the platform already stores as float16 (a Uint16Array of IEEE half bits) are copied as
 // bytes: converting is ~40 M values/s, about 50,000 rows/s of 768-d, the slowest step of a release.
+// Blocks of rows without any embedding are not written at all (see flush).
 
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { encodeFloat16, formatNpyHeader } from '@dreamfold/aesthetics';
@@ -20,6 +21,8 @@ export type EmbeddingValues = Float32Array | Uint16Array;
 export class EmbeddingWriter {
   private readonly block: Uint8Array;
   private rowsInBlock = 0;
+  /** Whether the current block holds any embedding; an all-zero block is skipped (a file hole). */
+  private blockHasData = false;
   private rows = 0;
   private position: number;
   present = 0;
@@ -69,7 +72,10 @@ export class EmbeddingWriter {
         `readEmbedding(${JSON.stringify(id)}) returned ${got}; expected ${this.dim} values`,
       );
     }
-    if (has) this.present++;
+    if (has) {
+      this.present++;
+      this.blockHasData = true;
+    }
     this.rows++;
     if (++this.rowsInBlock === BLOCK_ROWS) await this.flush();
     return has;
@@ -77,18 +83,22 @@ export class EmbeddingWriter {
 
   private async flush(): Promise<void> {
     const bytes = this.rowsInBlock * this.dim * 2;
-    let done = 0;
+    // Zero rows need no writing: skipping past them leaves a hole that reads back as zeros (and costs
+    // no disk on filesystems with sparse files); close() sets the final length.
+    let done = this.blockHasData ? 0 : bytes;
     while (done < bytes) {
       const { bytesWritten } = await this.handle.write(this.block, done, bytes - done, this.position + done);
       done += bytesWritten;
     }
     this.position += bytes;
     this.rowsInBlock = 0;
+    this.blockHasData = false;
   }
 
   /** Writes the last rows and the final row count, then gives the file its name. */
   async close(): Promise<void> {
     await this.flush();
+    await this.handle.truncate(this.position);
     const header = formatNpyHeader('<f2', this.rows, this.dim, { minDictChars: this.minDictChars });
     await this.handle.write(header, 0, header.length, 0);
     await this.handle.close();

@@ -10,8 +10,11 @@ export {
   DEFAULT_EMBEDDING_MODEL,
   type ReleaseResult,
 } from './release/release.js';
+export { FLAG_NAMES } from './types.js';
 export type {
   ExclusionCount,
+  FlagCounts,
+  FlagName,
   PreferenceChoice,
   ReleaseImage,
   ReleaseOptions,

@@ -14,10 +14,6 @@ export function csvText(value: string): string {
   return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
 }
 
-export function csvNullableNumber(value: number | null): string {
-  return value === null ? '' : String(value);
-}
-
 export class StagingFile {
   private lines: string[] = [];
   private chars = 0;

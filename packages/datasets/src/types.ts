@@ -25,9 +25,16 @@ export interface ReleaseImage {
   workerId: string | null;
   /** The aesthetic predictor's score, when the image was scored. */
   aestheticScore: number | null;
-  /** Moderation / annotation flags that apply to a published image (e.g. "nsfw"); [a-z0-9_.:-]{1,64}. */
-  flags: readonly string[];
+  /** P(unsafe) from the platform's NSFW classifier (LAION's `punsafe`), when classified. */
+  punsafe?: number | null;
+  /** How many flag answers the image received, and how many of them set each flag. */
+  flags: FlagCounts;
 }
+
+/** The flags raters can set on an image (the platform's flag vocabulary). */
+export const FLAG_NAMES = ['nsfw', 'broken', 'offensive', 'does_not_match_prompt'] as const;
+export type FlagName = (typeof FLAG_NAMES)[number];
+export type FlagCounts = { answers: number } & Record<FlagName, number>;
 
 /** One rating of one image. Ratings of images that are not in the release are left out. */
 export interface ReleaseRating {
@@ -51,7 +58,7 @@ export interface ReleasePreference {
   raterId: string;
 }
 
-/** Why images were left out of a release, as counted by the caller (the card explains each). */
+/** Why images (or ratings, preferences) were left out of a release, as counted by the caller; the card lists each. */
 export interface ExclusionCount {
   /** A short stable code, e.g. "taken_down". */
   reason: string;

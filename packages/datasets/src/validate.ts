@@ -2,7 +2,13 @@
 // and a bad one fails the release naming the stream, the row and the field.
 
 import { DatasetError } from './errors.js';
-import type { PreferenceChoice, ReleaseImage, ReleasePreference, ReleaseRating } from './types.js';
+import {
+  FLAG_NAMES,
+  type PreferenceChoice,
+  type ReleaseImage,
+  type ReleasePreference,
+  type ReleaseRating,
+} from './types.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const TAG = /^[a-z0-9_.:-]{1,64}$/;
@@ -44,8 +50,8 @@ function tag(stream: string, row: string, field: string, value: unknown): string
   return s;
 }
 
-/** Checks an image row; answers its flags sorted and distinct. */
-export function checkImage(image: ReleaseImage): { flags: string[] } {
+/** Checks an image row. */
+export function checkImage(image: ReleaseImage): void {
   if (typeof image !== 'object' || image === null)
     throw new DatasetError('invalid_row', 'images: a row is not an object');
   const row = id('images', '?', 'id', image.id);
@@ -65,10 +71,11 @@ export function checkImage(image: ReleaseImage): { flags: string[] } {
   id(s, row, 'creatorId', image.creatorId);
   if (image.workerId !== null) id(s, row, 'workerId', image.workerId);
   if (image.aestheticScore !== null) finite(s, row, 'aestheticScore', image.aestheticScore);
-  if (!Array.isArray(image.flags)) fail(s, row, 'flags', 'must be an array of strings');
-  const flags =
-    image.flags.length === 0 ? [] : [...new Set(image.flags.map((f) => tag(s, row, 'flags', f)))].sort();
-  return { flags };
+  if (image.punsafe !== undefined && image.punsafe !== null) finite(s, row, 'punsafe', image.punsafe);
+  const flags = image.flags as Record<string, unknown> | null;
+  if (typeof flags !== 'object' || flags === null) fail(s, row, 'flags', 'must be an object of counts');
+  const answers = int(s, row, 'flags.answers', flags.answers, 0, INT32_MAX);
+  for (const name of FLAG_NAMES) int(s, row, `flags.${name}`, flags[name], 0, answers);
 }
 
 export function checkRating(rating: ReleaseRating, index: number): void {

@@ -24,7 +24,7 @@ async function rejects(
     return true;
   });
   // Nothing half-written: the out folder holds only what was there before.
-  const left = await readdir(options.outDir).catch(() => []);
+  const left = await readdir(options.outDir).catch((): string[] => []);
   assert.ok(!left.some((f) => f.includes('partial')), `partial folder left: ${left.join(', ')}`);
   assert.ok(
     !left.includes(options.name) || options.name === 'existing',
@@ -161,7 +161,12 @@ test('unsorted ids, bad fields and wrong embeddings name the row', async (t) => 
     'invalid_row',
     /guidanceScale must be a finite number/,
   );
-  await rejects(broken({ flags: ['Not A Flag'] }), 'invalid_row', /flags must match/);
+  await rejects(
+    broken({ flags: { answers: 1, nsfw: 2, broken: 0, offensive: 0, does_not_match_prompt: 0 } }),
+    'invalid_row',
+    /flags\.nsfw must be an integer in \[0, 1\]/,
+  );
+  await rejects(broken({ flags: ['nsfw'] }), 'invalid_row', /flags\.answers must be an integer/);
   await rejects(broken({ creatorId: '' }), 'invalid_row', /creatorId must be 1–256 characters/);
 
   await rejects(

@@ -10,7 +10,7 @@
 // and renamed into place at the end, so a failed or interrupted release never leaves a half-written
 // release folder behind.
 
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DatasetError, throwIfAborted } from '../errors.js';
 import { withDuckDB } from '../duckdb.js';
@@ -118,6 +118,8 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
 
   await mkdir(options.outDir, { recursive: true });
   const temp = await mkdtemp(join(options.outDir, `.${options.name}.partial-`));
+  // mkdtemp makes it private (0700); a release is public data, readable like any other folder.
+  await chmod(temp, 0o755);
   try {
     const work = join(temp, '.work');
     await mkdir(join(work, 'duckdb-tmp'), { recursive: true });

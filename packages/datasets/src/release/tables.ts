@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DatasetError } from '../errors.js';
 import { PARQUET, sqlString } from '../duckdb.js';
 import { readStaged } from '../staging.js';
+import { FLAG_NAMES } from '../types.js';
 import { STAGED_IMAGE_COLUMNS, STAGED_PREFERENCE_COLUMNS, STAGED_RATING_COLUMNS } from './stage-inputs.js';
 
 export interface TablesInput {
@@ -91,8 +92,8 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
              coalesce(p.wins, 0)::INTEGER AS pairwise_wins,
              coalesce(p.losses, 0)::INTEGER AS pairwise_losses,
              coalesce(p.ties, 0)::INTEGER AS pairwise_ties,
-             i.aesthetic_score,
-             CASE WHEN i.flags = '' THEN []::VARCHAR[] ELSE string_split(i.flags, ',') END AS flags,
+             i.aesthetic_score, i.punsafe,
+             {${['answers', ...FLAG_NAMES].map((n) => `'${n}': i.flag_${n}`).join(', ')}} AS flags,
              i.has_embedding
       FROM images i
       LEFT JOIN rating_stats r ON r.image_id = i.id
@@ -143,7 +144,7 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     await connection.run(`
       COPY (
         SELECT key, id, prompt AS "TEXT", width::DOUBLE AS "WIDTH", height::DOUBLE AS "HEIGHT",
-               aesthetic_score AS "AESTHETIC_SCORE", has_embedding
+               aesthetic_score AS "AESTHETIC_SCORE", punsafe, has_embedding
         FROM read_parquet(${out('metadata.parquet')})
       ) TO ${out('metadata/metadata_0000.parquet')} ${PARQUET}`);
   }

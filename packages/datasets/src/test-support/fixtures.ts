@@ -118,7 +118,14 @@ export function makeFixture(options: FixtureOptions): Fixture {
       creatorId: users[i % users.length]!,
       workerId: i % 5 === 4 ? null : workers[i % workers.length]!,
       aestheticScore: i % 4 === 3 ? null : 4 + (i % 7) * 0.3141,
-      flags: i % 6 === 0 ? ['nsfw', 'watermark', 'nsfw'] : i % 6 === 3 ? ['watermark'] : [],
+      punsafe: i % 5 === 1 ? null : (i % 10) / 10 + 0.0123,
+      flags: {
+        answers: i % 4,
+        nsfw: i % 4 > 0 && i % 6 === 0 ? 1 : 0,
+        broken: 0,
+        offensive: i % 4 > 1 ? 1 : 0,
+        does_not_match_prompt: i % 4 === 3 ? 3 : 0,
+      },
     });
   }
   const ratings: ReleaseRating[] = [];

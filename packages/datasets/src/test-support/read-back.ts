@@ -26,7 +26,7 @@ export async function parquetSchema(path: string): Promise<[string, string][]> {
 }
 
 export interface TarMember {
-  header: tar.Headers;
+  header: tar.Header;
   data: Buffer;
 }
 
@@ -36,7 +36,7 @@ export async function readTar(path: string): Promise<TarMember[]> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const parts: Buffer[] = [];
-      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('data', (c: unknown) => parts.push(c as Buffer));
       stream.on('end', () => {
         members.push({ header, data: Buffer.concat(parts) });
         next();
