@@ -2,7 +2,9 @@
 // announce the new page, as a full page load would), and a consistent width.
 import { useEffect, useRef, type ReactNode } from 'react';
 
-let firstPage = true;
+// The address the visit started at: until it changes, the browser's own focus handling stands.
+const firstUrl = window.location.href;
+let navigated = false;
 
 export function Page({
   title,
@@ -21,8 +23,8 @@ export function Page({
   useEffect(() => {
     document.title = title === 'Dreamfold' ? title : `${title} · Dreamfold`;
     // The first page of a visit keeps the browser's own focus; later navigations move it to the heading.
-    if (firstPage) firstPage = false;
-    else h1.current?.focus({ preventScroll: false });
+    navigated ||= window.location.href !== firstUrl;
+    if (navigated) h1.current?.focus({ preventScroll: false });
   }, [title]);
   return (
     <div className={wide ? 'page page-wide' : 'page'}>
