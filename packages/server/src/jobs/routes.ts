@@ -44,6 +44,11 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     async (req, reply) => {
       const user = userOf(req);
       assertMayGenerate(user, await services.accessStage.current());
+      // The prompt filter (moderation/prompt-filter.ts) refuses before anything is priced or queued.
+      await services.promptFilter.check([
+        { path: 'body/prompt', label: 'prompt', text: req.body.prompt },
+        { path: 'body/negativePrompt', label: 'negative prompt', text: req.body.negativePrompt },
+      ]);
       const answer = await generations.create(user.userId, req.body, req.headers['idempotency-key']);
       if (answer.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(answer.body);

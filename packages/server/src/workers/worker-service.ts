@@ -49,6 +49,11 @@ export class WorkerService {
     this.keys.forget((p) => p.workerId === workerId);
   }
 
+  /** Drops cached key lookups of one owner's workers (after a suspension), so it applies at once here. */
+  forgetUser(userId: string): void {
+    this.keys.forget((p) => p.userId === userId);
+  }
+
   async authenticate(key: string): Promise<Principal | undefined> {
     const hash = sha256Hex(key);
     const cached = this.keys.get(hash);

@@ -1,0 +1,53 @@
+// THE rule for "may this image be shown to the public": the gallery, annotation tasks and dataset
+// releases all read it from here, so a take-down or a withdrawal reaches all of them at once.
+//
+// An image (a job; its id is the job id) is public when
+//   - it finished (state 'done' with a stored result),
+//   - no moderator hid it (no row in hidden_images), and
+//   - its owner has not withdrawn their images (users.dataset_consent = 'withdrawn'; account deletion with
+//     withdrawal sets it too; a deleted account that kept its images stays public under a pseudonym).
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/**
+ * Finished, public images: `jobs as public_job` joined to `users as public_owner`, filtered by the rule.
+ * Add joins, selects, order and limit as needed, e.g.
+ * `publicImages(db).innerJoin('generations', 'generations.id', 'public_job.generation_id').select(…)`.
+ * The aliases keep it usable as a correlated subquery inside queries that read `jobs` themselves.
+ */
+export function publicImages(db: Kysely<Database>) {
+  return db
+    .selectFrom('jobs as public_job')
+    .innerJoin('users as public_owner', 'public_owner.id', 'public_job.user_id')
+    .where('public_job.state', '=', 'done')
+    .where('public_job.result_sha256', 'is not', null)
+    .where('public_owner.dataset_consent', '!=', 'withdrawn')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('hidden_images')
+            .select('hidden_images.image_id')
+            .whereRef('hidden_images.image_id', '=', 'public_job.id'),
+        ),
+      ),
+    );
+}
+
+/**
+ * A where-clause condition: the image whose id is `imageId` (usually a column reference such as
+ * `sql.ref('tasks.image_id')` or `eb.ref('tasks.image_id')`) is public. For point checks and for
+ * filtering rows of other tables that name an image.
+ */
+export function isPublicImage(db: Kysely<Database>, imageId: Expression<string>): Expression<SqlBool> {
+  // Kysely parenthesises an interpolated query itself; `exists ((…))` would be a syntax error on SQLite.
+  return sql<SqlBool>`exists ${publicImages(db).select('public_job.id').where('public_job.id', '=', imageId)}`;
+}
+
+/** Whether one image is public now. */
+export async function imageIsPublic(db: Kysely<Database>, imageId: string): Promise<boolean> {
+  const row = await publicImages(db)
+    .select('public_job.id')
+    .where('public_job.id', '=', imageId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
