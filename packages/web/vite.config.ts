@@ -1,7 +1,7 @@
 // Builds the single-page app into dist/, which the coordinator serves at `/` (packages/server/src/http/web-app.ts).
 // `npm run dev -w @dreamfold/web` serves it with hot reload and forwards API calls to a coordinator on :8080.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
@@ -11,12 +11,16 @@ import react from '@vitejs/plugin-react';
 const coordinator = process.env.DREAMFOLD_SERVER ?? 'http://127.0.0.1:8080';
 
 /** Writes .br and .gz beside each text asset; the coordinator serves them to browsers that accept them. */
-function precompress(outDir: string): Plugin {
+function precompress(): Plugin {
   const br = promisify(brotliCompress);
   const gz = promisify(gzip);
+  let outDir = '';
   return {
     name: 'dreamfold-precompress',
     apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     async closeBundle() {
       const files = await readdir(outDir, { recursive: true });
       await Promise.all(
@@ -37,10 +41,8 @@ function precompress(outDir: string): Plugin {
   };
 }
 
-const outDir = fileURLToPath(new URL('./dist', import.meta.url));
-
 export default defineConfig({
-  plugins: [react(), precompress(outDir)],
+  plugins: [react(), precompress()],
   resolve: {
     // The protocol's TypeScript sources, so the app builds without compiling the protocol package first.
     alias: {
@@ -49,7 +51,7 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
-    outDir,
+    outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
     // Everything as files: the Content-Security-Policy allows no inline code.

@@ -64,6 +64,8 @@ export interface BuildOptions {
   safetyWakeMs?: number;
   /** Provide an already open store (tests share one S3 server). */
   blobs?: BlobStore;
+  /** The built web app to serve at `/` (default packages/web/dist; tests build their own). */
+  webRoot?: string;
 }
 
 export type CoordinatorApp = FastifyInstance<
@@ -246,7 +248,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(moderationRoutes, { services });
   await app.register(imageRoutes, { services });
   // The web app at `/` and its client-side routes (http/web-app.ts).
-  await app.register(webApp);
+  await app.register(webApp, { root: options.webRoot });
 
   const reaper = setInterval(() => {
     leases.expire().catch((err: Error) => log.error({ err: err.message }, 'lease reaper failed'));

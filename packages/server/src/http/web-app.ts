@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { landingPage } from './landing-page.js';
 
 /** packages/web/dist, from both packages/server/src/http and packages/server/dist/http. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
@@ -39,6 +38,18 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'same-origin',
 } as const;
 
+/** What `/` shows when packages/web has not been built: how to build it, and where the API is. */
+function notBuiltPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Dreamfold</title></head>
+<body><main><h1>Dreamfold</h1>
+<p>An open, volunteer-powered text-to-image platform. The web app is not built on this server: run
+<code>npm run build</code> (or <code>npm start</code>, which builds first) and restart.</p>
+<ul><li><a href="/docs">API documentation</a> (<a href="/openapi.json">OpenAPI 3.1</a>)</li>
+<li><a href="/v1/stats">Live figures</a></li></ul></main></body></html>`;
+}
+
 export interface WebAppOptions {
   /** The built app (index.html + assets/). */
   root?: string;
@@ -55,7 +66,11 @@ export const webApp: FastifyPluginAsync<WebAppOptions> = async (app, options) =>
   if (!existsSync(indexFile)) {
     app.log.warn({ root }, 'the web app is not built; `/` shows a placeholder (run `npm run build`)');
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(landingPage()),
+      reply
+        .headers(SECURITY_HEADERS)
+        .header('cache-control', 'no-cache')
+        .type('text/html; charset=utf-8')
+        .send(notBuiltPage()),
     );
     return;
   }

@@ -5,6 +5,7 @@
 // credits change → report an image → a moderator hides it and it leaves the gallery. Also: accessibility
 // (axe-core, WCAG A/AA), keyboard focus order, phone width, layout stability, and no CSP violations or
 // uncaught errors. Screenshots of the main pages at desktop and phone width go to test-artifacts/web/.
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -60,6 +61,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
   let smtp: TestSmtpServer;
   let c: TestCoordinator;
   let browser: Browser;
+  let webRoot = '';
   let applicant: WatchedPage;
   let moderator: WatchedPage;
   let worker: TestProcess | undefined;
@@ -68,11 +70,12 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
   let otherPrompt = '';
 
   before(async () => {
-    await buildWebApp();
+    webRoot = await buildWebApp();
     smtp = await startTestSmtpServer();
     c = await startTestCoordinator({
       dialect: 'sqlite',
       listen: true,
+      build: { webRoot },
       env: { SMTP_URL: smtp.url, ACCESS_STAGE: 'research', SIGN_IN_RATE_PER_MINUTE: '0' },
     });
     browser = await launchBrowser();
@@ -87,6 +90,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await browser?.close();
     await c?.shutdown();
     await smtp?.close();
+    if (webRoot) rmSync(webRoot, { recursive: true, force: true });
   });
 
   it('shows the home page, takes an application and confirms the email from the mailed link', async () => {
