@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, StringEnum, Timestamp } from './common.js';
+import { ImageSafety } from './safety.js';
+import { GenerationEta } from './fairness.js';
 
 /** Samplers the platform knows; every backend maps them onto its own scheduler implementation. */
 export const SAMPLERS = ['euler', 'euler_a', 'dpmpp_2m_karras', 'ddim', 'lcm'] as const;
@@ -55,6 +57,14 @@ export const CreateGenerationBody = Type.Object(
       }),
     ),
     n: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxImagesPerRequest })),
+    maxSecondsPerImage: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3600,
+        description:
+          'The slowest worker accepted: only workers whose measured speed makes one image of this size and step count in at most this many seconds take it.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,6 +103,7 @@ export const GenerationImage = Type.Object({
   sha256: Type.Optional(Type.String()),
   error: Type.Optional(Type.String()),
   finishedAt: Type.Optional(Timestamp),
+  nsfw: Type.Optional(ImageSafety),
 });
 export type GenerationImage = Static<typeof GenerationImage>;
 
@@ -107,6 +118,8 @@ export const Generation = Type.Object({
     Type.Integer({ description: 'Jobs ahead of this generation’s first queued image (0 = next).' }),
   ),
   images: Type.Array(GenerationImage),
+  maxSecondsPerImage: Type.Optional(Type.Integer()),
+  eta: Type.Optional(GenerationEta),
 });
 export type Generation = Static<typeof Generation>;
 

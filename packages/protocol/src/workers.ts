@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from './common.js';
 import { GenerationParams, ModelName } from './generations.js';
+import { WorkerFailureClass } from './fairness.js';
 
 export const BACKENDS = ['onnx', 'test-pattern'] as const;
 
@@ -36,6 +37,11 @@ export const WorkerInfo = Type.Object({
   createdAt: Timestamp,
   lastSeenAt: Type.Optional(Timestamp),
   revokedAt: Type.Optional(Timestamp),
+  pausedAt: Type.Optional(Timestamp),
+  jobsExcused: Type.Optional(
+    Type.Integer({ description: 'Failures that were not the worker’s fault; not in jobsFailed.' }),
+  ),
+  msPerMegapixelStep: Type.Optional(Type.Number({ description: 'Measured speed (lower is faster).' })),
 });
 export type WorkerInfo = Static<typeof WorkerInfo>;
 
@@ -86,7 +92,12 @@ export const JobAssignment = Type.Object({
 });
 export type JobAssignment = Static<typeof JobAssignment>;
 
-export const PopResponse = Type.Object({ job: Type.Union([JobAssignment, Type.Null()]) });
+export const PopResponse = Type.Object({
+  job: Type.Union([JobAssignment, Type.Null()]),
+  paused: Type.Optional(
+    Type.Boolean({ description: 'The worker is paused: it gets no jobs until resumed (no penalty).' }),
+  ),
+});
 export type PopResponse = Static<typeof PopResponse>;
 
 export const HeartbeatBody = Type.Object(
@@ -118,6 +129,15 @@ export const JobResult = Type.Object({
   sha256: Type.String(),
   bytes: Type.Integer(),
   url: Type.String(),
+  receipt: Type.Optional(
+    Type.Object({
+      credits: Type.Integer({ description: 'What this job earned the worker’s owner.' }),
+      held: Type.Optional(
+        Type.Boolean({ description: 'Held until the worker’s results are verified, then paid to its owner.' }),
+      ),
+      transferId: Type.Optional(Id),
+    }),
+  ),
 });
 export type JobResult = Static<typeof JobResult>;
 
@@ -128,6 +148,7 @@ export const FailBody = Type.Object(
     retryable: Type.Optional(
       Type.Boolean({ description: 'false when the request itself cannot succeed anywhere (default true).' }),
     ),
+    failureClass: Type.Optional(WorkerFailureClass),
   },
   { additionalProperties: false },
 );

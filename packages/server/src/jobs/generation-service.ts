@@ -27,6 +27,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import type { GenerationPublisher } from './publisher.js';
 import type { GenerationCache } from './generation-cache.js';
 import type { CreditsService } from '../credits/service.js';
+import { maxMsPerMegapixelStep } from '../fairness/speed.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -83,7 +84,13 @@ export class GenerationService {
           seed,
           n,
           created_at: now,
+          max_seconds_per_image: body.maxSecondsPerImage ?? null,
         };
+        // The requester's slowest accepted worker, in the unit the claim query compares speeds in.
+        const maxMsPerMpxStep =
+          body.maxSecondsPerImage === undefined
+            ? null
+            : maxMsPerMegapixelStep(body.maxSecondsPerImage, width * height, steps);
         const jobs: JobRow[] = Array.from({ length: n }, (_, idx) => ({
           id: `${generation.id}_${idx}`,
           generation_id: generation.id,
@@ -106,6 +113,9 @@ export class GenerationService {
           result_bytes: null,
           created_at: now,
           finished_at: null,
+          leased_at: null,
+          max_ms_per_mpx_step: maxMsPerMpxStep,
+          failure_class: null,
         }));
         // The cost moves into escrow in the same transaction, or nothing is created (402).
         await this.credits.reserve(trx, { userId, generationId: generation.id, n, charge });

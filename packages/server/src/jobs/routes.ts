@@ -8,6 +8,7 @@ import {
   IdParams,
   ListQuery,
   Problem,
+  GENERATION_DEFAULTS,
 } from '@dreamfold/protocol';
 import { Type } from 'typebox';
 import type { Services } from '../services.js';
@@ -49,6 +50,14 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         { path: 'body/prompt', label: 'prompt', text: req.body.prompt },
         { path: 'body/negativePrompt', label: 'negative prompt', text: req.body.negativePrompt },
       ]);
+      // A request no recently seen worker can serve is answered now, not left waiting (fairness/).
+      await services.requesters.assertServable({
+        model: req.body.model,
+        width: req.body.width ?? GENERATION_DEFAULTS.width,
+        height: req.body.height ?? GENERATION_DEFAULTS.height,
+        steps: req.body.steps ?? GENERATION_DEFAULTS.steps,
+        maxSecondsPerImage: req.body.maxSecondsPerImage,
+      });
       const answer = await generations.create(user.userId, req.body, req.headers['idempotency-key']);
       if (answer.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(answer.body);
@@ -66,7 +75,11 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         response: { 200: GenerationList, ...problems },
       },
     },
-    async (req) => generations.list(userOf(req).userId, req.query.limit ?? 20, req.query.cursor),
+    async (req) => {
+      const list = await generations.list(userOf(req).userId, req.query.limit ?? 20, req.query.cursor);
+      // Each finished image's safety view (blur, hidden and why): see safety/service.ts.
+      return { ...list, items: await services.safety.describe(list.items) };
+    },
   );
 
   app.get(
@@ -80,7 +93,11 @@ export const generationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         response: { 200: Generation, ...problems },
       },
     },
-    async (req) => generations.get(viewer(req), req.params.id),
+    async (req) => {
+      const g = await services.safety.describeOne(await generations.get(viewer(req), req.params.id));
+      // An ETA from the measured speeds of the workers that can serve it (fairness/requesters.ts).
+      return { ...g, eta: await services.requesters.eta(g) };
+    },
   );
 
   app.delete(

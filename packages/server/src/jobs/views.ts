@@ -60,5 +60,6 @@ export function toGeneration(g: GenerationRow, jobs: readonly JobRow[], queuePos
     createdAt: toIso(g.created_at),
     queuePosition,
     images: jobs.map(toGenerationImage),
+    maxSecondsPerImage: g.max_seconds_per_image ?? undefined,
   };
 }

@@ -44,6 +44,10 @@ export async function startTestCoordinator(options: TestCoordinatorOptions): Pro
     SIGN_IN_RATE_PER_MINUTE: '0',
     PORT: '0',
     LOG_LEVEL: 'silent',
+    // Like the rate limits: other domains' tests finish images and expect them public at once, and submit
+    // for models before any worker serves them. safety/ and fairness/ tests turn these back on.
+    NSFW_CLASSIFIER: 'off',
+    UNSERVABLE_WINDOW_SECONDS: '0',
     ...options.env,
   });
   const coordinator = await buildCoordinator({

@@ -27,6 +27,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { PopWaiters } from './pop-waiters.js';
 import { updateCapabilities } from './queries.js';
 import type { CreditsService } from '../credits/service.js';
+import type { LeaseHooks } from '../fairness/lease-hooks.js';
 
 export interface LeaseSettings {
   leaseMs: number;
@@ -60,6 +61,8 @@ export class LeaseService {
     private readonly metrics: Metrics,
     private readonly settings: LeaseSettings,
     private readonly credits: CreditsService,
+    /** Output safety and fairness steps inside these transactions (fairness/lease-hooks.ts). */
+    private readonly hooks: LeaseHooks,
   ) {
     bus.onJobs((n) => this.waiters.notify(n.model, n.count, n.pixels));
     // Every waiting long-poll and SSE stream listens for shutdown; hundreds are normal, not a leak.
@@ -231,13 +234,14 @@ export class LeaseService {
     const image = await validateUpload(upload, g, imageParameters(g, job.seed));
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
     await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
+    const now = this.clock.now();
     const done = await this.db.transaction().execute(async (trx) => {
       const row = await completeJob(trx, {
         jobId: job.id,
         leaseId,
         sha256: image.sha256,
         bytes: image.png.length,
-        now: this.clock.now(),
+        now,
       });
       // Settled and paid with the state change, under the same lease fence: paid exactly when done.
       if (row) {
@@ -249,10 +253,13 @@ export class LeaseService {
           workerId: caller.workerId,
           workerOwnerId: caller.userId,
         });
+        // Not public until classified (safety row); the worker's measured speed.
+        await this.hooks.jobCompleted(trx, row, now);
       }
       return row;
     });
     if (!done) throw leaseLost('The lease was lost while the upload was checked.');
+    this.hooks.jobStored(done);
     this.metrics.jobsCompleted.inc();
     const url = imageUrl(job.generation_id, job.idx);
     this.publisher.emit(job.generation_id, {
@@ -271,14 +278,20 @@ export class LeaseService {
     body: FailBody,
   ): Promise<{ state: string; attempts: number }> {
     await this.leasedJob(caller, jobId, body.leaseId);
+    const failureClass = body.failureClass ?? 'worker';
+    const now = this.clock.now();
     const job = await this.db.transaction().execute(async (trx) => {
       const row = await failJob(trx, {
         jobId,
         leaseId: body.leaseId,
         reason: body.reason,
-        retryable: body.retryable ?? true,
-        now: this.clock.now(),
+        // A request that cannot succeed anywhere is not retried, whatever the worker said.
+        retryable: failureClass !== 'request' && (body.retryable ?? true),
+        failureClass,
+        now,
       });
+      // Counted against the worker only when it was its fault (fairness/failure-classes.ts).
+      if (row) await this.hooks.jobFailed(trx, row, { class: failureClass, reason: body.reason, now });
       // Failed for good (no retry left, or not retryable): its share is refunded with the failure.
       if (row?.state === 'failed') {
         await this.credits.jobsRefunded(trx, [{ id: row.id, generationId: row.generation_id }]);
@@ -309,15 +322,19 @@ export class LeaseService {
 
   /** Takes back expired leases; runs on a timer. Returns how many jobs it took back. */
   async expire(): Promise<number> {
+    const now = this.clock.now();
     const expired = await this.db.transaction().execute(async (trx) => {
-      const rows = await expireLeases(trx, this.clock.now());
+      // Leases that ran out while the coordinator was down go back excused, their attempt returned.
+      const excused = await this.hooks.takeBackOutageLeases(trx, now);
+      const rows = await expireLeases(trx, now);
+      await this.hooks.leasesExpired(trx, rows, now);
       // Jobs out of attempts fail here: their shares are refunded in the same transaction.
       const failed = rows.filter((j) => j.state === 'failed');
       await this.credits.jobsRefunded(
         trx,
         failed.map((j) => ({ id: j.id, generationId: j.generation_id })),
       );
-      return rows;
+      return [...excused, ...rows];
     });
     for (const job of expired) {
       this.metrics.leaseExpiries.inc();

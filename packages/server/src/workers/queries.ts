@@ -3,7 +3,10 @@ import type { Database, WorkersTable } from '../db/schema.js';
 
 export type WorkerRow = Selectable<WorkersTable>;
 
-export async function insertWorker(db: Kysely<Database>, row: Omit<WorkerRow, 'jobs_done' | 'jobs_failed'>) {
+export async function insertWorker(
+  db: Kysely<Database>,
+  row: Omit<WorkerRow, 'jobs_done' | 'jobs_failed' | 'jobs_excused'>,
+) {
   await db.insertInto('workers').values(row).execute();
 }
 

@@ -94,7 +94,11 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       reply.raw.once('close', stop);
       leases.shutdownSignal.addEventListener('abort', stop, { once: true });
       try {
-        return { job: await leases.pop(workerOf(req), req.body, abort.signal) };
+        // A paused worker waits out its poll and is told so (fairness/service.ts).
+        const caller = workerOf(req);
+        return await services.fairness.pop(caller, req.body, abort.signal, () =>
+          leases.pop(caller, req.body, abort.signal),
+        );
       } finally {
         leases.shutdownSignal.removeEventListener('abort', stop);
       }
@@ -145,7 +149,9 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       if (!Buffer.isBuffer(req.body)) {
         throw new AppError('unsupported_media_type', 'Send the PNG bytes with Content-Type: image/png.');
       }
-      return leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body);
+      const result = await leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body);
+      // What the job earned, for the worker's log (fairness/).
+      return { ...result, receipt: await services.fairness.receiptFor(result.jobId) };
     },
   );
 
@@ -162,7 +168,10 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: JobResult, ...workerProblems },
       },
     },
-    async (req) => leases.completeUpload(workerOf(req), req.params.id, req.body.leaseId, req.body.key),
+    async (req) => {
+      const result = await leases.completeUpload(workerOf(req), req.params.id, req.body.leaseId, req.body.key);
+      return { ...result, receipt: await services.fairness.receiptFor(result.jobId) };
+    },
   );
 
   app.post(

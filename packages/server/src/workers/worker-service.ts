@@ -20,7 +20,7 @@ export class WorkerService {
 
   async register(userId: string, name: string): Promise<{ worker: WorkerInfo; key: string }> {
     const key = newSecret(WORKER_KEY_PREFIX);
-    const row: Omit<q.WorkerRow, 'jobs_done' | 'jobs_failed'> = {
+    const row: Omit<q.WorkerRow, 'jobs_done' | 'jobs_failed' | 'jobs_excused'> = {
       id: newId(),
       user_id: userId,
       name,
@@ -34,9 +34,11 @@ export class WorkerService {
       created_at: this.clock.now(),
       last_seen_at: null,
       revoked_at: null,
+      paused_at: null,
+      ms_per_mpx_step: null,
     };
     await q.insertWorker(this.db, row);
-    return { worker: this.toInfo({ ...row, jobs_done: 0, jobs_failed: 0 }), key };
+    return { worker: this.toInfo({ ...row, jobs_done: 0, jobs_failed: 0, jobs_excused: 0 }), key };
   }
 
   async list(userId: string): Promise<WorkerInfo[]> {
@@ -87,6 +89,10 @@ export class WorkerService {
       createdAt: toIso(r.created_at),
       lastSeenAt: toIsoOrUndefined(r.last_seen_at),
       revokedAt: toIsoOrUndefined(r.revoked_at),
+      // Fairness (fairness/): paused by its owner, failures not its fault, measured speed.
+      pausedAt: toIsoOrUndefined(r.paused_at),
+      jobsExcused: r.jobs_excused,
+      msPerMegapixelStep: r.ms_per_mpx_step ?? undefined,
     };
   }
 }

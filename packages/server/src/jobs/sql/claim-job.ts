@@ -26,12 +26,17 @@ export async function claimJob(
 ): Promise<Selectable<JobsTable> | undefined> {
   if (req.models.length === 0) return undefined;
   const expires = req.now + req.leaseMs;
+  // Requesters may set the slowest worker they accept (fairness/speed.ts): a job with a limit goes only to
+  // a worker whose measured speed is within it; one never measured gets only jobs without a limit. The
+  // subquery does not depend on the row, so it runs once per statement.
+  const speed = sql`coalesce((select ms_per_mpx_step from workers where id = ${req.workerId}), ${sql.lit(1e300)})`;
+  const fastEnough = sql`(max_ms_per_mpx_step is null or max_ms_per_mpx_step >= ${speed})`;
   const pickNext =
     dialect === 'postgres'
       ? sql`select j.id from unnest(${sql.val([...req.models])}::text[]) as m(model)
             cross join lateral (
               select id, priority, created_at from jobs
-              where state = 'queued' and model = m.model and pixels <= ${req.maxPixels}
+              where state = 'queued' and model = m.model and pixels <= ${req.maxPixels} and ${fastEnough}
               order by priority desc, created_at, id
               limit 1 for update skip locked
             ) j
@@ -39,7 +44,7 @@ export async function claimJob(
       : sql`select id from (${sql.join(
           req.models.map(
             (model) => sql`select * from (select id, priority, created_at from jobs
-              where state = 'queued' and model = ${model} and pixels <= ${req.maxPixels}
+              where state = 'queued' and model = ${model} and pixels <= ${req.maxPixels} and ${fastEnough}
               order by priority desc, created_at, id limit 1)`,
           ),
           sql` union all `,
@@ -47,8 +52,10 @@ export async function claimJob(
 
   const result = await sql<Selectable<JobsTable>>`
     update jobs set state = 'leased', lease_id = ${req.leaseId}, worker_id = ${req.workerId},
-      lease_expires_at = ${expires}, attempts = attempts + 1, step = 0
+      lease_expires_at = ${expires}, attempts = attempts + 1, step = 0, leased_at = ${req.now}
     where id = (${pickNext}) and state = 'queued'
+      -- A paused worker takes nothing, even from a long-poll that began before the pause.
+      and exists (select 1 from workers where id = ${req.workerId} and paused_at is null)
     returning *`.execute(db);
   return result.rows[0];
 }

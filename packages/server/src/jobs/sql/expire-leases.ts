@@ -8,7 +8,7 @@ import type { Database, JobsTable } from '../../db/schema.js';
 export async function expireLeases(
   db: Kysely<Database>,
   now: number,
-): Promise<Pick<Selectable<JobsTable>, 'id' | 'generation_id' | 'idx' | 'state' | 'model'>[]> {
+): Promise<Pick<Selectable<JobsTable>, 'id' | 'generation_id' | 'idx' | 'state' | 'model' | 'worker_id'>[]> {
   const exhausted = sql<boolean>`attempts >= max_attempts`;
   return db
     .updateTable('jobs')
@@ -18,12 +18,13 @@ export async function expireLeases(
       finished_at: sql`case when ${exhausted} then cast(${now} as bigint) else null end`,
       last_error: 'The worker stopped responding (lease expired).',
       lease_id: null,
-      worker_id: null,
+      // worker_id stays (as after a failure): the lost lease is recorded against the worker that held it.
       lease_expires_at: null,
       step: 0,
+      failure_class: 'lease_expired',
     })
     .where('state', '=', 'leased')
     .where('lease_expires_at', '<', now)
-    .returning(['id', 'generation_id', 'idx', 'state', 'model'])
+    .returning(['id', 'generation_id', 'idx', 'state', 'model', 'worker_id'])
     .execute();
 }
