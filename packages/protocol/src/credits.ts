@@ -10,12 +10,14 @@ export const CREDIT_MOVEMENT_KINDS = [
   'worker_earning',
   'annotation',
   'grant',
+  'earning_reversal',
 ] as const;
 export const CreditMovementKind = StringEnum(CREDIT_MOVEMENT_KINDS, {
   description:
     'reserve: a generation’s cost moved into escrow; settle: an image finished, its share is spent; ' +
     'refund: an image failed or was cancelled, its share came back; worker_earning: your worker finished ' +
-    'a job; annotation: an accepted annotation; grant: given (or taken back) by an admin.',
+    'a job; annotation: an accepted annotation; grant: given (or taken back) by an admin; ' +
+    'earning_reversal: worker earnings held back and returned to the platform.',
 });
 export type CreditMovementKind = Static<typeof CreditMovementKind>;
 

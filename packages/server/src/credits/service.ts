@@ -32,6 +32,7 @@ import { recordAudit } from '../audit/record.js';
 import { imagePrice, workerEarning, type Pricing } from './pricing.js';
 import * as q from './queries.js';
 import { assertWholeCredits, Ledger, type Posted } from './ledger.js';
+import { creditHistory, creditSummary } from './statements.js';
 
 export type { Posted } from './ledger.js';
 
@@ -270,40 +271,14 @@ export class CreditsService {
     };
   }
 
-  async summary(userId: string): Promise<CreditSummary> {
-    const totals = await q.totalsByKind(this.db, userId);
-    const sum = (pred: (t: (typeof totals)[number]) => boolean) =>
-      totals.filter(pred).reduce((acc, t) => acc + t.total, 0);
-    const available = q.userAccount(userId);
-    const escrow = q.escrowAccount(userId);
-    return {
-      userId,
-      balance: sum((t) => t.account_id === available),
-      reserved: sum((t) => t.account_id === escrow),
-      earnedFromWorkers: sum((t) => t.account_id === available && t.kind === 'worker_earning'),
-      earnedFromAnnotations: sum((t) => t.account_id === available && t.kind === 'annotation'),
-      granted: sum((t) => t.account_id === available && t.kind === 'grant'),
-      // Settled reservations: credits actually consumed by finished images.
-      spent: -sum((t) => t.account_id === escrow && t.kind === 'settle'),
-    };
+  /** A user's figures (GET /v1/me/credits). */
+  summary(userId: string): Promise<CreditSummary> {
+    return creditSummary(this.db, userId);
   }
 
-  async history(userId: string, limit: number, cursor: string | undefined): Promise<CreditMovementList> {
-    const rows = await q.listMovements(this.db, { userId, limit, before: decodeCursor(cursor) });
-    const last = rows.at(-1);
-    return {
-      items: rows.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        amount: r.available,
-        reserved: r.reserved,
-        referenceType: r.reference_type ?? undefined,
-        referenceId: r.reference_id ?? undefined,
-        memo: r.memo ?? undefined,
-        createdAt: toIso(r.created_at),
-      })),
-      nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined,
-    };
+  /** A user's movements, newest first (GET /v1/me/credits/history). */
+  history(userId: string, limit: number, cursor: string | undefined): Promise<CreditMovementList> {
+    return creditHistory(this.db, userId, limit, cursor);
   }
 
   /** An admin's grant: idempotent on the Idempotency-Key, audited in the same transaction. */
@@ -372,19 +347,4 @@ function jobEnd(
       { account: to, amount: reservation.perImage },
     ],
   };
-}
-
-function encodeCursor(row: { created_at: number; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
 }
