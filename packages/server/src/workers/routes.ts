@@ -21,6 +21,7 @@ import type { Services } from '../services.js';
 import { userOf, workerOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
 import { AppError } from '../errors.js';
+import { popScreened } from '../safety/prompt-gate.js';
 
 const workerProblems = { ...problems, 409: Problem, 413: Problem, 415: Problem, 422: Problem };
 
@@ -94,10 +95,11 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       reply.raw.once('close', stop);
       leases.shutdownSignal.addEventListener('abort', stop, { once: true });
       try {
-        // A paused worker waits out its poll and is told so (fairness/service.ts).
+        // A paused worker waits out its poll and is told so (fairness/service.ts); a queued job whose
+        // prompt a rule added since refuses is withdrawn instead of handed out (safety/prompt-gate.ts).
         const caller = workerOf(req);
         return await services.fairness.pop(caller, req.body, abort.signal, () =>
-          leases.pop(caller, req.body, abort.signal),
+          popScreened(services.promptFilter, leases, caller, req.body, abort.signal),
         );
       } finally {
         leases.shutdownSignal.removeEventListener('abort', stop);

@@ -1,0 +1,54 @@
+// The prompt filter at the second place a prompt enters the system: the hand-out to a worker. A prompt is
+// checked when it is submitted (jobs/routes.ts), but a rule an admin adds later must also stop what is
+// already queued from being generated. So every job handed out is checked against the current rules (the
+// compiled rules are cached; a check is a few regex matches); one that breaks a rule fails at once, as a
+// request that cannot succeed — refunded, never counted against the worker — and the worker is given the
+// next job instead.
+import type { JobAssignment, PopBody } from '@dreamfold/protocol';
+import { AppError } from '../errors.js';
+import type { PromptFilter } from '../moderation/prompt-filter.js';
+import type { LeaseService } from '../workers/lease-service.js';
+
+type WorkerCaller = { workerId: string; userId: string };
+
+/** Jobs failed in one poll before the worker is sent away empty-handed (it polls again). */
+const MAX_REFUSED_PER_POLL = 16;
+
+/** Why the rules refuse these parameters now, or undefined when they pass. */
+export async function promptRefusal(filter: PromptFilter, params: JobAssignment['params']): Promise<string | undefined> {
+  try {
+    await filter.check([
+      { path: 'prompt', label: 'prompt', text: params.prompt },
+      { path: 'negativePrompt', label: 'negative prompt', text: params.negativePrompt },
+    ]);
+    return undefined;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'prompt_rejected') return err.detail;
+    throw err;
+  }
+}
+
+export async function popScreened(
+  filter: PromptFilter,
+  leases: LeaseService,
+  caller: WorkerCaller,
+  body: PopBody,
+  signal: AbortSignal,
+): Promise<JobAssignment | null> {
+  let poll = body;
+  for (let refused = 0; refused < MAX_REFUSED_PER_POLL; refused++) {
+    const job = await leases.pop(caller, poll, signal);
+    if (!job) return null;
+    const refusal = await promptRefusal(filter, job.params);
+    if (!refusal) return job;
+    await leases.fail(caller, job.id, {
+      leaseId: job.leaseId,
+      reason: `Withdrawn before generation: a content rule added after it was queued refuses it. ${refusal}`.slice(0, 2000),
+      retryable: false,
+      failureClass: 'request',
+    });
+    // The long-poll already waited; what is left is handed out now or not at all.
+    poll = { ...body, waitSeconds: 0 };
+  }
+  return null;
+}
