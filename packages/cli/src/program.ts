@@ -92,5 +92,18 @@ export function buildProgram(): Command {
       (await import('./commands/aesthetics.js')).exportModel(opts),
     );
 
+  const dataset = program.command('dataset').description('Open dataset releases');
+  dataset
+    .command('release')
+    .description(
+      'Write a dataset release (Parquet, WebDataset shards, embeddings, card, manifest) from the configured database',
+    )
+    .option('--out <dir>', 'parent folder; the release goes to <dir>/<name> (default $DATA_DIR/datasets)')
+    .option('--previous <dir>', 'the previous release folder (default: the newest recorded release)')
+    .option('--name <name>', 'release name (default dreamfold-YYYY-MM-DD)')
+    .action(async (opts: { out?: string; previous?: string; name?: string }) =>
+      (await import('./commands/dataset.js')).release(opts),
+    );
+
   return program;
 }

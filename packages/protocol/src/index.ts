@@ -9,3 +9,4 @@ export * from './images.js';
 export * from './annotations.js';
 export * from './safety.js';
 export * from './fairness.js';
+export * from './datasets.js';

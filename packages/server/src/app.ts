@@ -51,6 +51,8 @@ import { ImageService } from './images/service.js';
 import { Thumbnails } from './images/thumbnails.js';
 import { imageRoutes } from './images/routes.js';
 import type { Services } from './services.js';
+import { DatasetService } from './datasets/release-service.js';
+import { datasetRoutes } from './datasets/routes.js';
 import { sha256Hex } from './ids.js';
 
 export interface BuildOptions {
@@ -64,6 +66,8 @@ export interface BuildOptions {
   safetyWakeMs?: number;
   /** Provide an already open store (tests share one S3 server). */
   blobs?: BlobStore;
+  /** How often the dataset release schedule is checked (ms). */
+  datasetScheduleCheckMs?: number;
   /** The built web app to serve at `/` (default packages/web/dist; tests build their own). */
   webRoot?: string;
 }
@@ -165,6 +169,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     },
     credits,
   );
+  const datasets = new DatasetService(db, blobs, clock, { dir: join(config.dataDir, 'datasets'), log });
   const services: Services = {
     config,
     clock,
@@ -184,6 +189,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     moderation,
     images,
     annotations,
+    datasets,
   };
 
   const app = Fastify({
@@ -247,6 +253,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(annotationAdminRoutes, { services });
   await app.register(moderationRoutes, { services });
   await app.register(imageRoutes, { services });
+  await app.register(datasetRoutes, { services });
   // The web app at `/` and its client-side routes (http/web-app.ts).
   await app.register(webApp, { root: options.webRoot });
 
@@ -256,11 +263,13 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const safety = setInterval(() => leases.waiters.wakeAll(), options.safetyWakeMs ?? 5000);
   reaper.unref();
   safety.unref();
+  datasets.start(options.datasetScheduleCheckMs ?? 60_000);
 
   app.addHook('preClose', async () => {
     clearInterval(reaper);
     clearInterval(safety);
     leases.stop();
+    await datasets.stop();
   });
   app.addHook('onClose', async () => {
     mailer.close();

@@ -10,3 +10,5 @@ export { FsBlobStore } from './storage/fs-store.js';
 export { S3BlobStore } from './storage/s3-store.js';
 export type { BlobStore } from './storage/blob-store.js';
 export { startServer, type RunningServer } from './start.js';
+export { DatasetService, type ReleaseRecord, type ReleaseRequest } from './datasets/release-service.js';
+export { DatasetError } from '@dreamfold/datasets';

@@ -16,6 +16,7 @@ import type { PromptFilter } from './moderation/prompt-filter.js';
 import type { ModerationService } from './moderation/service.js';
 import type { ImageService } from './images/service.js';
 import type { Annotations } from './annotations/index.js';
+import type { DatasetService } from './datasets/release-service.js';
 
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
@@ -41,4 +42,6 @@ export interface Services {
   images: ImageService;
   /** Annotation tasks, answers and gold items (annotations/). */
   annotations: Annotations;
+  /** Dataset releases, their files and the release schedule (datasets/). */
+  datasets: DatasetService;
 }
