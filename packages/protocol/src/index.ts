@@ -9,4 +9,5 @@ export * from './images.js';
 export * from './annotations.js';
 export * from './safety.js';
 export * from './fairness.js';
+export * from './trust.js';
 export * from './datasets.js';

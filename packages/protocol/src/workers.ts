@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from './common.js';
 import { GenerationParams, ModelName } from './generations.js';
+import { ModelFingerprintReport } from './trust.js';
 import { WorkerFailureClass } from './fairness.js';
 
 export const BACKENDS = ['onnx', 'test-pattern'] as const;
@@ -60,6 +61,14 @@ export const PopBody = Type.Object(
     maxPixels: Type.Integer({ minimum: 4096, maximum: 16_777_216 }),
     hardware: Type.Optional(Hardware),
     version: Type.Optional(Type.String({ maxLength: 40 })),
+    fingerprints: Type.Optional(
+      Type.Array(ModelFingerprintReport, {
+        maxItems: 32,
+        description:
+          'SHA-256 of each model’s weights. Results are compared only between workers with the same ' +
+          'weights; models whose fingerprints an admin pinned are served only with a matching one.',
+      }),
+    ),
     waitSeconds: Type.Optional(
       Type.Number({ minimum: 0, maximum: 30, description: 'Long-poll for up to this long (default 30).' }),
     ),
@@ -128,7 +137,9 @@ export const JobResult = Type.Object({
   jobId: Id,
   sha256: Type.String(),
   bytes: Type.Integer(),
-  url: Type.String(),
+  url: Type.String({
+    description: 'Where the image is served; empty for a verification replica, which never becomes an image.',
+  }),
   receipt: Type.Optional(
     Type.Object({
       credits: Type.Integer({ description: 'What this job earned the worker’s owner.' }),

@@ -53,6 +53,15 @@ import { imageRoutes } from './images/routes.js';
 import type { Services } from './services.js';
 import { DatasetService } from './datasets/release-service.js';
 import { datasetRoutes } from './datasets/routes.js';
+import { SafetyService } from './safety/service.js';
+import { safetyRoutes } from './safety/routes.js';
+import { CoordinatorRuns } from './fairness/outages.js';
+import { FairnessService } from './fairness/service.js';
+import { RequesterFairness } from './fairness/requesters.js';
+import { leaseHooks } from './fairness/lease-hooks.js';
+import { fairnessRoutes } from './fairness/routes.js';
+import { TrustService } from './trust/service.js';
+import { trustRoutes } from './trust/routes.js';
 import { sha256Hex } from './ids.js';
 
 export interface BuildOptions {
@@ -66,10 +75,10 @@ export interface BuildOptions {
   safetyWakeMs?: number;
   /** Provide an already open store (tests share one S3 server). */
   blobs?: BlobStore;
-  /** How often the dataset release schedule is checked (ms). */
-  datasetScheduleCheckMs?: number;
   /** The built web app to serve at `/` (default packages/web/dist; tests build their own). */
   webRoot?: string;
+  /** How often the dataset release schedule is checked (ms). */
+  datasetScheduleCheckMs?: number;
 }
 
 export type CoordinatorApp = FastifyInstance<
@@ -127,8 +136,27 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const promptFilter = new PromptFilter(db, clock, blocklist);
   const moderation = new ModerationService(db, clock, [accounts, workers]);
   const images = new ImageService(db, new Thumbnails(blobs));
+  // Output safety: the NSFW classifier runs off the request path on every finished image (safety/).
+  const safetyService = new SafetyService(db, database.dialect, clock, blobs, log, {
+    classifier: config.safety.classifier,
+    thresholds: { hideAbove: config.safety.hideThreshold, blurAbove: config.safety.blurThreshold },
+    maxPixels: config.maxPixels,
+  });
+  // Fairness: coordinator runs tell an outage from a worker that went away (fairness/outages.ts).
+  const runs = new CoordinatorRuns(db, clock, { aliveMs: 5000, graceMs: config.leaseSeconds * 1000 });
+  const fairness = new FairnessService(db, clock, runs, { maxPopWaitMs: config.maxPopWaitSeconds * 1000 });
+  const requesters = new RequesterFairness(db, clock, { windowSeconds: config.unservableWindowSeconds });
   const publisher = new GenerationPublisher(db, bus, log);
   const generationCache = new GenerationCache(db);
+  const trust = new TrustService({
+    db,
+    dialect: database.dialect,
+    clock,
+    bus,
+    credits,
+    generations: generationCache,
+    config,
+  });
   const generations = new GenerationService(
     db,
     clock,
@@ -168,6 +196,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
       publicUrl: () => config.publicUrl,
     },
     credits,
+    leaseHooks(safetyService, fairness),
+    trust,
   );
   const datasets = new DatasetService(db, blobs, clock, { dir: join(config.dataDir, 'datasets'), log });
   const services: Services = {
@@ -190,6 +220,10 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     images,
     annotations,
     datasets,
+    safety: safetyService,
+    fairness,
+    requesters,
+    trust,
   };
 
   const app = Fastify({
@@ -254,9 +288,15 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(moderationRoutes, { services });
   await app.register(imageRoutes, { services });
   await app.register(datasetRoutes, { services });
+  await app.register(safetyRoutes, { services });
+  await app.register(fairnessRoutes, { services });
+  await app.register(trustRoutes, { services });
   // The web app at `/` and its client-side routes (http/web-app.ts).
   await app.register(webApp, { root: options.webRoot });
 
+  // Before the reaper's first pass: it needs the outages before this run to excuse their leases.
+  await runs.start();
+  await safetyService.start();
   const reaper = setInterval(() => {
     leases.expire().catch((err: Error) => log.error({ err: err.message }, 'lease reaper failed'));
   }, options.reaperIntervalMs ?? 1000);
@@ -270,6 +310,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     clearInterval(safety);
     leases.stop();
     await datasets.stop();
+    await safetyService.stop();
+    await runs.stop();
   });
   app.addHook('onClose', async () => {
     mailer.close();

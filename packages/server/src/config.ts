@@ -56,9 +56,59 @@ export interface Config {
   signInLockMinutes: number;
   /** Sign-in, sign-up and reset requests per minute per IP (0: no limit). */
   signInRatePerMinute: number;
+  /** Verification of results and worker reputation; see trust/policy.ts and trust/thresholds.ts. */
+  trust: {
+    /** off: results accepted unchecked; checks: cheap checks and reputation only; full: also replication. */
+    mode: 'off' | 'checks' | 'full';
+    /** The smallest chance, in percent, that a trusted worker's result gets a second opinion. */
+    minReplicationPercent: number;
+    /** Results in a row confirmed by other workers before a worker is trusted. */
+    verifiedToTrust: number;
+    probationStrikes: number;
+    suspendStrikes: number;
+    /** Accepted results in a row that take one strike off. */
+    strikeDecayResults: number;
+    /** Perceptual-hash distance (of 64 bits) at or below which two runs of a job agree. */
+    agreeMaxDistance: number;
+    /** A result faster than trusted workers of the same hardware by more than this factor is refused. */
+    speedSlack: number;
+    /** Faster than this (ms per megapixel-step) is refused whatever the hardware. */
+    minMsPerMpxStep: number;
+    /** Replicas no eligible worker took within this long are given up. */
+    replicaTtlSeconds: number;
+  };
+  /** Worker registration limits (trust/limits.ts); 0 switches a limit off. */
+  workerLimits: {
+    /** Accounts younger than this are "new". */
+    newAccountDays: number;
+    /** Workers (not revoked) a new account may have. */
+    perNewAccount: number;
+    /** Workers (not revoked) new accounts may have registered from one IP. */
+    perIpForNewAccounts: number;
+    /** Registrations per hour, per account and per IP. */
+    registrationsPerHour: number;
+  };
+  /** Output safety (safety/): the NSFW classifier and its thresholds at first start (admins change them). */
+  safety: {
+    classifier: 'nsfwjs' | 'off';
+    hideThreshold: number;
+    blurThreshold: number;
+  };
+  /** Refuse requests no worker seen within this many seconds can serve (fairness/); 0: never refuse. */
+  unservableWindowSeconds: number;
 }
 
 export class ConfigError extends Error {}
+
+function fraction(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) {
+    throw new ConfigError(`${name} must be a number between 0 and 1 (got "${raw}").`);
+  }
+  return n;
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -135,5 +185,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInMaxFailures: int(env, 'SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: int(env, 'SIGN_IN_LOCK_MINUTES', 15, 1, 24 * 60),
     signInRatePerMinute: int(env, 'SIGN_IN_RATE_PER_MINUTE', 10, 0, 100_000),
+    trust: {
+      mode: oneOf(env, 'TRUST_VERIFY', ['off', 'checks', 'full'] as const, 'full'),
+      minReplicationPercent: int(env, 'TRUST_MIN_REPLICATION_PERCENT', 5, 0, 100),
+      verifiedToTrust: int(env, 'TRUST_VERIFIED_TO_TRUST', 5, 1, 1000),
+      probationStrikes: int(env, 'TRUST_PROBATION_STRIKES', 2, 1, 100),
+      suspendStrikes: int(env, 'TRUST_SUSPEND_STRIKES', 4, 1, 100),
+      strikeDecayResults: int(env, 'TRUST_STRIKE_DECAY_RESULTS', 10, 1, 10_000),
+      agreeMaxDistance: int(env, 'TRUST_AGREE_MAX_DISTANCE', 3, 0, 32),
+      speedSlack: int(env, 'TRUST_SPEED_SLACK', 8, 1, 1000),
+      minMsPerMpxStep: int(env, 'TRUST_MIN_MS_PER_MPX_STEP', 5, 0, 100_000),
+      replicaTtlSeconds: int(env, 'TRUST_REPLICA_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    },
+    workerLimits: {
+      newAccountDays: int(env, 'WORKER_LIMIT_NEW_ACCOUNT_DAYS', 7, 0, 3650),
+      perNewAccount: int(env, 'WORKER_LIMIT_PER_NEW_ACCOUNT', 3, 0, 100_000),
+      perIpForNewAccounts: int(env, 'WORKER_LIMIT_PER_IP', 5, 0, 100_000),
+      registrationsPerHour: int(env, 'WORKER_REGISTRATIONS_PER_HOUR', 10, 0, 100_000),
+    },
+    safety: {
+      classifier: oneOf(env, 'NSFW_CLASSIFIER', ['nsfwjs', 'off'] as const, 'nsfwjs'),
+      hideThreshold: fraction(env, 'NSFW_HIDE_THRESHOLD', 0.8),
+      blurThreshold: fraction(env, 'NSFW_BLUR_THRESHOLD', 0.4),
+    },
+    unservableWindowSeconds: int(env, 'UNSERVABLE_WINDOW_SECONDS', 600, 0, 7 * 86_400),
   };
 }

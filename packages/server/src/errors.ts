@@ -27,6 +27,10 @@ export type ErrorCode =
   | 'annotation_expired'
   | 'annotation_answered'
   | 'too_many_open_tasks'
+  | 'unservable'
+  | 'worker_suspended'
+  | 'fingerprint_refused'
+  | 'result_rejected'
   | 'unavailable'
   | 'internal';
 
@@ -57,6 +61,10 @@ const TITLES: Record<ErrorCode, string> = {
   annotation_expired: 'The annotation task has expired',
   annotation_answered: 'The annotation task was already answered',
   too_many_open_tasks: 'Too many unanswered annotation tasks',
+  unservable: 'No online worker can serve this request',
+  worker_suspended: 'This worker is suspended',
+  fingerprint_refused: 'The model weights this worker reported are not accepted',
+  result_rejected: 'The result failed a verification check',
   unavailable: 'Service unavailable',
   internal: 'Internal error',
 };
@@ -88,6 +96,10 @@ const STATUS: Record<ErrorCode, number> = {
   annotation_expired: 410,
   annotation_answered: 409,
   too_many_open_tasks: 409,
+  unservable: 422,
+  worker_suspended: 403,
+  fingerprint_refused: 422,
+  result_rejected: 422,
   unavailable: 503,
   internal: 500,
 };

@@ -17,7 +17,11 @@ import type { ModerationService } from './moderation/service.js';
 import type { ImageService } from './images/service.js';
 import type { Annotations } from './annotations/index.js';
 import type { DatasetService } from './datasets/release-service.js';
+import type { SafetyService } from './safety/service.js';
+import type { FairnessService } from './fairness/service.js';
+import type { RequesterFairness } from './fairness/requesters.js';
 
+import type { TrustService } from './trust/service.js';
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
   config: Config;
@@ -44,4 +48,12 @@ export interface Services {
   annotations: Annotations;
   /** Dataset releases, their files and the release schedule (datasets/). */
   datasets: DatasetService;
+  /** The NSFW classifier, its thresholds and appeals (safety/). */
+  safety: SafetyService;
+  /** Donors: failure classes, outages, pause, why-idle, receipts (fairness/). */
+  fairness: FairnessService;
+  /** Requesters: unservable requests, served models, ETAs (fairness/requesters.ts). */
+  requesters: RequesterFairness;
+  /** Verification of results and worker reputation (trust/). */
+  trust: TrustService;
 }

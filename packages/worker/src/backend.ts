@@ -7,6 +7,12 @@ export interface ModelInfo {
   id: string;
   /** Largest width × height this model can produce on this machine. */
   maxPixels: number;
+  /**
+   * SHA-256 identifying the model's weights (for ONNX folders: @dreamfold/diffusion's fingerprintModel).
+   * The coordinator compares results only between workers with the same fingerprint and refuses unknown
+   * ones for models whose fingerprints an admin has set.
+   */
+  fingerprint?: string;
 }
 
 export interface GenerateOptions {

@@ -33,6 +33,7 @@ import { imagePrice, workerEarning, type Pricing } from './pricing.js';
 import * as q from './queries.js';
 import { assertWholeCredits, Ledger, type Posted } from './ledger.js';
 import { creditHistory, creditSummary } from './statements.js';
+import { heldAccount, HeldEarnings } from './held-earnings.js';
 
 export type { Posted } from './ledger.js';
 
@@ -78,6 +79,8 @@ export interface StageSource {
 
 export class CreditsService {
   private readonly ledger: Ledger;
+  /** Earnings of workers without a verified record (trust/): held, released, reversed. */
+  readonly held: HeldEarnings;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -87,6 +90,7 @@ export class CreditsService {
     readonly pricing: Pricing,
   ) {
     this.ledger = new Ledger(dialect, clock);
+    this.held = new HeldEarnings(this.ledger, pricing);
   }
 
   // --- for other domains -------------------------------------------------------------------------
@@ -214,6 +218,8 @@ export class CreditsService {
       steps: number;
       workerId: string;
       workerOwnerId: string;
+      /** Set by trust/ for a worker without a verified record: the earning waits in its held account. */
+      holdEarning?: boolean;
     },
   ): Promise<void> {
     const drafts: q.TransferDraft[] = [];
@@ -232,7 +238,10 @@ export class CreditsService {
         actorId: null,
         entries: [
           { account: q.PLATFORM_ACCOUNT, amount: -earned },
-          { account: q.userAccount(job.workerOwnerId), amount: earned },
+          {
+            account: job.holdEarning ? heldAccount(job.workerId) : q.userAccount(job.workerOwnerId),
+            amount: earned,
+          },
         ],
       });
     }

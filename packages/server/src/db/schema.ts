@@ -170,7 +170,15 @@ export interface CreditAccountsTable {
   created_at: number;
 }
 
-export type CreditTransferKind = 'reserve' | 'settle' | 'refund' | 'worker_earning' | 'annotation' | 'grant';
+export type CreditTransferKind =
+  | 'reserve'
+  | 'settle'
+  | 'refund'
+  | 'worker_earning'
+  | 'annotation'
+  | 'grant'
+  /** Held earnings of a worker found bad, back to the platform (trust/; never on a user's account). */
+  | 'earning_reversal';
 
 export interface CreditTransfersTable {
   id: string;
@@ -346,6 +354,114 @@ export interface CoordinatorRunsTable {
   stopped_at: number | null;
 }
 
+/** Verification and reputation: see db/migrations/0007_trust.ts and trust/. */
+export type TrustStateColumn = 'new' | 'trusted' | 'probation' | 'suspended';
+
+export interface WorkerTrustTable {
+  worker_id: string;
+  state: TrustStateColumn;
+  reason: string | null;
+  state_changed_at: number;
+  accepted: Generated<number>;
+  verified: Generated<number>;
+  overturned: Generated<number>;
+  rejected: Generated<number>;
+  streak: Generated<number>;
+  clean: Generated<number>;
+  strikes: Generated<number>;
+  ms_per_mpx_step: number | null;
+  hw_class: string | null;
+  registered_ip: string | null;
+  created_at: number;
+}
+
+export type TrustResultStatus = 'unverified' | 'verified' | 'overturned' | 'withdrawn';
+
+export interface TrustResultsTable {
+  /** The job id for a canonical result, the replica id for a replica's. */
+  id: string;
+  job_id: string;
+  kind: 'canonical' | 'replica';
+  worker_id: string;
+  owner_id: string;
+  model: string;
+  fingerprint: string | null;
+  params_key: string;
+  seed: number;
+  /** SHA-256 of the decoded RGB pixels (exact replays, whatever the PNG encoding). */
+  sha256: string;
+  bytes: number;
+  phash: string;
+  band0: number;
+  band1: number;
+  band2: number;
+  band3: number;
+  status: TrustResultStatus;
+  created_at: number;
+}
+
+export type ReplicaStateColumn = 'queued' | 'leased' | 'done' | 'failed' | 'abandoned';
+
+export interface ReplicasTable {
+  id: string;
+  job_id: string;
+  generation_id: string;
+  round: number;
+  model: string;
+  pixels: number;
+  seed: number;
+  fingerprint: string | null;
+  excluded_owner_a: string;
+  excluded_owner_b: string | null;
+  state: ReplicaStateColumn;
+  lease_id: string | null;
+  worker_id: string | null;
+  leased_at: number | null;
+  lease_expires_at: number | null;
+  attempts: Generated<number>;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export type VerificationStateColumn = 'pending' | 'verified' | 'overturned' | 'inconclusive' | 'abandoned';
+
+export interface VerificationsTable {
+  job_id: string;
+  worker_id: string;
+  state: VerificationStateColumn;
+  detail: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface ModelFingerprintsTable {
+  model: string;
+  sha256: string;
+  source: 'admin' | 'trusted_worker';
+  added_by: string | null;
+  created_at: number;
+}
+
+export interface WorkerFingerprintsTable {
+  worker_id: string;
+  model: string;
+  sha256: string;
+  reported_at: number;
+}
+
+export interface TrustEventsTable {
+  id: string;
+  worker_id: string;
+  kind: 'rejected' | 'verified' | 'overturned' | 'state_changed' | 'withdrawn';
+  check_name: 'blank' | 'noise' | 'replay' | 'too_fast' | 'disagreement' | null;
+  job_id: string | null;
+  state: TrustStateColumn | null;
+  detail: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -371,4 +487,11 @@ export interface Database {
   appeals: AppealsTable;
   worker_incidents: WorkerIncidentsTable;
   coordinator_runs: CoordinatorRunsTable;
+  worker_trust: WorkerTrustTable;
+  trust_results: TrustResultsTable;
+  replicas: ReplicasTable;
+  verifications: VerificationsTable;
+  model_fingerprints: ModelFingerprintsTable;
+  worker_fingerprints: WorkerFingerprintsTable;
+  trust_events: TrustEventsTable;
 }

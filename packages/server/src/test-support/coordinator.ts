@@ -48,6 +48,12 @@ export async function startTestCoordinator(options: TestCoordinatorOptions): Pro
     // for models before any worker serves them. safety/ and fairness/ tests turn these back on.
     NSFW_CLASSIFIER: 'off',
     UNSERVABLE_WINDOW_SECONDS: '0',
+    // Verification refuses the solid-colour images other domains' tests upload, and their helpers register
+    // a worker per image; trust/ tests (and the end-to-end worker tests) turn these back on.
+    TRUST_VERIFY: 'off',
+    WORKER_LIMIT_PER_NEW_ACCOUNT: '0',
+    WORKER_LIMIT_PER_IP: '0',
+    WORKER_REGISTRATIONS_PER_HOUR: '0',
     ...options.env,
   });
   const coordinator = await buildCoordinator({

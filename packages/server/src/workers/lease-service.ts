@@ -28,6 +28,9 @@ import { PopWaiters } from './pop-waiters.js';
 import { updateCapabilities } from './queries.js';
 import type { CreditsService } from '../credits/service.js';
 import type { LeaseHooks } from '../fairness/lease-hooks.js';
+import type { TrustService } from '../trust/service.js';
+import type { Verdict } from '../trust/checks.js';
+import { isReplicaId } from '../trust/sql/replicas.js';
 
 export interface LeaseSettings {
   leaseMs: number;
@@ -63,6 +66,8 @@ export class LeaseService {
     private readonly credits: CreditsService,
     /** Output safety and fairness steps inside these transactions (fairness/lease-hooks.ts). */
     private readonly hooks: LeaseHooks,
+    /** Verification and reputation (trust/): admission, checks on results, replicas (ids `rep_…`). */
+    private readonly trust: TrustService,
   ) {
     bus.onJobs((n) => this.waiters.notify(n.model, n.count, n.pixels));
     // Every waiting long-poll and SSE stream listens for shutdown; hundreds are normal, not a leak.
@@ -72,16 +77,23 @@ export class LeaseService {
   async pop(caller: WorkerCaller, body: PopBody, signal: AbortSignal): Promise<JobAssignment | null> {
     const started = performance.now();
     await this.recordCapabilities(caller.workerId, body);
+    const models = await this.trust.admit(caller, body);
     const waitMs = Math.min(this.settings.maxPopWaitMs, (body.waitSeconds ?? 30) * 1000);
     const deadline = performance.now() + waitMs;
     for (;;) {
       const remaining = deadline - performance.now();
-      const wait = this.waiters.register(body.models, body.maxPixels, remaining, signal);
+      const wait = this.waiters.register(models, body.maxPixels, remaining, signal);
       const leaseId = newId();
+      const replica = await this.trust.claimReplica(caller, body, models, leaseId);
+      if (replica) {
+        wait.cancel();
+        const upload = await this.uploadTarget(replica.id, leaseId);
+        return this.trust.replicas.assignment(replica, this.settings.heartbeatIntervalMs, upload);
+      }
       const job = await claimJob(this.db, this.dialect, {
         workerId: caller.workerId,
         leaseId,
-        models: body.models,
+        models,
         maxPixels: body.maxPixels,
         now: this.clock.now(),
         leaseMs: this.settings.leaseMs,
@@ -154,6 +166,7 @@ export class LeaseService {
     jobId: string,
     p: { leaseId: string; step: number; totalSteps: number },
   ): Promise<HeartbeatResponse> {
+    if (isReplicaId(jobId)) return this.trust.replicas.heartbeat(caller, jobId, p.leaseId);
     const leaseExpiresAt = this.clock.now() + this.settings.leaseMs;
     const row = await heartbeatJob(this.db, { jobId, ...p, leaseExpiresAt });
     if (!row) {
@@ -193,6 +206,7 @@ export class LeaseService {
 
   /** A result uploaded through the coordinator. */
   async submitResult(caller: WorkerCaller, jobId: string, leaseId: string, body: Buffer): Promise<JobResult> {
+    if (isReplicaId(jobId)) return this.trust.submitReplica(caller, jobId, leaseId, body);
     const job = await this.leasedJob(caller, jobId, leaseId);
     return this.acceptImage(caller, job, leaseId, body);
   }
@@ -204,7 +218,8 @@ export class LeaseService {
     leaseId: string,
     key: string,
   ): Promise<JobResult> {
-    const job = await this.leasedJob(caller, jobId, leaseId);
+    const job = isReplicaId(jobId) ? undefined : await this.leasedJob(caller, jobId, leaseId);
+    if (!job) await this.trust.replicas.assertLeased(caller, jobId, leaseId);
     if (key !== stagingKey(jobId, leaseId)) {
       throw new AppError('validation_failed', 'The upload key is not the one issued for this lease.');
     }
@@ -219,7 +234,9 @@ export class LeaseService {
       throw err;
     }
     if (!bytes) throw new AppError('validation_failed', 'Nothing was uploaded to the presigned URL.');
-    const result = await this.acceptImage(caller, job, leaseId, bytes);
+    const result = job
+      ? await this.acceptImage(caller, job, leaseId, bytes)
+      : await this.trust.submitReplica(caller, jobId, leaseId, bytes);
     await this.blobs.delete(key);
     return result;
   }
@@ -232,9 +249,18 @@ export class LeaseService {
   ): Promise<JobResult> {
     const g = await this.generations.get(job.generation_id);
     const image = await validateUpload(upload, g, imageParameters(g, job.seed));
+    // Blank, noise, replay, too fast: refused before anything is stored, the job goes to another worker.
+    const verdict = await this.trust.inspectJob(caller, job, g, image);
+    if (verdict && !verdict.ok) {
+      // Like a failure of the worker's own (the usual retry rules), plus a strike with the reason.
+      const reason = `Result rejected (${verdict.check}): ${verdict.detail}`;
+      await this.fail(caller, job.id, { leaseId, reason, failureClass: 'worker' }, verdict);
+      throw new AppError('result_rejected', verdict.detail);
+    }
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
     await this.blobs.put(imageKey(image.sha256), image.png, 'image/png');
     const now = this.clock.now();
+    let replica: Awaited<ReturnType<TrustService['jobAccepted']>>['announce'];
     const done = await this.db.transaction().execute(async (trx) => {
       const row = await completeJob(trx, {
         jobId: job.id,
@@ -245,6 +271,8 @@ export class LeaseService {
       });
       // Settled and paid with the state change, under the same lease fence: paid exactly when done.
       if (row) {
+        const trusted = await this.trust.jobAccepted(trx, caller, row, verdict, { bytes: image.png.length });
+        replica = trusted.announce;
         await this.credits.jobCompleted(trx, {
           id: row.id,
           generationId: row.generation_id,
@@ -252,6 +280,7 @@ export class LeaseService {
           steps: g.steps,
           workerId: caller.workerId,
           workerOwnerId: caller.userId,
+          holdEarning: trusted.holdEarning,
         });
         // Not public until classified (safety row); the worker's measured speed.
         await this.hooks.jobCompleted(trx, row, now);
@@ -259,6 +288,7 @@ export class LeaseService {
       return row;
     });
     if (!done) throw leaseLost('The lease was lost while the upload was checked.');
+    await this.trust.announce(replica);
     this.hooks.jobStored(done);
     this.metrics.jobsCompleted.inc();
     const url = imageUrl(job.generation_id, job.idx);
@@ -276,7 +306,10 @@ export class LeaseService {
     caller: WorkerCaller,
     jobId: string,
     body: FailBody,
+    /** Set when a verification check refused the worker's result (trust/). */
+    refused?: Extract<Verdict, { ok: false }>,
   ): Promise<{ state: string; attempts: number }> {
+    if (isReplicaId(jobId)) return this.trust.failReplica(caller, jobId, body.leaseId, body.reason, false);
     await this.leasedJob(caller, jobId, body.leaseId);
     const failureClass = body.failureClass ?? 'worker';
     const now = this.clock.now();
@@ -292,6 +325,7 @@ export class LeaseService {
       });
       // Counted against the worker only when it was its fault (fairness/failure-classes.ts).
       if (row) await this.hooks.jobFailed(trx, row, { class: failureClass, reason: body.reason, now });
+      if (row && refused) await this.trust.jobRejected(trx, caller, jobId, refused);
       // Failed for good (no retry left, or not retryable): its share is refunded with the failure.
       if (row?.state === 'failed') {
         await this.credits.jobsRefunded(trx, [{ id: row.id, generationId: row.generation_id }]);
@@ -308,6 +342,8 @@ export class LeaseService {
     jobId: string,
     leaseId: string,
   ): Promise<{ state: string; attempts: number }> {
+    if (isReplicaId(jobId))
+      return this.trust.failReplica(caller, jobId, leaseId, 'The worker shut down.', true);
     await this.leasedJob(caller, jobId, leaseId);
     const job = await releaseJob(this.db, { jobId, leaseId });
     if (!job) throw leaseLost('The lease was lost before the job was released.');
@@ -340,6 +376,7 @@ export class LeaseService {
       this.metrics.leaseExpiries.inc();
       await this.afterTakenBack(job, 'The worker stopped responding (lease expired).');
     }
+    await this.trust.expireReplicas();
     return expired.length;
   }
 

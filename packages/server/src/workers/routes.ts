@@ -38,10 +38,17 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: 'Register a worker; the answer holds its key, shown once.',
         security: bearerSecurity,
         body: RegisterWorkerBody,
-        response: { 201: RegisteredWorker, ...problems },
+        response: { 201: RegisteredWorker, ...problems, 422: Problem },
       },
     },
-    async (req, reply) => reply.code(201).send(await workers.register(userOf(req).userId, req.body.name)),
+    async (req, reply) => {
+      const { userId } = userOf(req);
+      // Workers per new account and per IP, registrations per hour (trust/limits.ts).
+      await services.trust.limits.check(userId, req.ip);
+      const registered = await workers.register(userId, req.body.name);
+      await services.trust.limits.record(registered.worker.id, req.ip);
+      return reply.code(201).send(registered);
+    },
   );
 
   app.get(

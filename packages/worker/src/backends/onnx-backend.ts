@@ -4,6 +4,7 @@
 import { basename, resolve } from 'node:path';
 import type { GenerationParams, Hardware } from '@dreamfold/protocol';
 import {
+  fingerprintModel,
   inspectModelFolder,
   isProviderName,
   loadPipeline,
@@ -13,7 +14,9 @@ import {
 } from '@dreamfold/diffusion';
 import type { Backend, GenerateOptions, ModelInfo } from '../backend.js';
 import { FatalWorkerError } from '../errors.js';
+import { JobRefusedError } from '../failure-class.js';
 import type { BackendChoice } from './choice.js';
+import { memoryOf, probeResources, selectFitting, type Resources } from '../resources.js';
 
 /** What a consumer GPU handles comfortably for SD 1.x; --max-pixels lowers it (or raises it). */
 export const ONNX_DEFAULT_MAX_PIXELS = 1024 * 1024;
@@ -24,6 +27,8 @@ const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 interface ModelEntry {
   id: string;
   dir: string;
+  /** SHA-256 over the weight files' hashes (fingerprintModel), reported to the coordinator on pop. */
+  fingerprint: string;
 }
 
 export class OnnxBackend implements Backend {
@@ -34,6 +39,7 @@ export class OnnxBackend implements Backend {
     private readonly models: ModelEntry[],
     private readonly provider: ProviderName,
     private readonly maxPixels: number,
+    private readonly resources: Resources,
   ) {}
 
   /** Checks every folder and the provider up front, and loads the first model, so mistakes show at start. */
@@ -61,21 +67,28 @@ export class OnnxBackend implements Backend {
       if (models.some((m) => m.id === id)) {
         throw new FatalWorkerError('duplicate_model', `Two --model-dir folders are both named "${id}".`);
       }
-      models.push({ id, dir: info.root });
+      // Read once at start (seconds for a multi-GB UNet): the coordinator compares results only between
+      // workers with identical weights, and refuses other weights for models it has pinned.
+      models.push({ id, dir: info.root, fingerprint: (await fingerprintModel(info.root)).sha256 });
     }
-    const backend = new OnnxBackend(models, provider, choice.maxPixels ?? ONNX_DEFAULT_MAX_PIXELS);
-    await backend.load(models[0]!.id);
+    const maxPixels = choice.maxPixels ?? ONNX_DEFAULT_MAX_PIXELS;
+    // Donor autopilot: before loading anything, refuse (with the numbers) models this machine cannot hold.
+    const resources = await probeResources(models[0]!.dir);
+    const fitting = await selectFitting(models, { memory: memoryOf(provider), maxPixels, resources, warn: choice.warn });
+    const backend = new OnnxBackend(fitting, provider, maxPixels, resources);
+    await backend.load(fitting[0]!.id);
     return backend;
   }
 
   async listModels(): Promise<ModelInfo[]> {
-    return this.models.map((m) => ({ id: m.id, maxPixels: this.maxPixels }));
+    return this.models.map((m) => ({ id: m.id, maxPixels: this.maxPixels, fingerprint: m.fingerprint }));
   }
 
   async load(modelId: string): Promise<void> {
     if (this.current?.modelId === modelId) return;
     const entry = this.models.find((m) => m.id === modelId);
-    if (!entry) throw new Error(`Model ${modelId} is not served by this worker.`);
+    // The coordinator sent a model this worker does not list: not this worker's failure to count.
+    if (!entry) throw new JobRefusedError(`Model ${modelId} is not served by this worker.`, 'model_mismatch');
     // Free the GPU memory of the previous model before the next one is read.
     await this.current?.dispose();
     this.current = undefined;
@@ -106,7 +119,8 @@ export class OnnxBackend implements Backend {
   }
 
   async hardware(): Promise<Hardware> {
-    return { provider: this.provider };
+    const gpu = this.resources.gpus?.reduce((a, g) => (g.totalMb > a.totalMb ? g : a));
+    return { provider: this.provider, ...(gpu ? { gpu: gpu.name.slice(0, 200), vramMb: Math.round(gpu.totalMb) } : {}) };
   }
 
   async close(): Promise<void> {

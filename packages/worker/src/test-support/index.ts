@@ -2,8 +2,12 @@
 export {
   TestPatternBackend,
   testPattern,
+  testFingerprint,
   seedColour,
+  TEST_BEHAVIOURS,
+  type TestBehaviour,
   type TestPatternOptions,
+  type PatternParams,
 } from './test-pattern-backend.js';
 export {
   startTsProcess,

@@ -1,12 +1,21 @@
 // Test fixture: the same worker runtime `dreamfold worker` runs, with the test-pattern backend.
 // Run as: node --conditions=development --import tsx src/test-support/test-worker-main.ts --server URL …
 // (key in DREAMFOLD_WORKER_KEY). Extra flags: --step-delay-ms, --model (repeatable), --fail-with,
-// --backoff-cap-ms (so a backoff test does not wait a minute for the coordinator to come back).
+// --backoff-cap-ms (so a backoff test does not wait a minute for the coordinator to come back),
+// --behaviour (honest, lazy, noise, replay, too-fast, wrong: see test-pattern-backend.ts), --gpu,
+// --fingerprint-salt (another copy of the weights).
 import { parseArgs } from 'node:util';
 import { resolveWorkerSettings } from '../settings.js';
 import { runWorker } from '../runtime.js';
 import { FatalWorkerError } from '../errors.js';
-import { TestPatternBackend } from './test-pattern-backend.js';
+import { TEST_BEHAVIOURS, TestPatternBackend, type TestBehaviour } from './test-pattern-backend.js';
+
+function parseBehaviour(value: string): TestBehaviour {
+  const found = TEST_BEHAVIOURS.find((b) => b === value);
+  if (!found)
+    throw new FatalWorkerError('bad_behaviour', `--behaviour must be one of ${TEST_BEHAVIOURS.join(', ')}.`);
+  return found;
+}
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +30,9 @@ const { values } = parseArgs({
     'fail-with': { type: 'string' },
     'backoff-cap-ms': { type: 'string' },
     'wait-seconds': { type: 'string' },
+    behaviour: { type: 'string' },
+    gpu: { type: 'string' },
+    'fingerprint-salt': { type: 'string' },
   },
 });
 
@@ -37,6 +49,9 @@ try {
     stepDelayMs: Number(values['step-delay-ms'] ?? 0),
     ...(values.model ? { models: values.model } : {}),
     ...(values['fail-with'] ? { failWith: values['fail-with'] } : {}),
+    ...(values.behaviour ? { behaviour: parseBehaviour(values.behaviour) } : {}),
+    ...(values.gpu ? { gpu: values.gpu } : {}),
+    ...(values['fingerprint-salt'] ? { fingerprintSalt: values['fingerprint-salt'] } : {}),
   });
   const capMs = values['backoff-cap-ms'] ? Number(values['backoff-cap-ms']) : undefined;
   const code = await runWorker({

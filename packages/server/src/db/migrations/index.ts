@@ -5,6 +5,7 @@ import * as m0003 from './0003_credits.js';
 import * as m0004 from './0004_annotations.js';
 import * as m0005 from './0005_moderation.js';
 import * as m0006 from './0006_datasets.js';
+import * as m0007 from './0007_trust.js';
 import * as m0008 from './0008_safety.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
@@ -17,6 +18,7 @@ export const migrationProvider: MigrationProvider = {
       '0004_annotations': m0004,
       '0005_moderation': m0005,
       '0006_datasets': m0006,
+      '0007_trust': m0007,
       '0008_safety': m0008,
     };
   },

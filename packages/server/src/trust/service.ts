@@ -1,0 +1,342 @@
+// Verification of results and worker reputation: the one object the rest of the coordinator talks to.
+// workers/lease-service.ts calls it at four points of the worker protocol:
+//   pop       → admit (suspended workers and refused fingerprints), then claimReplica before the job queue;
+//   a result  → inspect (cheap checks) before the completion transaction, then jobAccepted inside it
+//               (records the hashes, moves the standing, may queue a replica, says whether to hold the
+//               earning), or jobRejected inside the transaction that sends the job back to the queue;
+//   replicas  → everything for ids starting `rep_` goes to `replicas`;
+//   reaper    → replicas.expire.
+import type { Kysely } from 'kysely';
+import type { JobResult, PopBody, TrustEvent, TrustEventList, WorkerReputation } from '@dreamfold/protocol';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events/bus.js';
+import type { CreditsService } from '../credits/service.js';
+import type { GenerationCache } from '../jobs/generation-cache.js';
+import type { GenerationRow, JobRow } from '../jobs/sql/read-generations.js';
+import { AppError, notFound } from '../errors.js';
+import { toIso } from '../ids.js';
+import { Fingerprints } from './fingerprints.js';
+import { Standing } from './standing.js';
+import { paramsOf, ResultChecks, type Verdict } from './checks.js';
+import { Settlement, type Announce } from './settlement.js';
+import { Replicas, bandColumns } from './replicas.js';
+import { WorkerLimits } from './limits.js';
+import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
+import { insertResult } from './sql/results.js';
+import { listEvents, type EventRow } from './sql/events.js';
+import { setHardwareClass } from './sql/standing.js';
+
+type WorkerCaller = { workerId: string; userId: string };
+
+export interface TrustDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  bus: EventBus;
+  credits: CreditsService;
+  generations: GenerationCache;
+  config: Config;
+  /** Source of randomness for the replication draw (tests may pin it). */
+  random?: () => number;
+}
+
+export class TrustService {
+  readonly mode: Config['trust']['mode'];
+  readonly fingerprints: Fingerprints;
+  readonly standing: Standing;
+  readonly checks: ResultChecks;
+  readonly replicas: Replicas;
+  readonly limits: WorkerLimits;
+  private readonly settlement: Settlement;
+  private readonly hwClasses = new Map<string, string | null>();
+  private readonly random: () => number;
+
+  constructor(private readonly deps: TrustDeps) {
+    const { db, clock, config } = deps;
+    const t = config.trust;
+    this.mode = t.mode;
+    this.random = deps.random ?? Math.random;
+    const policy: TrustPolicy = {
+      minReplication: t.minReplicationPercent / 100,
+      verifiedToTrust: t.verifiedToTrust,
+      probationStrikes: t.probationStrikes,
+      suspendStrikes: t.suspendStrikes,
+      strikeDecayResults: t.strikeDecayResults,
+    };
+    this.fingerprints = new Fingerprints(db, clock);
+    this.standing = new Standing(db, clock, deps.credits, this.fingerprints, policy);
+    this.checks = new ResultChecks(db, clock, this.standing, {
+      speedSlack: t.speedSlack,
+      minMsPerMpxStep: t.minMsPerMpxStep,
+    });
+    this.settlement = new Settlement(clock, this.standing, deps.credits, {
+      agreeMaxDistance: t.agreeMaxDistance,
+      maxAttempts: config.maxAttempts,
+    });
+    this.replicas = new Replicas(
+      db,
+      deps.dialect,
+      clock,
+      deps.generations,
+      this.checks,
+      this.standing,
+      this.settlement,
+      {
+        leaseMs: config.leaseSeconds * 1000,
+        replicaTtlMs: t.replicaTtlSeconds * 1000,
+      },
+    );
+    this.limits = new WorkerLimits(db, clock, config.workerLimits);
+  }
+
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
+
+  /**
+   * At the start of every pop: a suspended worker is told why and gets nothing; models pinned to other
+   * weights than it reported are left out (all of them: 422 with the reason). Answers the models to serve.
+   */
+  async admit(caller: WorkerCaller, body: PopBody): Promise<string[]> {
+    if (!this.enabled) return body.models;
+    const standing = await this.standing.current(caller.workerId);
+    if (standing.state === 'suspended') {
+      throw new AppError(
+        'worker_suspended',
+        `This worker is suspended: ${standing.reason ?? 'bad results'}. Its owner sees the details at GET /v1/workers/${caller.workerId}/reputation.`,
+      );
+    }
+    await this.fingerprints.record(caller.workerId, body, standing.state === 'trusted');
+    await this.recordHardware(caller.workerId, body);
+    const refused = new Set(await this.fingerprints.refused(body));
+    if (refused.size === 0) return body.models;
+    const models = body.models.filter((m) => !refused.has(m));
+    if (models.length === 0) {
+      throw new AppError(
+        'fingerprint_refused',
+        `This platform accepts only pinned weights for ${[...refused].join(', ')}, and this worker reported other (or no) fingerprints. Check the model files against the published SHA-256.`,
+      );
+    }
+    return models;
+  }
+
+  /** A replica this worker may run (full mode), claimed before the job queue: replicas are few and short-lived. */
+  async claimReplica(caller: WorkerCaller, body: PopBody, models: readonly string[], leaseId: string) {
+    if (this.mode !== 'full') return undefined;
+    const fps = new Map((body.fingerprints ?? []).map((f) => [f.model, f.sha256]));
+    return this.replicas.claim(caller, {
+      leaseId,
+      models: models.map((model) => ({ model, fingerprint: fps.get(model) ?? null })),
+      maxPixels: body.maxPixels,
+    });
+  }
+
+  /** The cheap checks on a job's validated result (before its completion transaction). */
+  async inspectJob(
+    caller: WorkerCaller,
+    job: JobRow,
+    g: GenerationRow,
+    image: { png: Buffer; sha256: string },
+  ): Promise<Verdict | undefined> {
+    if (!this.enabled) return undefined;
+    return this.checks.inspect({
+      workerId: caller.workerId,
+      ownerId: caller.userId,
+      jobId: job.id,
+      params: paramsOf(g, Number(job.seed)),
+      leasedAt: job.leased_at === null ? null : Number(job.leased_at),
+      png: image.png,
+    });
+  }
+
+  /**
+   * Inside the transaction that marked the job done: records the result, counts it, and (full mode) draws
+   * whether another worker re-runs it. Answers whether the worker's earning waits in its held account.
+   */
+  async jobAccepted(
+    trx: Kysely<Database>,
+    caller: WorkerCaller,
+    job: JobRow,
+    verdict: Verdict | undefined,
+    image: { bytes: number },
+  ): Promise<{ holdEarning: boolean; announce?: Announce }> {
+    if (!verdict?.ok) return { holdEarning: false };
+    const fingerprint = await this.fingerprints.of(trx, caller.workerId, job.model);
+    await insertResult(trx, {
+      id: job.id,
+      job_id: job.id,
+      kind: 'canonical',
+      worker_id: caller.workerId,
+      owner_id: caller.userId,
+      model: job.model,
+      fingerprint,
+      params_key: verdict.paramsKey,
+      seed: Number(job.seed),
+      sha256: verdict.features.pixelSha256,
+      bytes: image.bytes,
+      phash: verdict.features.phash,
+      ...bandColumns(verdict.features.phash),
+      status: 'unverified',
+      created_at: this.deps.clock.now(),
+    });
+    const row = await this.standing.accepted(trx, {
+      workerId: caller.workerId,
+      ownerId: caller.userId,
+      msPerMpxStep: verdict.msPerMpxStep,
+    });
+    let announce: Announce | undefined;
+    if (this.mode === 'full' && this.random() < replicationChance(row, this.standing.policy)) {
+      announce = await this.settlement.open(trx, {
+        jobId: job.id,
+        generationId: job.generation_id,
+        workerId: caller.workerId,
+        ownerId: caller.userId,
+        model: job.model,
+        pixels: job.pixels,
+        seed: Number(job.seed),
+        fingerprint,
+      });
+    }
+    return { holdEarning: holdsEarnings(row.state), announce };
+  }
+
+  /** Inside the transaction that sent a refused result's job back to the queue: a strike, with the reason. */
+  async jobRejected(
+    trx: Kysely<Database>,
+    caller: WorkerCaller,
+    jobId: string,
+    verdict: Extract<Verdict, { ok: false }>,
+  ): Promise<void> {
+    await this.standing.strike(trx, {
+      workerId: caller.workerId,
+      ownerId: caller.userId,
+      jobId,
+      check: verdict.check,
+      outcome: 'rejected',
+      detail: verdict.detail,
+    });
+  }
+
+  /** A replica's result (ids `rep_…` on the result and complete routes). */
+  async submitReplica(caller: WorkerCaller, id: string, leaseId: string, png: Buffer): Promise<JobResult> {
+    const { result, announce } = await this.replicas.submit(caller, id, leaseId, png);
+    await this.announce(announce);
+    return result;
+  }
+
+  /** A replica the worker could not run (fail) or hands back while shutting down (release: giveBack). */
+  async failReplica(caller: WorkerCaller, id: string, leaseId: string, reason: string, giveBack: boolean) {
+    const { announce, ...answer } = await this.replicas.fail(caller, id, { leaseId, reason, giveBack });
+    await this.announce(announce);
+    return answer;
+  }
+
+  /** The reaper's part: expired replica leases back to the queue, stale replicas given up. */
+  async expireReplicas(): Promise<void> {
+    if (this.mode !== 'full') return;
+    for (const a of await this.replicas.expire()) await this.announce(a);
+  }
+
+  /** Wakes workers waiting for a model after a replica was queued (call after the commit). */
+  async announce(a: Announce | undefined): Promise<void> {
+    // Two: the worker whose result is being checked may be the first one woken, and it cannot take it.
+    if (a) await this.deps.bus.publishJobs({ model: a.model, count: 2, pixels: a.pixels });
+  }
+
+  /** The hardware class (backend and GPU name) speed references are kept per; only named GPUs get one. */
+  private async recordHardware(workerId: string, body: PopBody): Promise<void> {
+    const gpu = body.hardware?.gpu?.trim();
+    const hwClass = gpu ? `${body.backend}|${gpu}` : null;
+    if (this.hwClasses.get(workerId) === hwClass) return;
+    await this.standing.row(this.deps.db, workerId);
+    await setHardwareClass(this.deps.db, workerId, hwClass);
+    this.hwClasses.set(workerId, hwClass);
+  }
+
+  // --- what owners and staff read ---------------------------------------------------------------
+
+  async reputation(viewer: { userId: string; staff: boolean }, workerId: string): Promise<WorkerReputation> {
+    const { db } = this.deps;
+    const worker = await this.ownedWorker(viewer, workerId);
+    const row = await this.standing.row(db, workerId);
+    const accepted = Number(row.accepted);
+    const verified = Number(row.verified);
+    const overturned = Number(row.overturned);
+    const rejected = Number(row.rejected);
+    const failed = Number(worker.jobs_failed);
+    const compared = verified + overturned;
+    const attempts = accepted + rejected + failed;
+    const events = await listEvents(db, { workerId, limit: 10 });
+    return {
+      workerId,
+      state: row.state,
+      ...(row.reason ? { reason: row.reason } : {}),
+      stateSince: toIso(Number(row.state_changed_at)),
+      replicationPercent:
+        this.mode === 'full' ? Math.round(replicationChance(row, this.standing.policy) * 1000) / 10 : 0,
+      results: { accepted, verified, overturned, rejected, failed },
+      ...(compared > 0 ? { agreementRate: verified / compared } : {}),
+      ...(attempts > 0 ? { failureRate: failed / attempts } : {}),
+      ...(row.ms_per_mpx_step !== null ? { msPerMegapixelStep: Number(row.ms_per_mpx_step) } : {}),
+      strikes: Number(row.strikes),
+      heldCredits: await this.deps.credits.held.balance(db, workerId),
+      fingerprints: await this.fingerprints.statuses(workerId, JSON.parse(worker.models) as string[]),
+      recentEvents: events.map(eventView),
+    };
+  }
+
+  async events(
+    viewer: { userId: string; staff: boolean },
+    workerId: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<TrustEventList> {
+    await this.ownedWorker(viewer, workerId);
+    const rows = await listEvents(this.deps.db, { workerId, limit, before: decodeCursor(cursor) });
+    const last = rows.at(-1);
+    return {
+      items: rows.map(eventView),
+      nextCursor:
+        rows.length === limit && last
+          ? Buffer.from(JSON.stringify([Number(last.created_at), last.id])).toString('base64url')
+          : undefined,
+    };
+  }
+
+  /** Another owner's worker answers 404, like one that does not exist. */
+  private async ownedWorker(viewer: { userId: string; staff: boolean }, workerId: string) {
+    const worker = await this.deps.db
+      .selectFrom('workers')
+      .select(['id', 'user_id', 'models', 'jobs_failed'])
+      .where('id', '=', workerId)
+      .executeTakeFirst();
+    if (!worker || (worker.user_id !== viewer.userId && !viewer.staff)) throw notFound('Worker');
+    return worker;
+  }
+}
+
+function eventView(e: EventRow): TrustEvent {
+  return {
+    id: e.id,
+    kind: e.kind,
+    ...(e.check_name ? { check: e.check_name } : {}),
+    ...(e.job_id ? { jobId: e.job_id } : {}),
+    ...(e.state ? { state: e.state } : {}),
+    detail: e.detail,
+    at: toIso(Number(e.created_at)),
+  };
+}
+
+function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
+}

@@ -1,0 +1,262 @@
+// Replication: opening a second opinion on a result, and deciding when the replicas come back.
+//
+// Round 1 gives the job (same parameters, same seed) to a worker of another account with the same model
+// fingerprint. If the two pictures are within TRUST_AGREE_MAX_DISTANCE perceptual-hash bits, both results
+// are verified. If not, round 2 asks a third worker (of a third account) and the majority decides:
+//   - the third agrees with the original only → the round-1 replica is overturned (2 strikes);
+//   - the third agrees with the round-1 replica only → the original is overturned: 2 strikes, its image is
+//     withdrawn (hidden from the gallery and releases, reason "verification: …") and its earning, if still
+//     held, reversed;
+//   - the third agrees with both → the first disagreement was marginal: everyone is verified;
+//   - the third agrees with neither → inconclusive: nobody is penalised, nothing is verified.
+// Replica results never become images and never charge the requester; a replica earns its worker's owner
+// credits (pixels × steps, like any job) only once it is verified, held or paid as its standing says.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { CreditsService } from '../credits/service.js';
+import { newId } from '../ids.js';
+import { hideImage } from '../moderation/queries.js';
+import { hammingDistance } from './image-analysis.js';
+import { holdsEarnings } from './policy.js';
+import type { Standing } from './standing.js';
+import { getResult, setResultStatus, type ResultRow } from './sql/results.js';
+import { doneReplicasOfJob, insertReplica, REPLICA_ID_PREFIX, type ReplicaRow } from './sql/replicas.js';
+import { decideVerification, noteVerification, openVerification } from './sql/verifications.js';
+
+export interface SettlementSettings {
+  agreeMaxDistance: number;
+  /** Attempts a replica gets before it is given up (like a job's). */
+  maxAttempts: number;
+}
+
+/** A replica was queued: wake workers that may take it (after the transaction commits). */
+export interface Announce {
+  model: string;
+  pixels: number;
+}
+
+export class Settlement {
+  constructor(
+    private readonly clock: Clock,
+    private readonly standing: Standing,
+    private readonly credits: CreditsService,
+    private readonly settings: SettlementSettings,
+  ) {}
+
+  /** Queues round 1 for a canonical result just accepted. */
+  async open(
+    trx: Kysely<Database>,
+    c: {
+      jobId: string;
+      generationId: string;
+      workerId: string;
+      ownerId: string;
+      model: string;
+      pixels: number;
+      seed: number;
+      fingerprint: string | null;
+    },
+  ): Promise<Announce> {
+    const now = this.clock.now();
+    await openVerification(trx, { jobId: c.jobId, workerId: c.workerId, now });
+    await this.queue(trx, { ...c, round: 1, excluded: [c.ownerId, null], now });
+    return { model: c.model, pixels: c.pixels };
+  }
+
+  /** A replica's result was accepted (and stored as `mine`): decide what it means. */
+  async settle(
+    trx: Kysely<Database>,
+    replica: ReplicaRow,
+    mine: ResultRow,
+    steps: number,
+  ): Promise<Announce | undefined> {
+    const now = this.clock.now();
+    const original = await getResult(trx, replica.job_id);
+    if (!original || original.status === 'withdrawn' || original.status === 'overturned') {
+      await decideVerification(trx, {
+        jobId: replica.job_id,
+        state: 'abandoned',
+        detail: 'The original result was withdrawn meanwhile.',
+        now,
+      });
+      return undefined;
+    }
+    const agreeWithOriginal = this.agree(original, mine);
+    if (replica.round === 1) {
+      if (agreeWithOriginal) {
+        await this.verify(trx, [original, mine], replica, steps, this.says(original, mine));
+        await decideVerification(trx, {
+          jobId: replica.job_id,
+          state: 'verified',
+          detail: this.says(original, mine),
+          now,
+        });
+        return undefined;
+      }
+      await noteVerification(trx, {
+        jobId: replica.job_id,
+        detail: `Round 1 disagreed (${hammingDistance(original.phash, mine.phash)} bits); a third worker decides.`,
+      });
+      await this.queue(trx, {
+        jobId: replica.job_id,
+        generationId: replica.generation_id,
+        model: replica.model,
+        pixels: replica.pixels,
+        seed: Number(replica.seed),
+        fingerprint: replica.fingerprint,
+        round: 2,
+        excluded: [original.owner_id, mine.owner_id],
+        now,
+      });
+      return { model: replica.model, pixels: replica.pixels };
+    }
+
+    const first = (await doneReplicasOfJob(trx, replica.job_id)).find((r) => r.round === 1);
+    const firstResult = first ? await getResult(trx, first.id) : undefined;
+    const agreeWithFirst = firstResult !== undefined && this.agree(firstResult, mine);
+    if (agreeWithOriginal && !agreeWithFirst) {
+      await this.verify(trx, [original, mine], replica, steps, this.says(original, mine));
+      if (firstResult)
+        await this.overturn(
+          trx,
+          firstResult,
+          `Two other workers agreed on a different picture for job ${replica.job_id}.`,
+        );
+      await decideVerification(trx, {
+        jobId: replica.job_id,
+        state: 'verified',
+        detail: 'The third worker sided with the original.',
+        now,
+      });
+    } else if (agreeWithFirst && !agreeWithOriginal && firstResult) {
+      await this.verify(trx, [firstResult, mine], replica, steps, this.says(firstResult, mine));
+      await this.overturn(
+        trx,
+        original,
+        `Two other workers agreed on a different picture for job ${replica.job_id}.`,
+      );
+      await decideVerification(trx, {
+        jobId: replica.job_id,
+        state: 'overturned',
+        detail: 'The third worker sided with the replica.',
+        now,
+      });
+    } else if (agreeWithFirst && agreeWithOriginal && firstResult) {
+      await this.verify(trx, [original, firstResult, mine], replica, steps, 'Confirmed by a third worker.');
+      await decideVerification(trx, {
+        jobId: replica.job_id,
+        state: 'verified',
+        detail: 'The third worker agreed with both.',
+        now,
+      });
+    } else {
+      await decideVerification(trx, {
+        jobId: replica.job_id,
+        state: 'inconclusive',
+        detail: 'Three different pictures; nobody is penalised.',
+        now,
+      });
+    }
+    return undefined;
+  }
+
+  private agree(a: ResultRow, b: ResultRow): boolean {
+    return hammingDistance(a.phash, b.phash) <= this.settings.agreeMaxDistance;
+  }
+
+  private says(a: ResultRow, b: ResultRow): string {
+    return `Another worker produced the same picture (${hammingDistance(a.phash, b.phash)} of 64 perceptual-hash bits differ).`;
+  }
+
+  /** Marks results verified, credits their workers, and pays the replicas among them. */
+  private async verify(
+    trx: Kysely<Database>,
+    results: ResultRow[],
+    replica: ReplicaRow,
+    steps: number,
+    detail: string,
+  ) {
+    for (const r of results) {
+      if (!(await setResultStatus(trx, { id: r.id, from: 'unverified', to: 'verified' }))) continue;
+      const row = await this.standing.verified(trx, {
+        workerId: r.worker_id,
+        ownerId: r.owner_id,
+        jobId: r.job_id,
+        detail,
+      });
+      if (r.kind === 'replica') {
+        await this.credits.held.earn(trx, {
+          key: `earn:${r.id}`,
+          workerId: r.worker_id,
+          ownerId: r.owner_id,
+          pixels: replica.pixels,
+          steps,
+          hold: holdsEarnings(row.state),
+        });
+      }
+    }
+  }
+
+  private async overturn(trx: Kysely<Database>, r: ResultRow, detail: string) {
+    if (!(await setResultStatus(trx, { id: r.id, from: 'unverified', to: 'overturned' }))) return;
+    if (r.kind === 'canonical') {
+      await hideImage(trx, {
+        image_id: r.job_id,
+        reason: 'verification: two other workers given the same job and seed agreed on a different picture',
+        hidden_by: null,
+        hidden_at: this.clock.now(),
+      });
+      await this.credits.held.reverseOne(trx, {
+        earnKey: `earn:${r.job_id}`,
+        workerId: r.worker_id,
+        memo: `Earning reversed: the result for job ${r.job_id} was overturned.`,
+      });
+    }
+    await this.standing.strike(trx, {
+      workerId: r.worker_id,
+      ownerId: r.owner_id,
+      jobId: r.job_id,
+      check: 'disagreement',
+      outcome: 'overturned',
+      detail,
+    });
+  }
+
+  private async queue(
+    trx: Kysely<Database>,
+    c: {
+      jobId: string;
+      generationId: string;
+      model: string;
+      pixels: number;
+      seed: number;
+      fingerprint: string | null;
+      round: number;
+      excluded: [string, string | null];
+      now: number;
+    },
+  ) {
+    await insertReplica(trx, {
+      id: `${REPLICA_ID_PREFIX}${newId()}`,
+      job_id: c.jobId,
+      generation_id: c.generationId,
+      round: c.round,
+      model: c.model,
+      pixels: c.pixels,
+      seed: c.seed,
+      fingerprint: c.fingerprint,
+      excluded_owner_a: c.excluded[0],
+      excluded_owner_b: c.excluded[1],
+      state: 'queued',
+      lease_id: null,
+      worker_id: null,
+      leased_at: null,
+      lease_expires_at: null,
+      max_attempts: this.settings.maxAttempts,
+      last_error: null,
+      created_at: c.now,
+      finished_at: null,
+    });
+  }
+}

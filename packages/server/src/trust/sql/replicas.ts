@@ -1,0 +1,170 @@
+// The replica queue: one small statement per operation, fenced on the lease id like the job queue
+// (jobs/sql/), so a worker whose replica lease was taken away can no longer touch it.
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { Dialect } from '../../db/connect.js';
+import type { Database, ReplicasTable } from '../../db/schema.js';
+
+export type ReplicaRow = Selectable<ReplicasTable>;
+
+/** Replica ids never look like job ids (`<hex>_<index>`), so the worker routes can tell them apart. */
+export const REPLICA_ID_PREFIX = 'rep_';
+export const isReplicaId = (id: string): boolean => id.startsWith(REPLICA_ID_PREFIX);
+
+export async function insertReplica(db: Kysely<Database>, row: Insertable<ReplicasTable>): Promise<void> {
+  await db.insertInto('replicas').values(row).execute();
+}
+
+export async function getReplica(db: Kysely<Database>, id: string): Promise<ReplicaRow | undefined> {
+  return db.selectFrom('replicas').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The finished replicas of a job (the earlier rounds a tiebreak is compared with). */
+export async function doneReplicasOfJob(db: Kysely<Database>, jobId: string): Promise<ReplicaRow[]> {
+  return db
+    .selectFrom('replicas')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('state', '=', 'done')
+    .orderBy('round')
+    .execute();
+}
+
+export interface ReplicaClaim {
+  workerId: string;
+  ownerId: string;
+  leaseId: string;
+  /** The models it serves, each with the fingerprint it reported (null: none). */
+  models: readonly { model: string; fingerprint: string | null }[];
+  maxPixels: number;
+  now: number;
+  leaseMs: number;
+}
+
+/**
+ * Leases the oldest queued replica this worker may run: a model it serves with the same weights as the
+ * worker whose result is being checked, within its pixel budget, and never one of a job its owner already
+ * ran (a second opinion from the same account proves nothing). PostgreSQL skips rows another claimer
+ * holds; SQLite runs one writer at a time.
+ */
+export async function claimReplica(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  c: ReplicaClaim,
+): Promise<ReplicaRow | undefined> {
+  if (c.models.length === 0) return undefined;
+  const servable = sql.join(
+    c.models.map((m) =>
+      m.fingerprint === null
+        ? sql`(model = ${m.model} and fingerprint is null)`
+        : sql`(model = ${m.model} and fingerprint = ${m.fingerprint})`,
+    ),
+    sql` or `,
+  );
+  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql<ReplicaRow>`
+    update replicas set state = 'leased', lease_id = ${c.leaseId}, worker_id = ${c.workerId},
+      leased_at = ${c.now}, lease_expires_at = ${c.now + c.leaseMs}, attempts = attempts + 1
+    where id = (
+      select id from replicas
+      where state = 'queued' and pixels <= ${c.maxPixels} and (${servable})
+        and excluded_owner_a <> ${c.ownerId}
+        and (excluded_owner_b is null or excluded_owner_b <> ${c.ownerId})
+      order by created_at, id limit 1 ${lock}
+    ) and state = 'queued'
+      -- A paused worker (fairness/) takes nothing, replicas included.
+      and exists (select 1 from workers where id = ${c.workerId} and paused_at is null)
+    returning *`.execute(db);
+  return result.rows[0];
+}
+
+export async function heartbeatReplica(
+  db: Kysely<Database>,
+  p: { id: string; leaseId: string; leaseExpiresAt: number },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('replicas')
+    .set({ lease_expires_at: p.leaseExpiresAt })
+    .where('id', '=', p.id)
+    .where('lease_id', '=', p.leaseId)
+    .where('state', '=', 'leased')
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+export async function completeReplica(
+  db: Kysely<Database>,
+  p: { id: string; leaseId: string; now: number },
+): Promise<ReplicaRow | undefined> {
+  return db
+    .updateTable('replicas')
+    .set({ state: 'done', finished_at: p.now, lease_expires_at: null })
+    .where('id', '=', p.id)
+    .where('lease_id', '=', p.leaseId)
+    .where('state', '=', 'leased')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * A failed (or refused) replica run: back to the queue for another worker until it has used its attempts.
+ * `giveBack` (a worker shutting down) also returns the attempt.
+ */
+export async function requeueReplica(
+  db: Kysely<Database>,
+  p: { id: string; leaseId: string; reason: string | null; now: number; giveBack: boolean },
+): Promise<ReplicaRow | undefined> {
+  const attempts = p.giveBack ? sql<number>`attempts - 1` : sql<number>`attempts`;
+  const requeue = sql<boolean>`(${attempts} < max_attempts)`;
+  return db
+    .updateTable('replicas')
+    .set({
+      state: sql`case when ${requeue} then 'queued' else 'failed' end`,
+      finished_at: sql`case when ${requeue} then null else cast(${p.now} as bigint) end`,
+      attempts,
+      last_error: p.reason,
+      lease_id: null,
+      worker_id: null,
+      lease_expires_at: null,
+    })
+    .where('id', '=', p.id)
+    .where('lease_id', '=', p.leaseId)
+    .where('state', '=', 'leased')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Takes back replica leases whose deadline passed (the reaper); those out of attempts fail. */
+export async function expireReplicaLeases(db: Kysely<Database>, now: number): Promise<ReplicaRow[]> {
+  const exhausted = sql<boolean>`attempts >= max_attempts`;
+  return db
+    .updateTable('replicas')
+    .set({
+      state: sql`case when ${exhausted} then 'failed' else 'queued' end`,
+      finished_at: sql`case when ${exhausted} then cast(${now} as bigint) else null end`,
+      last_error: 'The worker stopped responding (lease expired).',
+      lease_id: null,
+      worker_id: null,
+      lease_expires_at: null,
+    })
+    .where('state', '=', 'leased')
+    .where('lease_expires_at', '<', now)
+    .returningAll()
+    .execute();
+}
+
+/** Gives up replicas nobody eligible took in time, and those of given jobs (their worker was found bad). */
+export async function abandonReplicas(
+  db: Kysely<Database>,
+  p: { now: number; queuedBefore?: number; jobIds?: readonly string[] },
+): Promise<Pick<ReplicaRow, 'id' | 'job_id'>[]> {
+  let q = db
+    .updateTable('replicas')
+    .set({ state: 'abandoned', finished_at: p.now })
+    .where('state', '=', 'queued');
+  if (p.queuedBefore !== undefined) q = q.where('created_at', '<', p.queuedBefore);
+  if (p.jobIds !== undefined) {
+    if (p.jobIds.length === 0) return [];
+    q = q.where('job_id', 'in', p.jobIds);
+  }
+  return q.returning(['id', 'job_id']).execute();
+}

@@ -1,0 +1,119 @@
+// A worker's standing (worker_trust): one function per statement. Counter updates are single
+// `update … returning *` statements, so the row they return is the one every later rule reads, and on
+// PostgreSQL the row lock they take orders concurrent outcomes of one worker.
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, TrustStateColumn, WorkerTrustTable } from '../../db/schema.js';
+
+export type StandingRow = Selectable<WorkerTrustTable>;
+
+/** Makes the worker's row (state new) unless it exists. */
+export async function ensureStanding(
+  db: Kysely<Database>,
+  p: { workerId: string; now: number; ip: string | null },
+): Promise<void> {
+  await db
+    .insertInto('worker_trust')
+    .values({
+      worker_id: p.workerId,
+      state: 'new',
+      reason: null,
+      state_changed_at: p.now,
+      ms_per_mpx_step: null,
+      hw_class: null,
+      registered_ip: p.ip,
+      created_at: p.now,
+    })
+    .onConflict((oc) => oc.column('worker_id').doNothing())
+    .execute();
+}
+
+export async function getStanding(db: Kysely<Database>, workerId: string): Promise<StandingRow | undefined> {
+  return db.selectFrom('worker_trust').selectAll().where('worker_id', '=', workerId).executeTakeFirst();
+}
+
+/**
+ * An accepted result: counts it, folds its speed into the moving average (weight 0.2: a worker's speed
+ * follows a new GPU within a few jobs, one slow job moves it little) and, every `decayAfter` clean results,
+ * takes one strike off.
+ */
+export async function countAccepted(
+  db: Kysely<Database>,
+  p: { workerId: string; msPerMpxStep: number | null; decayAfter: number },
+): Promise<StandingRow> {
+  const speed =
+    p.msPerMpxStep === null
+      ? sql<number | null>`ms_per_mpx_step`
+      : sql<number>`case when ms_per_mpx_step is null then cast(${p.msPerMpxStep} as double precision)
+          else 0.8 * ms_per_mpx_step + 0.2 * cast(${p.msPerMpxStep} as double precision) end`;
+  const decays = sql<boolean>`(strikes > 0 and clean + 1 >= cast(${p.decayAfter} as integer))`;
+  return db
+    .updateTable('worker_trust')
+    .set((eb) => ({
+      accepted: eb('accepted', '+', 1),
+      ms_per_mpx_step: speed,
+      strikes: sql`case when ${decays} then strikes - 1 else strikes end`,
+      clean: sql`case when ${decays} then 0 else clean + 1 end`,
+    }))
+    .where('worker_id', '=', p.workerId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Another worker confirmed one of its results. */
+export async function countVerified(db: Kysely<Database>, workerId: string): Promise<StandingRow> {
+  return db
+    .updateTable('worker_trust')
+    .set((eb) => ({ verified: eb('verified', '+', 1), streak: eb('streak', '+', 1) }))
+    .where('worker_id', '=', workerId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A bad result: `weight` strikes, and its verified streak and clean run start again. */
+export async function countStrike(
+  db: Kysely<Database>,
+  p: { workerId: string; outcome: 'rejected' | 'overturned'; weight: number },
+): Promise<StandingRow> {
+  return db
+    .updateTable('worker_trust')
+    .set((eb) => ({
+      [p.outcome]: eb(p.outcome, '+', 1),
+      strikes: eb('strikes', '+', p.weight),
+      streak: 0,
+      clean: 0,
+    }))
+    .where('worker_id', '=', p.workerId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Moves the worker from one state to another; undefined when it was no longer in `from`. */
+export async function changeState(
+  db: Kysely<Database>,
+  p: { workerId: string; from: TrustStateColumn; to: TrustStateColumn; reason: string | null; now: number },
+): Promise<StandingRow | undefined> {
+  return db
+    .updateTable('worker_trust')
+    .set({ state: p.to, reason: p.reason, state_changed_at: p.now })
+    .where('worker_id', '=', p.workerId)
+    .where('state', '=', p.from)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function setHardwareClass(db: Kysely<Database>, workerId: string, hwClass: string | null) {
+  await db.updateTable('worker_trust').set({ hw_class: hwClass }).where('worker_id', '=', workerId).execute();
+}
+
+/** Speeds of trusted workers with this kind of hardware (for the timing check's reference). */
+export async function trustedSpeeds(db: Kysely<Database>, hwClass: string): Promise<number[]> {
+  const rows = await db
+    .selectFrom('worker_trust')
+    .select('ms_per_mpx_step')
+    .where('hw_class', '=', hwClass)
+    .where('state', '=', 'trusted')
+    .where('ms_per_mpx_step', 'is not', null)
+    .limit(1000)
+    .execute();
+  return rows.map((r) => Number(r.ms_per_mpx_step));
+}

@@ -1,0 +1,161 @@
+// Helpers for the trust tests: a coordinator with verification on and a moving clock, donors (each its
+// own account, since replicas go to other accounts) speaking the worker protocol through app.inject, and
+// honest pictures: smooth waves whose shape follows from the seed, like a deterministic model's output.
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { ManualClock } from '../clock.js';
+import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
+import type { TestDialect } from '../test-support/databases.js';
+
+export async function startTrustCoordinator(
+  dialect: TestDialect,
+  env: Record<string, string> = {},
+): Promise<{ c: TestCoordinator; clock: ManualClock }> {
+  const clock = new ManualClock();
+  const c = await startTestCoordinator({
+    dialect,
+    clock,
+    env: { TRUST_VERIFY: 'full', LEASE_SECONDS: '60', ...env },
+    // The reaper runs when a test calls services.leases.expire(), not on a timer.
+    build: { reaperIntervalMs: 3_600_000 },
+  });
+  return { c, clock };
+}
+
+export interface Assignment {
+  id: string;
+  leaseId: string;
+  params: { seed: number; width: number; height: number; steps: number; prompt: string; model: string };
+}
+
+/** A donor account with one worker, speaking the protocol like the daemon does. */
+export class Donor {
+  private constructor(
+    private readonly c: TestCoordinator,
+    readonly userId: string,
+    readonly userKey: string,
+    readonly workerId: string,
+    readonly key: string,
+    private readonly fingerprint: string | undefined,
+    private readonly gpu: string | undefined,
+  ) {}
+
+  static async create(
+    c: TestCoordinator,
+    o: { fingerprint?: string | null; gpu?: string; owner?: { id: string; key: string } } = {},
+  ): Promise<Donor> {
+    const owner = o.owner ?? (await c.createUser());
+    const res = await c.app.inject({
+      method: 'POST',
+      url: '/v1/workers',
+      headers: auth(owner.key),
+      payload: { name: 'donor' },
+    });
+    if (res.statusCode !== 201) throw new Error(`register failed: ${res.body}`);
+    const { key, worker } = res.json() as { key: string; worker: { id: string } };
+    const fingerprint = o.fingerprint === null ? undefined : (o.fingerprint ?? FINGERPRINT);
+    return new Donor(c, owner.id, owner.key, worker.id, key, fingerprint, o.gpu);
+  }
+
+  popRaw(models: string[] = [MODEL]) {
+    return this.c.app.inject({
+      method: 'POST',
+      url: '/v1/workers/pop',
+      headers: auth(this.key),
+      payload: {
+        backend: 'test-pattern',
+        models,
+        maxPixels: 1024 * 1024,
+        waitSeconds: 0,
+        ...(this.gpu ? { hardware: { gpu: this.gpu } } : {}),
+        ...(this.fingerprint
+          ? { fingerprints: models.map((model) => ({ model, sha256: this.fingerprint })) }
+          : {}),
+      },
+    });
+  }
+
+  async pop(models: string[] = [MODEL]): Promise<Assignment | null> {
+    const res = await this.popRaw(models);
+    if (res.statusCode !== 200) throw new Error(`pop failed: ${res.statusCode} ${res.body}`);
+    return (res.json() as { job: Assignment | null }).job;
+  }
+
+  upload(job: Assignment, png: Buffer) {
+    return this.c.app.inject({
+      method: 'PUT',
+      url: `/v1/jobs/${job.id}/result?leaseId=${job.leaseId}`,
+      headers: { ...auth(this.key), 'content-type': 'image/png' },
+      payload: png,
+    });
+  }
+
+  /** Uploads the honest picture for the job. */
+  async deliver(job: Assignment) {
+    return this.upload(job, await honestPng(job.params));
+  }
+
+  reputation(key = this.userKey) {
+    return this.c.app.inject({ url: `/v1/workers/${this.workerId}/reputation`, headers: auth(key) });
+  }
+}
+
+export const MODEL = 'trust-model';
+export const FINGERPRINT = 'a'.repeat(64);
+
+export function submitJobs(c: TestCoordinator, body: Record<string, unknown> = {}, key = c.userKey) {
+  return c.app.inject({
+    method: 'POST',
+    url: '/v1/generations',
+    headers: auth(key),
+    payload: { prompt: 'a quiet harbour', model: MODEL, width: 64, height: 64, steps: 10, ...body },
+  });
+}
+
+/** A smooth picture determined by the job's parameters (what an honest deterministic model returns). */
+export function honestPng(p: {
+  seed: number;
+  width: number;
+  height: number;
+  prompt?: string;
+  steps?: number;
+}) {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([p.seed, p.prompt ?? '', p.steps ?? 0]))
+    .digest();
+  const waves = [0, 1, 2, 3].map((k) => ({
+    amplitude: 20 + (digest[k * 5]! % 30),
+    fx: 1 + (digest[k * 5 + 1]! % 6),
+    fy: 1 + (digest[k * 5 + 2]! % 6),
+    px: (digest[k * 5 + 3]! / 256) * 2 * Math.PI,
+    py: (digest[k * 5 + 4]! / 256) * 2 * Math.PI,
+  }));
+  const { width, height } = p;
+  const px = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let v = 128;
+      for (const w of waves) {
+        v +=
+          w.amplitude *
+          Math.sin((2 * Math.PI * w.fx * x) / width + w.px) *
+          Math.sin((2 * Math.PI * w.fy * y) / height + w.py);
+      }
+      const i = (y * width + x) * 3;
+      px[i] = clamp(v);
+      px[i + 1] = clamp(255 - v);
+      px[i + 2] = clamp(v / 2 + 40);
+    }
+  }
+  return sharp(px, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+
+export function solidImage(width: number, height: number, grey = 90): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: grey } } })
+    .png()
+    .toBuffer();
+}

@@ -1,0 +1,43 @@
+// The numbers the cheap checks and the replication comparison use, and the measurements they come from
+// (bench/trust-thresholds.ts; figures measured on 2026-11-27 on this project's 2-core machine). Each
+// distribution is min / p5 / median / p95 / max.
+//
+// spread — largest per-channel std dev of a 32×32 area-averaged copy, 0–255 scale:
+//   tiny ONNX SD outputs (180, five numeric variants)  109.0 / 109.2 / 114.7 / 122.8 / 123.2
+//   honest test patterns (36)                           77.6 /  77.9 /  82.5 /  94.3 /  94.3
+//   plain gradients (40)                                73.8 / … / 73.9
+//   solid images (40)                                    0.0 / … / 0.0
+//   a blank with ±6 levels of noise sprinkled on (40)    1.00 /  1.01 /  1.73 /  1.82 /  1.82
+//   random noise (40)                                   21.0 /  21.4 /  36.1 /  38.6 /  38.7
+//   → blank below 4: ~2× above every disguised blank, ~20× below every honest picture.
+//
+// correlation — neighbouring-pixel luminance correlation at full resolution:
+//   tiny ONNX SD outputs 0.87 … 0.89; test patterns 0.95 … 0.98; gradients 1.00
+//   random noise −0.03 / −0.01 / 0.00 / 0.01 / 0.01
+//   → noise below 0.3. Photographs and renders sit above 0.8; grainy art may dip, hence the margin.
+//
+// pHash Hamming distance (of 64 bits):
+//   same job, 1 intra-op thread / graph optimisation off / sequential guidance   0 in all 36
+//   same job, fp16 weights instead of fp32 (GPU-style rounding)                   0 / 0 / 0 / 0 / 2
+//   tiny model, another seed                                                     22 / 24 / 30 / 36 / 38
+//   tiny model, same seed, another prompt (random weights barely read prompts)   4 /  4 /  8 / 12 / 12
+//   test patterns, other parameters                                              18 / 20 / 26 / 32 / 38
+//   disguised replays (+1 brightness, ×1.05 contrast, JPEG q70, half-size trip)  0 /  0 /  0 /  6 /  6
+//   → agree when ≤ 3: every same-job pair (max 2) agrees, every other-job pair (min 4) disagrees.
+//     Real SD models read prompts far more than random weights do, so other prompts land much further
+//     away; deployments whose providers drift more can raise TRUST_AGREE_MAX_DISTANCE.
+//   → replay when ≤ 7 from an earlier result with another seed: every disguise (max 6) is found, and
+//     honest pictures of other seeds are ≥ 18 away. (Same-seed pairs are left out on purpose: a model
+//     given the same seed and a similar prompt makes a similar picture, honestly.)
+// (dHash separates a little less well: another seed 19 … 43, test patterns 7 … 30; pHash is used.)
+
+export const THRESHOLDS = {
+  /** Largest per-channel std dev (32×32 copy) below which a result is blank. */
+  blankSpread: 4,
+  /** Neighbour correlation below which a result is noise. */
+  noiseCorrelation: 0.3,
+  /** pHash distance at or below which a replica agrees (TRUST_AGREE_MAX_DISTANCE overrides). */
+  agreeDistance: 3,
+  /** pHash distance at or below which a result replays an earlier one of another seed. */
+  replayDistance: 7,
+} as const;
