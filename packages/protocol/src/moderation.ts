@@ -174,7 +174,8 @@ export const PromptFilterRules = Type.Object(
       maxItems: PROMPT_FILTER_LIMITS.maxPatterns,
       description:
         'Blocked regular expressions written /source/flags (flags i, m, s, u, v); matched against the ' +
-        'normalised text. Nested quantifiers such as (a+)+ are refused.',
+        'NFKC-normalised text. Nested quantifiers such as (a+)+ are refused. Use u or v only for \\p{…} ' +
+        'classes: together with i they make matching far slower.',
     }),
   },
   { additionalProperties: false },

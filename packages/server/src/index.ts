@@ -3,6 +3,8 @@ export { loadConfig, ConfigError, type Config } from './config.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { openDatabase, isPostgresUrl, type DatabaseHandle, type Dialect } from './db/connect.js';
 export { AccountsService } from './accounts/service.js';
+export { publicImages, isPublicImage, imageIsPublic } from './moderation/visibility.js';
+export { compileRules, parseRuleFile, normalizeText, type CompiledRules } from './moderation/prompt-rules.js';
 export { CreditsService, type AwardInput, type GrantInput, type Posted } from './credits/service.js';
 export { trialBalance } from './credits/books.js';
 export { openBlobStore } from './storage/open-blob-store.js';

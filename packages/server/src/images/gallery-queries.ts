@@ -1,22 +1,24 @@
 // The gallery's SQL. Which images are public is decided by moderation/visibility.ts alone.
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import type { ImageSort } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
-import { publicImages } from '../moderation/visibility.js';
-
-/** recent: [finished_at, id]; aesthetic: [score or null, finished_at, id] — the last row's sort key. */
-export type GalleryAfter = readonly [number, string] | readonly [number | null, number, string];
+import { isPublicImage, publicImages } from '../moderation/visibility.js';
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** One page of public images: each term must appear in the prompt (case-insensitive). */
-export async function listPublicImages(
-  db: Kysely<Database>,
-  p: { terms: string[]; sort: ImageSort; limit: number; after?: GalleryAfter },
-) {
+/** Each term must appear in the prompt (case-insensitive). */
+function promptContains(terms: readonly string[]) {
+  // A substring scan of the candidates; full-text search (tsvector / FTS5 trigram) is the next step
+  // when prompts number in the millions (bench/gallery.ts measures the scan).
+  return terms.map(
+    (term) =>
+      sql<SqlBool>`lower(${sql.ref('generations.prompt')}) like ${`%${escapeLike(term.toLowerCase())}%`} escape '\\'`,
+  );
+}
+
+/** Public images with what a gallery card shows. */
+function gallery(db: Kysely<Database>, terms: readonly string[]) {
   let q = publicImages(db)
     .innerJoin('generations', 'generations.id', 'public_job.generation_id')
-    .leftJoin('image_scores', 'image_scores.image_id', 'public_job.id')
     .select([
       'public_job.id',
       'public_job.finished_at as finishedAt',
@@ -25,50 +27,97 @@ export async function listPublicImages(
       'generations.width',
       'generations.height',
       'generations.created_at as createdAt',
-      'image_scores.aesthetic_score as score',
     ]);
-  for (const term of p.terms) {
-    // A substring scan; fine at gallery page sizes. Full-text search (tsvector / FTS5) is the next step
-    // when prompts number in the millions.
-    const pattern = `%${escapeLike(term.toLowerCase())}%`;
-    q = q.where(sql<SqlBool>`lower(${sql.ref('generations.prompt')}) like ${pattern} escape '\\'`);
-  }
+  for (const condition of promptContains(terms)) q = q.where(condition);
+  return q;
+}
 
-  const olderThan = (finishedAt: number, id: string) =>
-    sql<SqlBool>`(${sql.ref('public_job.finished_at')} < ${finishedAt} or (${sql.ref('public_job.finished_at')} = ${finishedAt} and ${sql.ref('public_job.id')} < ${id}))`;
+/** (finished_at, id) strictly before the cursor, in newest-first order. */
+const before = (after: readonly [number, string]) =>
+  sql<SqlBool>`(${sql.ref('public_job.finished_at')} < ${after[0]} or (${sql.ref('public_job.finished_at')} = ${after[0]} and ${sql.ref('public_job.id')} < ${after[1]}))`;
 
-  if (p.sort === 'recent') {
-    if (p.after) {
-      const [finishedAt, id] = p.after as readonly [number, string];
-      q = q.where(olderThan(finishedAt, id));
-    }
-    return q
-      .orderBy('public_job.finished_at', 'desc')
-      .orderBy('public_job.id', 'desc')
-      .limit(p.limit)
-      .execute();
-  }
-
-  if (p.after) {
-    const [score, finishedAt, id] = p.after as readonly [number | null, number, string];
-    q = q.where((eb) =>
-      score === null
-        ? eb.and([eb('image_scores.aesthetic_score', 'is', null), olderThan(finishedAt, id)])
-        : eb.or([
-            eb('image_scores.aesthetic_score', '<', score),
-            eb.and([eb('image_scores.aesthetic_score', '=', score), olderThan(finishedAt, id)]),
-            eb('image_scores.aesthetic_score', 'is', null),
-          ]),
-    );
-  }
+/** Newest first; walks the partial index jobs_done_recent backwards. */
+export async function listRecent(
+  db: Kysely<Database>,
+  p: { terms: readonly string[]; limit: number; after?: readonly [number, string] },
+) {
+  let q = gallery(db, p.terms)
+    .leftJoin('image_scores', 'image_scores.image_id', 'public_job.id')
+    .select('image_scores.aesthetic_score as score');
+  if (p.after) q = q.where(before(p.after));
   return q
-    .orderBy('image_scores.aesthetic_score', (ob) => ob.desc().nullsLast())
     .orderBy('public_job.finished_at', 'desc')
     .orderBy('public_job.id', 'desc')
     .limit(p.limit)
     .execute();
 }
-export type GalleryRow = Awaited<ReturnType<typeof listPublicImages>>[number];
+
+/**
+ * Scored images, best first (ties by id). Driven by the image_scores_score index, so a page reads about a
+ * page of rows instead of sorting every image: `cross join` keeps image_scores the outer loop on SQLite
+ * (its planner otherwise scans jobs and sorts); PostgreSQL plans it as an ordinary join.
+ */
+export async function listScored(
+  db: Kysely<Database>,
+  p: { terms: readonly string[]; limit: number; after?: readonly [number, string] },
+) {
+  let q = db
+    .selectFrom('image_scores')
+    .crossJoin('jobs')
+    .innerJoin('generations', 'generations.id', 'jobs.generation_id')
+    .whereRef('jobs.id', '=', 'image_scores.image_id')
+    .where(isPublicImage(db, sql.ref('image_scores.image_id')))
+    .select([
+      'jobs.id',
+      'jobs.finished_at as finishedAt',
+      'generations.prompt',
+      'generations.model',
+      'generations.width',
+      'generations.height',
+      'generations.created_at as createdAt',
+      'image_scores.aesthetic_score as score',
+    ]);
+  for (const condition of promptContains(p.terms)) q = q.where(condition);
+  if (p.after) {
+    const [score, id] = p.after;
+    q = q.where((eb) =>
+      eb.or([
+        eb('image_scores.aesthetic_score', '<', score),
+        eb.and([eb('image_scores.aesthetic_score', '=', score), eb('image_scores.image_id', '<', id)]),
+      ]),
+    );
+  }
+  return q
+    .orderBy('image_scores.aesthetic_score', 'desc')
+    .orderBy('image_scores.image_id', 'desc')
+    .limit(p.limit)
+    .execute();
+}
+
+/** Images without a score (they follow the scored ones), newest first. */
+export async function listUnscored(
+  db: Kysely<Database>,
+  p: { terms: readonly string[]; limit: number; after?: readonly [number, string] },
+) {
+  let q = gallery(db, p.terms)
+    .select(sql<number | null>`null`.as('score'))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('image_scores')
+            .select('image_scores.image_id')
+            .whereRef('image_scores.image_id', '=', 'public_job.id'),
+        ),
+      ),
+    );
+  if (p.after) q = q.where(before(p.after));
+  return q
+    .orderBy('public_job.finished_at', 'desc')
+    .orderBy('public_job.id', 'desc')
+    .limit(p.limit)
+    .execute();
+}
+export type GalleryRow = Awaited<ReturnType<typeof listRecent>>[number];
 
 /** The public image with this id, or undefined when there is none (or it is not public). */
 export async function findPublicImage(db: Kysely<Database>, id: string) {

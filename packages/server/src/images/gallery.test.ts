@@ -86,8 +86,9 @@ for (const dialect of testDialects()) {
           .values({ image_id, aesthetic_score, model: 'laion-v2', scored_at: Date.now() })
           .execute();
       }
-      // Ties on score fall back to newest first; the unscored follow, newest first.
-      const expected = [made[3], made[1], made[0], made[4], made[2]];
+      // Ties on score are ordered by id (descending); the unscored follow, newest first.
+      const tied = [made[1] as string, made[0] as string].sort().reverse();
+      const expected = [made[3], ...tied, made[4], made[2]];
       for (const limit of [1, 2, 3]) {
         const seen: string[] = [];
         let cursor: string | undefined;
@@ -101,6 +102,7 @@ for (const dialect of testDialects()) {
         } while (cursor);
         assert.deepEqual(seen, expected, `limit ${limit}`);
       }
+      assert.deepEqual(ids(await get('/v1/images?sort=aesthetic&q=fox')), [made[0], made[4]]);
       const top = (await get('/v1/images?sort=aesthetic&limit=1')).json().items[0];
       assert.equal(top.aestheticScore, 7.25);
     });
@@ -113,8 +115,9 @@ for (const dialect of testDialects()) {
         'limit=ten',
         'cursor=notacursor',
         `q=${'x'.repeat(201)}`,
-        // A recent-order cursor does not fit the aesthetic order.
+        // A recent-order cursor does not fit the aesthetic order, nor one from another run.
         `sort=aesthetic&cursor=${Buffer.from(JSON.stringify([1, 'x'])).toString('base64url')}`,
+        `sort=aesthetic&cursor=${Buffer.from(JSON.stringify(['x', 1, 'x'])).toString('base64url')}`,
       ]) {
         const res = await get(`/v1/images?${query}`);
         assert.equal(res.statusCode, 400, query);

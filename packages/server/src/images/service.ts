@@ -11,15 +11,16 @@ import type {
   Sampler,
 } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { toIso } from '../ids.js';
 import { decodeCursor, encodeCursor } from '../moderation/cursor.js';
 import { publicFileUrl, publicThumbUrl } from '../moderation/views.js';
 import {
   findImage,
   findPublicImage,
-  listPublicImages,
-  type GalleryAfter,
+  listRecent,
+  listScored,
+  listUnscored,
   type GalleryRow,
   type ImageRow,
 } from './gallery-queries.js';
@@ -43,22 +44,39 @@ export class ImageService {
   ) {}
 
   async list(query: GalleryQuery): Promise<Gallery> {
-    const sort = query.sort ?? 'recent';
     const limit = query.limit ?? 24;
-    const after: GalleryAfter | undefined =
-      sort === 'recent'
-        ? decodeCursor(query.cursor, ['number', 'string'] as const)
-        : decodeCursor(query.cursor, ['number?', 'number', 'string'] as const);
     const terms = (query.q ?? '').split(/\s+/).filter(Boolean).slice(0, MAX_TERMS);
-    const rows = await listPublicImages(this.db, { terms, sort, limit, after });
+    if ((query.sort ?? 'recent') === 'recent') {
+      const after = decodeCursor(query.cursor, ['number', 'string'] as const);
+      const rows = await listRecent(this.db, { terms, limit, after });
+      const last = rows.at(-1);
+      return {
+        items: rows.map(toSummary),
+        nextCursor: rows.length === limit && last ? encodeCursor([last.finishedAt ?? 0, last.id]) : undefined,
+      };
+    }
+    // Aesthetic order in two runs: scored images best first, then the unscored newest first. The cursor
+    // says which run it is in: ['s', score, id] or ['u', finished_at, id].
+    const after = decodeCursor(query.cursor, ['string', 'number', 'string'] as const);
+    if (after && after[0] !== 's' && after[0] !== 'u')
+      throw new AppError('validation_failed', 'The cursor is not one this server issued.');
+    const rows: GalleryRow[] = [];
+    if (!after || after[0] === 's') {
+      rows.push(...(await listScored(this.db, { terms, limit, after: after && [after[1], after[2]] })));
+    }
+    if (rows.length < limit) {
+      const unscoredAfter = after?.[0] === 'u' ? ([after[1], after[2]] as const) : undefined;
+      rows.push(
+        ...(await listUnscored(this.db, { terms, limit: limit - rows.length, after: unscoredAfter })),
+      );
+    }
     const last = rows.at(-1);
     let nextCursor: string | undefined;
     if (rows.length === limit && last) {
-      const finishedAt = last.finishedAt ?? 0;
       nextCursor =
-        sort === 'recent'
-          ? encodeCursor([finishedAt, last.id])
-          : encodeCursor([last.score ?? null, finishedAt, last.id]);
+        last.score === null
+          ? encodeCursor(['u', last.finishedAt ?? 0, last.id])
+          : encodeCursor(['s', last.score, last.id]);
     }
     return { items: rows.map(toSummary), nextCursor };
   }

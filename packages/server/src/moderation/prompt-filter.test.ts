@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testDialects, tempDir } from '../test-support/databases.js';
+import { createTestDatabase, testDialects, tempDir } from '../test-support/databases.js';
+import { ManualClock } from '../clock.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { buildCoordinator } from '../app.js';
@@ -268,6 +269,43 @@ for (const dialect of testDialects()) {
       assert.equal(tooMany.statusCode, 400);
       const state = await c.app.inject({ url: '/v1/moderation/prompt-filter', headers: auth(c.adminKey) });
       assert.equal(state.json().source, 'file');
+    });
+
+    test('another replica picks up new rules within its 2-second cache', async () => {
+      // Two coordinators on one database, as replicas behind a load balancer, on one manual clock.
+      const clock = new ManualClock(Date.now());
+      const database = await createTestDatabase(dialect);
+      const a = await startTestCoordinator({ dialect, database, clock });
+      const b = await startTestCoordinator({ dialect, database, clock });
+      try {
+        const post = (on: TestCoordinator, prompt: string) =>
+          on.app.inject({
+            method: 'POST',
+            url: '/v1/generations',
+            headers: auth(on.userKey),
+            payload: { prompt, model: 'sd-1.5' },
+          });
+        assert.equal((await post(b, 'a quiet meadow')).statusCode, 201, 'b has read (and cached) no rules');
+        const put = await a.app.inject({
+          method: 'PUT',
+          url: '/v1/admin/prompt-filter',
+          headers: auth(a.adminKey),
+          payload: { words: ['meadow'], patterns: [] },
+        });
+        assert.equal(put.statusCode, 200);
+        assert.equal(
+          (await post(a, 'a quiet meadow')).statusCode,
+          422,
+          'the replica that changed them: at once',
+        );
+        assert.equal((await post(b, 'a quiet meadow')).statusCode, 201, 'the other: still its cached rules');
+        clock.advance(2001);
+        assert.equal((await post(b, 'a quiet meadow')).statusCode, 422, 'the other: after its cache expired');
+      } finally {
+        await a.shutdown();
+        await b.shutdown();
+        await database.drop();
+      }
     });
 
     test('moderators cannot change the rules; users cannot read them', async () => {

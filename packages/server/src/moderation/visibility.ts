@@ -16,10 +16,12 @@ import type { Database } from '../db/schema.js';
  * The aliases keep it usable as a correlated subquery inside queries that read `jobs` themselves.
  */
 export function publicImages(db: Kysely<Database>) {
+  // 'done' is a literal, not a bound parameter: SQLite uses the partial index jobs_done_recent (… where
+  // state = 'done') only when it sees the value as the statement is prepared.
   return db
     .selectFrom('jobs as public_job')
     .innerJoin('users as public_owner', 'public_owner.id', 'public_job.user_id')
-    .where('public_job.state', '=', 'done')
+    .where('public_job.state', '=', sql.lit('done'))
     .where('public_job.result_sha256', 'is not', null)
     .where('public_owner.dataset_consent', '!=', 'withdrawn')
     .where(({ not, exists, selectFrom }) =>
