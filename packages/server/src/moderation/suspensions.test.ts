@@ -151,6 +151,8 @@ for (const dialect of testDialects()) {
         ['POST', '/v1/admin/users', { email: 'sneaky@example.org', role: 'admin' }],
         ['PUT', '/v1/admin/prompt-filter', { words: [], patterns: [] }],
         ['DELETE', '/v1/admin/prompt-filter', {}],
+        ['PUT', '/v1/admin/access', { stage: 'open' }],
+        ['POST', '/v1/admin/credits/grants', { userId: moderator.id, amount: 1000 }],
       ];
       for (const [method, url, payload] of attempts) {
         const res = await c.app.inject({
