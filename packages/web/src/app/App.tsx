@@ -1,6 +1,6 @@
 // The shell: skip link, header with navigation (a disclosure menu at phone width), the routes, footer.
 // Pages load on demand, so the first visit downloads only the shell and the page it lands on.
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { SessionProvider, hasRole, useSession } from './session.js';
 import { Loading } from './ui/feedback.js';
@@ -18,6 +18,7 @@ const GalleryPage = lazy(() => import('./pages/gallery.js'));
 const ImagePage = lazy(() => import('./pages/image.js'));
 const RatePage = lazy(() => import('./pages/rate.js'));
 const CreditsPage = lazy(() => import('./pages/credits.js'));
+const DatasetsPage = lazy(() => import('./pages/datasets.js'));
 const DonatePage = lazy(() => import('./pages/donate.js'));
 const ModerationPage = lazy(() => import('./pages/moderation.js'));
 const AdminPage = lazy(() => import('./pages/admin.js'));
@@ -33,10 +34,78 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
   );
 }
 
-function Header() {
-  const { user, stage, state, signOut } = useSession();
+/** The signed-in user's menu: credits, account, staff pages, sign out. Closes on Escape and outside clicks. */
+function AccountMenu() {
+  const { user, signOut } = useSession();
   const [open, setOpen] = useState(false);
   const [location, navigate] = useLocation();
+  const box = useRef<HTMLLIElement>(null);
+  useEffect(() => setOpen(false), [location]);
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (event: MouseEvent) => {
+      if (!box.current?.contains(event.target as Node)) setOpen(false);
+    };
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        setOpen(false);
+        box.current?.querySelector('button')?.focus();
+      }
+    };
+    document.addEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [open]);
+  if (!user) return null;
+  return (
+    <li className="account-menu" ref={box}>
+      <button
+        type="button"
+        className="link-button account-button"
+        aria-expanded={open}
+        aria-controls="account-menu-list"
+        onClick={() => setOpen((o) => !o)}
+      >
+        {user.displayName ?? 'Account'} <span aria-hidden="true">▾</span>
+      </button>
+      <ul id="account-menu-list" className={open ? 'account-list account-list-open' : 'account-list'}>
+        <li>
+          <NavLink href="/credits">Credits</NavLink>
+        </li>
+        <li>
+          <NavLink href="/account">Account</NavLink>
+        </li>
+        {hasRole(user, 'moderator') ? (
+          <li>
+            <NavLink href="/moderation">Moderation</NavLink>
+          </li>
+        ) : null}
+        {hasRole(user, 'admin') ? (
+          <li>
+            <NavLink href="/admin">Admin</NavLink>
+          </li>
+        ) : null}
+        <li>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => void signOut().finally(() => navigate('/'))}
+          >
+            Sign out
+          </button>
+        </li>
+      </ul>
+    </li>
+  );
+}
+
+function Header() {
+  const { user, stage, state } = useSession();
+  const [open, setOpen] = useState(false);
+  const [location] = useLocation();
   // Close the phone menu after navigating.
   useEffect(() => setOpen(false), [location]);
   return (
@@ -82,41 +151,18 @@ function Header() {
               </>
             ) : null}
             <li>
-              <NavLink href="/donate">Donate compute</NavLink>
+              <NavLink href="/donate">Donate</NavLink>
             </li>
-            {hasRole(user, 'moderator') ? (
-              <li>
-                <NavLink href="/moderation">Moderation</NavLink>
-              </li>
-            ) : null}
-            {hasRole(user, 'admin') ? (
-              <li>
-                <NavLink href="/admin">Admin</NavLink>
-              </li>
-            ) : null}
+            <li>
+              <NavLink href="/datasets">Datasets</NavLink>
+            </li>
           </ul>
           {/* A fixed-width slot while the session loads, so the header does not jump. */}
           <ul className="nav-secondary" aria-busy={state.status === 'loading' || undefined}>
             {state.status === 'loading' ? (
               <li aria-hidden="true" className="nav-placeholder" />
             ) : user ? (
-              <>
-                <li>
-                  <NavLink href="/credits">Credits</NavLink>
-                </li>
-                <li>
-                  <NavLink href="/account">Account</NavLink>
-                </li>
-                <li>
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => void signOut().finally(() => navigate('/'))}
-                  >
-                    Sign out
-                  </button>
-                </li>
-              </>
+              <AccountMenu />
             ) : (
               <>
                 <li>
@@ -164,6 +210,7 @@ function Routes() {
       <Route path="/images/:id" component={ImagePage} />
       <Route path="/rate" component={RatePage} />
       <Route path="/credits" component={CreditsPage} />
+      <Route path="/datasets" component={DatasetsPage} />
       <Route path="/donate" component={DonatePage} />
       <Route path="/moderation" component={ModerationPage} />
       <Route path="/admin" component={AdminPage} />

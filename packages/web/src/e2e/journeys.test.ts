@@ -138,6 +138,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await page.getByRole('heading', { name: 'Password changed' }).waitFor();
 
     await signIn(page, moderatorEmail, MODERATOR_PASSWORD);
+    await page.getByRole('button', { name: 'Account' }).click();
     await page.getByRole('link', { name: 'Moderation' }).click();
     const card = page.locator('li.card', { hasText: APPLICANT.name });
     await card.waitFor();
@@ -155,7 +156,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     // Approved: the generate page no longer asks to wait for a moderator.
     assert.equal(await page.getByText('waiting for a moderator').count(), 0);
 
-    await page.getByRole('link', { name: 'Donate compute' }).first().click();
+    await page.getByRole('link', { name: 'Donate', exact: true }).click();
     await page.getByLabel('Name this machine').fill('ada-gpu');
     await page.getByRole('button', { name: 'Create a worker key' }).click();
     const command = await page.locator('#worker-command').innerText();
@@ -178,6 +179,8 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await noAccessibilityProblems(page, 'the generate page');
     await watchLayoutShifts(page);
     await page.getByLabel('Model').fill('test-model');
+    // GET /v1/models: the model field says who serves it.
+    await page.getByText('1 worker serves test-model now.').waitFor();
     await page.getByText('More options').click();
     await page.getByLabel('Steps').fill('12');
     await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse on a cliff at dusk, oil painting');
@@ -277,6 +280,33 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('.thumb', { hasText: otherPrompt }).count(), 0);
   });
 
+  it('shows what a worker earned and why it would idle, on the donate page', async () => {
+    const { page } = applicant;
+    await page.goto('/donate');
+    await page.getByText('Details for ada-gpu').click();
+    await page.getByRole('heading', { name: 'Earnings' }).waitFor();
+    await page.getByText(/credits? earned in all/).waitFor();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByRole('heading', { name: 'Standing' }).waitFor();
+    await noAccessibilityProblems(page, 'the donate page with details');
+    await screenshot(page, 'desktop-donate-details');
+  });
+
+  it('lists open dataset releases with their files', async () => {
+    const release = await c.services.datasets.release();
+    const { page, context } = applicant;
+    await page.goto('/datasets');
+    await page.getByRole('heading', { name: release.name }).waitFor();
+    const manifest = page.getByRole('link', { name: 'manifest.json' }).first();
+    const href = await manifest.getAttribute('href');
+    assert.ok(href);
+    const answer = await context.request.get(`${c.url}${href}`);
+    assert.equal(answer.status(), 200);
+    assert.ok(((await answer.json()) as { files: unknown[] }).files.length > 0);
+    await noAccessibilityProblems(page, 'the datasets page');
+    await screenshot(page, 'desktop-datasets');
+  });
+
   it('works at phone width: menu, no sideways scrolling', async () => {
     const phoneContext = await browser.newContext({
       baseURL: c.url,
@@ -294,6 +324,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
       ['/donate', 'donate'],
       ['/my-images', 'my-images'],
       ['/account', 'account'],
+      ['/datasets', 'datasets'],
     ] as const) {
       await page.goto(path);
       await page.getByRole('heading', { level: 1 }).waitFor();

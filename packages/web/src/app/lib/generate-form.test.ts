@@ -16,7 +16,7 @@ test('"again with this seed" links round-trip through the form', () => {
   };
   const href = generateAgainHref(params, 12345);
   const form = formFromQuery(href.split('?')[1] ?? '', 'other-model');
-  assert.deepEqual(requestBody(form), { ...params, seed: 12345, n: 1 });
+  assert.deepEqual(requestBody(form), { ...params, seed: 12345, n: 1, maxSecondsPerImage: undefined });
 });
 
 test('values from the address bar are clamped to the protocol bounds', () => {

@@ -15,6 +15,8 @@ export interface GenerateForm {
   /** Empty: a random seed. */
   seed: string;
   n: number;
+  /** Empty: any worker; else the slowest accepted, in seconds per image. */
+  maxSecondsPerImage: string;
 }
 
 export const SIZE_PRESETS: { width: number; height: number; label: string }[] = [
@@ -52,6 +54,7 @@ export function formFromQuery(search: string, rememberedModel: string): Generate
     sampler: SAMPLERS.includes(sampler as Sampler) ? (sampler as Sampler) : GENERATION_DEFAULTS.sampler,
     seed: seed !== null && /^\d+$/.test(seed) && Number(seed) <= LIMITS.maxSeed ? seed : '',
     n: clampInt(q.get('n'), 1, LIMITS.maxImagesPerRequest, GENERATION_DEFAULTS.n),
+    maxSecondsPerImage: '',
   };
 }
 
@@ -67,6 +70,7 @@ export function requestBody(form: GenerateForm): CreateGenerationBody {
     sampler: form.sampler,
     seed: form.seed === '' ? undefined : Number(form.seed),
     n: form.n,
+    maxSecondsPerImage: form.maxSecondsPerImage === '' ? undefined : Number(form.maxSecondsPerImage),
   };
 }
 
@@ -78,5 +82,10 @@ export function checkForm(form: GenerateForm): Record<string, string> {
     errors.model = 'A model id: lowercase letters, digits, dots, dashes, e.g. sd-1.5.';
   if (form.seed !== '' && (!/^\d+$/.test(form.seed) || Number(form.seed) > LIMITS.maxSeed))
     errors.seed = `A whole number from 0 to ${LIMITS.maxSeed}, or empty for a random one.`;
+  if (
+    form.maxSecondsPerImage !== '' &&
+    !(Number(form.maxSecondsPerImage) >= 1 && Number(form.maxSecondsPerImage) <= 3600)
+  )
+    errors.maxSecondsPerImage = 'Seconds from 1 to 3600, or empty to accept any worker.';
   return errors;
 }

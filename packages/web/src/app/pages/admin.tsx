@@ -1,4 +1,5 @@
-// Admin: the access stage (research or open), the prompt filter's rules, and credit grants.
+// Admin: the access stage (research or open), the prompt filter's rules, image safety thresholds, the
+// dataset release schedule, and credit grants.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AccessStage, AccessStageInfo, CreditGrant, PromptFilterState } from '@dreamfold/protocol';
 import { api, newIdempotencyKey } from '../api/client.js';
@@ -10,6 +11,7 @@ import { SubmitButton, TextArea, TextField } from '../ui/forms.js';
 import { useResource } from '../ui/use-resource.js';
 import { ACCESS_STAGES } from '../lib/protocol-constants.js';
 import { formatAgo, formatCount } from '../lib/format.js';
+import { DatasetScheduleForm, SafetyThresholdsForm } from './admin-safety.js';
 
 const STAGE_TEXT: Record<AccessStage, string> = {
   research: 'Research: approved applicants generate, for free.',
@@ -232,6 +234,8 @@ export default function AdminPage() {
         <Page title="Admin">
           <AccessStageForm />
           <PromptFilter />
+          <SafetyThresholdsForm />
+          <DatasetScheduleForm />
           <GrantCredits />
         </Page>
       )}

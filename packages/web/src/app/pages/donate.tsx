@@ -15,6 +15,7 @@ import { addSample, throughput, type Sample } from '../lib/throughput.js';
 import { formatAgo, formatCount } from '../lib/format.js';
 import { PROVIDERS, workerCommand, type Provider } from './donate-command.js';
 import { useCredits } from './credits-card.js';
+import { WorkerDetails } from './donate-worker-details.js';
 
 function Requirements() {
   return (
@@ -256,6 +257,9 @@ function MyWorkers({ reloadKey }: { reloadKey: number }) {
               </tbody>
             </table>
           </div>
+          {active.map((w) => (
+            <WorkerDetails key={w.id} worker={w} />
+          ))}
           <h3>Throughput</h3>
           <LineChart
             times={chart.times}

@@ -2,7 +2,7 @@
 // generation live beside it. The page's address keeps the generation id (?g=…), so a reload resumes it.
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import type { CreditQuote, Generation, Sampler } from '@dreamfold/protocol';
+import type { CreditQuote, Generation, Sampler, ServedModels } from '@dreamfold/protocol';
 import { ApiError, api, newIdempotencyKey } from '../api/client.js';
 import { generationAccess, useSession } from '../session.js';
 import { Page } from '../ui/page.js';
@@ -21,6 +21,7 @@ import {
 import { LIMITS, SAMPLERS } from '../lib/protocol-constants.js';
 import { SAMPLER_LABELS } from '../lib/labels.js';
 import { formatCount } from '../lib/format.js';
+import { modelHint } from '../lib/served-models.js';
 import { GenerationResults } from './generation-results.js';
 import { InlineRating } from './inline-rating.js';
 
@@ -90,6 +91,16 @@ export default function GeneratePage() {
   const formRef = useRef<HTMLFormElement>(null);
   const { view, error: streamError } = useGeneration(currentId, submitted);
   const access = generationAccess(user, stage);
+  const served = useResource((signal) => api.get<ServedModels>('/v1/models', { signal }), [], {
+    pollMs: 30_000,
+  });
+  const servedModels = served.data?.items;
+  // With nothing remembered, start with the model most workers serve.
+  useEffect(() => {
+    const first = servedModels?.slice().sort((a, b) => b.workers - a.workers)[0];
+    if (first) setForm((f) => (f.model ? f : { ...f, model: first.model }));
+  }, [servedModels]);
+  const hint = modelHint(servedModels, form.model, form.width * form.height);
 
   // "Again with this seed" links change the query while this page is open: load them into the form.
   const lastPrefill = useRef(search);
@@ -200,9 +211,15 @@ export default function GeneratePage() {
             autoCapitalize="off"
             spellCheck={false}
             placeholder="sd-1.5"
-            hint="The model id workers serve, e.g. sd-1.5."
+            list="served-models"
+            hint={<span className={hint.warning ? 'hint-warning' : undefined}>{hint.text}</span>}
             error={errors.model}
           />
+          <datalist id="served-models">
+            {servedModels?.map((m) => (
+              <option key={m.model} value={m.model} />
+            ))}
+          </datalist>
           <div className="form-grid">
             <SelectField
               label="Size"
@@ -299,6 +316,16 @@ export default function GeneratePage() {
                 error={errors.seed}
               />
             </div>
+            <TextField
+              label="Slowest worker accepted (seconds per image)"
+              name="maxSecondsPerImage"
+              inputMode="numeric"
+              value={form.maxSecondsPerImage}
+              onChange={(e) => update('maxSecondsPerImage', e.target.value.replace(/[^\d]/g, ''))}
+              placeholder="any"
+              hint="Only workers measured to make one such image this fast take it. Empty: any worker."
+              error={errors.maxSecondsPerImage}
+            />
           </details>
           <Cost form={form} enabled={!!user && access.allowed} />
           <div className="form-actions">

@@ -17,6 +17,7 @@ import {
 import { formatDuration } from '../lib/format.js';
 import { generateAgainHref } from '../lib/generation-links.js';
 import { SAMPLER_LABELS } from '../lib/labels.js';
+import { Blurred, SafetyNote } from './image-safety.js';
 
 function Slot({
   generation,
@@ -42,13 +43,15 @@ function Slot({
     <figure className="result" aria-label={label}>
       <div className="result-frame" style={{ aspectRatio: `${params.width} / ${params.height}` }}>
         {image.state === 'done' && image.url ? (
-          <img
-            src={image.url}
-            alt={`${label}: ${params.prompt}`}
-            width={params.width}
-            height={params.height}
-            decoding="async"
-          />
+          <Blurred safety={image.nsfw}>
+            <img
+              src={image.url}
+              alt={`${label}: ${params.prompt}`}
+              width={params.width}
+              height={params.height}
+              decoding="async"
+            />
+          </Blurred>
         ) : image.state === 'leased' ? (
           <div className="result-placeholder">
             <div className="progress-block">
@@ -78,15 +81,39 @@ function Slot({
             <Link className="button button-small" href={generateAgainHref(params, image.seed)}>
               Again with this seed
             </Link>
+            <Link className="button button-small" href={`/images/${image.jobId}`}>
+              Image page
+            </Link>
           </span>
         ) : null}
+        {image.state === 'done' ? <SafetyNote imageId={image.jobId} safety={image.nsfw} /> : null}
       </figcaption>
     </figure>
   );
 }
 
+function EtaHint({ view }: { view: GenerationView }) {
+  const eta = view.generation.eta;
+  if (!eta || view.finished) return null;
+  if (eta.basis === 'no_worker') {
+    return (
+      <p className="small hint-warning">
+        No online worker can make these images now, so they wait in the queue until one connects. You can
+        leave this page: they will be in <Link href="/my-images">My images</Link>.
+      </p>
+    );
+  }
+  if (eta.seconds === undefined) return null;
+  return (
+    <p className="small muted">
+      About {formatDuration(eta.seconds)} until done{eta.basis === 'assumed' ? ' (estimated)' : ''}, from the
+      speed of {eta.workers} {eta.workers === 1 ? 'worker' : 'workers'} that can make them.
+    </p>
+  );
+}
+
 function QueueHint({ view }: { view: GenerationView }) {
-  const queued = view.generation.status === 'queued';
+  const queued = view.generation.status === 'queued' && !view.generation.eta;
   const stats = useResource(
     queued ? (signal) => api.get<Stats>('/v1/stats', { signal }) : undefined,
     [queued],
@@ -147,6 +174,7 @@ export function GenerationResults({ view, error }: { view: GenerationView; error
           </button>
         ) : null}
       </div>
+      <EtaHint view={view} />
       <QueueHint view={view} />
       {error ? <p className="small muted">Live updates are interrupted; retrying…</p> : null}
       <ErrorMessage error={cancelError} />

@@ -1,15 +1,18 @@
-// Moderation (moderators and admins): research applications, reported images, hidden images, audit log.
+// Moderation (moderators and admins): research applications, reported images, hidden images, appeals,
+// audit log.
 import { Link, useSearch } from 'wouter';
 import { Page } from '../ui/page.js';
 import { RequireUser } from '../ui/require.js';
 import { Applications } from './moderation-applications.js';
 import { HiddenImages, Reports } from './moderation-reports.js';
 import { AuditLog } from './moderation-audit.js';
+import { Appeals } from './moderation-appeals.js';
 
 const TABS = [
   { id: 'applications', label: 'Applications', Component: Applications },
   { id: 'reports', label: 'Reports', Component: Reports },
   { id: 'hidden', label: 'Hidden images', Component: HiddenImages },
+  { id: 'appeals', label: 'Appeals', Component: Appeals },
   { id: 'audit', label: 'Audit log', Component: AuditLog },
 ] as const;
 

@@ -27,11 +27,13 @@ export function LineChart({
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | undefined>(undefined);
   const shape = series.map((s) => s.label).join('\u0000');
+  const empty = times.length < 2;
 
   // (Re)create the chart when the set of series changes; plain data updates go through setData below.
   useEffect(() => {
     let cancelled = false;
     let observer: ResizeObserver | undefined;
+    if (empty) return;
     void Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]).then(([{ default: UPlot }]) => {
       const node = box.current;
       if (cancelled || !node) return;
@@ -70,7 +72,7 @@ export function LineChart({
     };
     // The chart is rebuilt only when its series change; data flows in through the effect below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height, yLabel]);
+  }, [shape, height, yLabel, empty]);
 
   useEffect(() => {
     chart.current?.setData([times, ...series.map((s) => s.values)] as uPlot.AlignedData);
@@ -78,7 +80,12 @@ export function LineChart({
 
   return (
     <figure className="chart-figure">
-      <div ref={box} className="chart" role="img" aria-label={title} />
+      {empty ? (
+        <p className="chart-empty muted small" style={{ height }}>
+          The chart fills in as new figures arrive.
+        </p>
+      ) : null}
+      {empty ? null : <div ref={box} className="chart" role="img" aria-label={title} />}
       <figcaption className="small muted">{title}</figcaption>
     </figure>
   );
