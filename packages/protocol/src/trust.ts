@@ -36,6 +36,7 @@ export type ResultCheck = Static<typeof ResultCheck>;
 
 export const TRUST_EVENT_KINDS = [
   'rejected',
+  'forgiven',
   'verified',
   'overturned',
   'state_changed',
@@ -43,9 +44,11 @@ export const TRUST_EVENT_KINDS = [
 ] as const;
 export const TrustEventKind = StringEnum(TRUST_EVENT_KINDS, {
   description:
-    'rejected: a cheap check refused a result (the job went to another worker); verified: another worker ' +
-    'confirmed a result; overturned: two other workers agreed against it; state_changed: see `state`; ' +
-    'withdrawn: results not yet verified were taken out of the gallery and future releases.',
+    'rejected: a cheap check refused a result (the job went to another worker); forgiven: workers of ' +
+    'three accounts got the same refusal for one job, so the request was the cause and the strike was ' +
+    'taken back; verified: another worker confirmed a result; overturned: two other workers agreed ' +
+    'against it; state_changed: see `state`; withdrawn: results not yet verified were taken out of the ' +
+    'gallery and future releases.',
 });
 
 export const TrustEvent = Type.Object({

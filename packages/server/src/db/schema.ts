@@ -454,7 +454,7 @@ export interface WorkerFingerprintsTable {
 export interface TrustEventsTable {
   id: string;
   worker_id: string;
-  kind: 'rejected' | 'verified' | 'overturned' | 'state_changed' | 'withdrawn';
+  kind: 'rejected' | 'forgiven' | 'verified' | 'overturned' | 'state_changed' | 'withdrawn';
   check_name: 'blank' | 'noise' | 'replay' | 'too_fast' | 'disagreement' | null;
   job_id: string | null;
   state: TrustStateColumn | null;

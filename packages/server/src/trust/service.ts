@@ -26,10 +26,19 @@ import { Replicas, bandColumns } from './replicas.js';
 import { WorkerLimits } from './limits.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
 import { insertResult } from './sql/results.js';
-import { listEvents, type EventRow } from './sql/events.js';
+import { listEvents, sameRefusalsByOthers, type EventRow } from './sql/events.js';
 import { setHardwareClass } from './sql/standing.js';
 
 type WorkerCaller = { workerId: string; userId: string };
+
+/** A refused result, and the earlier refusals of the same job it makes the request's fault (if any). */
+export interface Refusal {
+  verdict: Extract<Verdict, { ok: false }>;
+  earlier: readonly { workerId: string; ownerId: string }[];
+}
+
+/** Accounts whose workers must all get the same blank (or noise) for one job before the request is blamed. */
+const REQUEST_FAULT_ACCOUNTS = 3;
 
 export interface TrustDeps {
   db: Kysely<Database>;
@@ -203,21 +212,45 @@ export class TrustService {
     return { holdEarning: holdsEarnings(row.state), announce };
   }
 
-  /** Inside the transaction that sent a refused result's job back to the queue: a strike, with the reason. */
+  /**
+   * Whether a refused result is the request's fault rather than the worker's: workers of
+   * REQUEST_FAULT_ACCOUNTS different accounts all got a blank (or all noise) for the same job. Two are not
+   * enough: two colluding lazy accounts could otherwise excuse each other. Answers the earlier refusals to
+   * forgive, or an empty list.
+   */
+  async requestFault(caller: WorkerCaller, jobId: string, verdict: Extract<Verdict, { ok: false }>) {
+    if (verdict.check !== 'blank' && verdict.check !== 'noise') return [];
+    const earlier = (
+      await sameRefusalsByOthers(this.deps.db, { jobId, check: verdict.check, ownerId: caller.userId })
+    ).filter((e) => !e.forgiven);
+    return new Set(earlier.map((e) => e.ownerId)).size + 1 >= REQUEST_FAULT_ACCOUNTS ? earlier : [];
+  }
+
+  /**
+   * Inside the transaction that sent a refused result's job back: a strike with the reason, or, when the
+   * request was at fault (`earlier` refusals to forgive), no strike and the earlier ones taken back.
+   */
   async jobRejected(
     trx: Kysely<Database>,
     caller: WorkerCaller,
     jobId: string,
-    verdict: Extract<Verdict, { ok: false }>,
+    refusal: Refusal,
   ): Promise<void> {
-    await this.standing.strike(trx, {
+    const outcome = {
       workerId: caller.workerId,
       ownerId: caller.userId,
       jobId,
-      check: verdict.check,
-      outcome: 'rejected',
-      detail: verdict.detail,
-    });
+      detail: refusal.verdict.detail,
+    };
+    if (refusal.earlier.length > 0) {
+      await this.standing.forgive(trx, {
+        ...outcome,
+        check: refusal.verdict.check,
+        earlier: refusal.earlier,
+      });
+      return;
+    }
+    await this.standing.strike(trx, { ...outcome, check: refusal.verdict.check, outcome: 'rejected' });
   }
 
   /** A replica's result (ids `rep_…` on the result and complete routes). */

@@ -100,6 +100,41 @@ export class Standing {
     return this.settle(trx, row, o.ownerId, o.detail);
   }
 
+  /**
+   * A refusal that was the request's fault (workers of two accounts got the same one for the same job):
+   * the earlier strikes for it are taken back, and this one is recorded without a strike.
+   */
+  async forgive(
+    trx: Kysely<Database>,
+    o: Outcome & {
+      check: NonNullable<TrustEventsTable['check_name']>;
+      earlier: readonly { workerId: string; ownerId: string }[];
+    },
+  ): Promise<void> {
+    await this.row(trx, o.workerId);
+    await s.countRefusal(trx, o.workerId);
+    const why =
+      'Workers of two accounts got the same refusal for this job: the request produces it, so it does not count.';
+    await this.event(trx, {
+      worker_id: o.workerId,
+      kind: 'rejected',
+      check_name: o.check,
+      job_id: o.jobId,
+      detail: `${o.detail} ${why}`,
+    });
+    for (const e of o.earlier) {
+      const row = await s.forgiveStrike(trx, e.workerId);
+      await this.event(trx, {
+        worker_id: e.workerId,
+        kind: 'forgiven',
+        check_name: o.check,
+        job_id: o.jobId,
+        detail: why,
+      });
+      await this.settle(trx, row, e.ownerId, why);
+    }
+  }
+
   /** Applies the state change the counters call for, with its consequences. */
   private async settle(trx: Kysely<Database>, row: s.StandingRow, ownerId: string, cause: string) {
     const move = nextState(row, this.policy, cause);

@@ -5,16 +5,19 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { ManualClock } from '../clock.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
-import type { TestDialect } from '../test-support/databases.js';
+import type { TestDatabase, TestDialect } from '../test-support/databases.js';
 
 export async function startTrustCoordinator(
   dialect: TestDialect,
   env: Record<string, string> = {},
+  reuse: { clock?: ManualClock; database?: TestDatabase; dataDir?: string } = {},
 ): Promise<{ c: TestCoordinator; clock: ManualClock }> {
-  const clock = new ManualClock();
+  const clock = reuse.clock ?? new ManualClock();
   const c = await startTestCoordinator({
     dialect,
     clock,
+    ...(reuse.database ? { database: reuse.database } : {}),
+    ...(reuse.dataDir ? { dataDir: reuse.dataDir } : {}),
     env: { TRUST_VERIFY: 'full', LEASE_SECONDS: '60', ...env },
     // The reaper runs when a test calls services.leases.expire(), not on a timer.
     build: { reaperIntervalMs: 3_600_000 },
@@ -55,6 +58,11 @@ export class Donor {
     const { key, worker } = res.json() as { key: string; worker: { id: string } };
     const fingerprint = o.fingerprint === null ? undefined : (o.fingerprint ?? FINGERPRINT);
     return new Donor(c, owner.id, owner.key, worker.id, key, fingerprint, o.gpu);
+  }
+
+  /** The same donor talking to another coordinator (after a restart on the same database). */
+  on(c: TestCoordinator): Donor {
+    return new Donor(c, this.userId, this.userKey, this.workerId, this.key, this.fingerprint, this.gpu);
   }
 
   popRaw(models: string[] = [MODEL]) {

@@ -28,8 +28,7 @@ import { PopWaiters } from './pop-waiters.js';
 import { updateCapabilities } from './queries.js';
 import type { CreditsService } from '../credits/service.js';
 import type { LeaseHooks } from '../fairness/lease-hooks.js';
-import type { TrustService } from '../trust/service.js';
-import type { Verdict } from '../trust/checks.js';
+import type { Refusal, TrustService } from '../trust/service.js';
 import { isReplicaId } from '../trust/sql/replicas.js';
 
 export interface LeaseSettings {
@@ -252,9 +251,12 @@ export class LeaseService {
     // Blank, noise, replay, too fast: refused before anything is stored, the job goes to another worker.
     const verdict = await this.trust.inspectJob(caller, job, g, image);
     if (verdict && !verdict.ok) {
-      // Like a failure of the worker's own (the usual retry rules), plus a strike with the reason.
+      // Like a failure of the worker's own (the usual retry rules), plus a strike with the reason; unless
+      // workers of several accounts all got the same from this job, which makes it the request's fault.
+      const earlier = await this.trust.requestFault(caller, job.id, verdict);
       const reason = `Result rejected (${verdict.check}): ${verdict.detail}`;
-      await this.fail(caller, job.id, { leaseId, reason, failureClass: 'worker' }, verdict);
+      const failureClass = earlier.length > 0 ? 'request' : 'worker';
+      await this.fail(caller, job.id, { leaseId, reason, failureClass }, { verdict, earlier });
       throw new AppError('result_rejected', verdict.detail);
     }
     // Content-addressed: storing the same bytes twice is harmless, so store before committing.
@@ -307,7 +309,7 @@ export class LeaseService {
     jobId: string,
     body: FailBody,
     /** Set when a verification check refused the worker's result (trust/). */
-    refused?: Extract<Verdict, { ok: false }>,
+    refused?: Refusal,
   ): Promise<{ state: string; attempts: number }> {
     if (isReplicaId(jobId)) return this.trust.failReplica(caller, jobId, body.leaseId, body.reason, false);
     await this.leasedJob(caller, jobId, body.leaseId);

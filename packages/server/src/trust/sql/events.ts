@@ -32,3 +32,29 @@ export async function listEvents(
   }
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
 }
+
+/**
+ * Workers of other accounts whose result for this job was refused by the same check and not yet forgiven
+ * (with their owners): evidence that the request, not the worker, produces such pictures.
+ */
+export async function sameRefusalsByOthers(
+  db: Kysely<Database>,
+  p: { jobId: string; check: string; ownerId: string },
+): Promise<{ workerId: string; ownerId: string; forgiven: boolean }[]> {
+  const rows = await db
+    .selectFrom('trust_events as e')
+    .innerJoin('workers as w', 'w.id', 'e.worker_id')
+    .select(['e.worker_id', 'w.user_id', 'e.kind'])
+    .where('e.job_id', '=', p.jobId)
+    .where('e.check_name', '=', p.check as NonNullable<TrustEventsTable['check_name']>)
+    .where('e.kind', 'in', ['rejected', 'forgiven'])
+    .where('w.user_id', '!=', p.ownerId)
+    .execute();
+  const byWorker = new Map<string, { workerId: string; ownerId: string; forgiven: boolean }>();
+  for (const r of rows) {
+    const seen = byWorker.get(r.worker_id) ?? { workerId: r.worker_id, ownerId: r.user_id, forgiven: false };
+    if (r.kind === 'forgiven') seen.forgiven = true;
+    byWorker.set(r.worker_id, seen);
+  }
+  return [...byWorker.values()];
+}

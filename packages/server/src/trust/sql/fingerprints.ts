@@ -59,12 +59,10 @@ export async function addFingerprints(
     )
     .onConflict((oc) =>
       overrideSource
-        ? oc
-            .columns(['model', 'sha256'])
-            .doUpdateSet((eb) => ({
-              source: eb.ref('excluded.source'),
-              added_by: eb.ref('excluded.added_by'),
-            }))
+        ? oc.columns(['model', 'sha256']).doUpdateSet((eb) => ({
+            source: eb.ref('excluded.source'),
+            added_by: eb.ref('excluded.added_by'),
+          }))
         : oc.columns(['model', 'sha256']).doNothing(),
     )
     .execute();

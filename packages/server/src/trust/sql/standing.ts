@@ -117,3 +117,22 @@ export async function trustedSpeeds(db: Kysely<Database>, hwClass: string): Prom
     .execute();
   return rows.map((r) => Number(r.ms_per_mpx_step));
 }
+
+/** Takes back one strike (never below zero): it turned out not to be the worker's fault. */
+export async function forgiveStrike(db: Kysely<Database>, workerId: string): Promise<StandingRow> {
+  return db
+    .updateTable('worker_trust')
+    .set({ strikes: sql`case when strikes > 0 then strikes - 1 else 0 end` })
+    .where('worker_id', '=', workerId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A refused result that does not count as a strike (the request's fault). */
+export async function countRefusal(db: Kysely<Database>, workerId: string): Promise<void> {
+  await db
+    .updateTable('worker_trust')
+    .set((eb) => ({ rejected: eb('rejected', '+', 1) }))
+    .where('worker_id', '=', workerId)
+    .execute();
+}
