@@ -14,7 +14,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function buildProgram(): Command {
   const program = new Command('dreamfold')
     .description('Dreamfold: open, volunteer-powered text-to-image platform')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Options belong to the command they follow (`worker pause --server …` is pause's --server).
+    .enablePositionalOptions();
 
   program
     .command('up')
@@ -32,12 +34,15 @@ export function buildProgram(): Command {
       (await import('./commands/admin.js')).createUser(opts),
     );
 
-  program
+  const workerCommand = program
     .command('worker')
     .description('Donate compute: pop jobs from a coordinator, generate, upload')
+    // `worker pause --server …`: options after a subcommand are the subcommand's.
+    .enablePositionalOptions()
     .option('--server <url>', 'coordinator URL (or DREAMFOLD_SERVER)')
     .option('--key <key>', 'worker key dfw_… (prefer the DREAMFOLD_WORKER_KEY environment variable)')
-    .requiredOption('--backend <name>', 'generation backend, e.g. onnx')
+    // Checked in the command rather than by commander, which would also demand it of pause/resume.
+    .option('--backend <name>', 'generation backend, e.g. onnx (required)')
     .option('--model-dir <dir>', 'a model folder; repeat for several (model id = folder name)', collect, [])
     .option('--provider <name>', 'execution provider: cpu, cuda, coreml, dml, webgpu')
     .option('--name <name>', 'name shown in this worker’s logs')
@@ -45,11 +50,32 @@ export function buildProgram(): Command {
     .option('--until <time>', 'stop taking jobs at an ISO time or after a duration (e.g. 3h55m)')
     .option('--max-pixels <n>', 'largest width×height to accept')
     .option('--log-level <level>', 'pino log level (default info, or LOG_LEVEL)')
+    .option(
+      '--only-when-gpu-idle [percent]',
+      'take jobs only while something else uses at most this share of the GPU (default 10; needs nvidia-smi)',
+    )
     .action(async (opts: WorkerCommandOptions) => {
       const { worker } = await import('./commands/worker.js');
       // Exit right away: an idle keep-alive socket must not hold a finished worker for seconds.
       process.exit(await worker(opts));
     });
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    workerCommand
+      .command(name)
+      .description(
+        paused
+          ? 'Stop this worker taking jobs (no penalty; a job in progress finishes), e.g. to play a game'
+          : 'Let a paused worker take jobs again',
+      )
+      .option('--server <url>', 'coordinator URL (or DREAMFOLD_SERVER)')
+      .option('--key <key>', 'worker key dfw_… (prefer the DREAMFOLD_WORKER_KEY environment variable)')
+      .action(async (opts: { server?: string; key?: string }) =>
+        (await import('./commands/worker.js')).setPaused(paused, opts),
+      );
+  }
 
   const aesthetics = program
     .command('aesthetics')

@@ -144,7 +144,9 @@ export const JobResult = Type.Object({
     Type.Object({
       credits: Type.Integer({ description: 'What this job earned the worker’s owner.' }),
       held: Type.Optional(
-        Type.Boolean({ description: 'Held until the worker’s results are verified, then paid to its owner.' }),
+        Type.Boolean({
+          description: 'Held until the worker’s results are verified, then paid to its owner.',
+        }),
       ),
       transferId: Type.Optional(Id),
     }),

@@ -143,7 +143,11 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     maxPixels: config.maxPixels,
   });
   // Fairness: coordinator runs tell an outage from a worker that went away (fairness/outages.ts).
-  const runs = new CoordinatorRuns(db, clock, { aliveMs: 5000, graceMs: config.leaseSeconds * 1000 });
+  // After an outage, workers get one lease length plus their longest back-off (60 s) to come back.
+  const runs = new CoordinatorRuns(db, clock, {
+    aliveMs: 5000,
+    graceMs: config.leaseSeconds * 1000 + 60_000,
+  });
   const fairness = new FairnessService(db, clock, runs, { maxPopWaitMs: config.maxPopWaitSeconds * 1000 });
   const requesters = new RequesterFairness(db, clock, { windowSeconds: config.unservableWindowSeconds });
   const publisher = new GenerationPublisher(db, bus, log);

@@ -7,7 +7,10 @@ import type {
   HeartbeatResponse,
   JobAssignment,
   JobResult,
+  PauseState,
   PopBody,
+  PopResponse,
+  WhyIdle,
 } from '@dreamfold/protocol';
 import { ProblemError, TransientError, isAbortError } from './errors.js';
 import { parseRetryAfter } from './backoff.js';
@@ -48,13 +51,29 @@ export class CoordinatorClient {
   }
 
   async pop(body: PopBody, signal?: AbortSignal): Promise<JobAssignment | null> {
+    return (await this.poll(body, signal)).job;
+  }
+
+  /** pop with the whole answer: `paused: true` when the worker's owner paused it. */
+  poll(body: PopBody, signal?: AbortSignal): Promise<PopResponse> {
     const timeoutMs = (body.waitSeconds ?? 30) * 1000 + POP_GRACE_MS;
-    const answer = await this.request<{ job: JobAssignment | null }>('POST', `${this.base}/v1/workers/pop`, {
+    return this.request<PopResponse>('POST', `${this.base}/v1/workers/pop`, {
       json: body,
       timeoutMs,
       signal,
     });
-    return answer.job;
+  }
+
+  /** Why this worker gets no jobs: its state, its filters and what is queued (fairness on the coordinator). */
+  whyIdle(signal?: AbortSignal): Promise<WhyIdle> {
+    return this.request('GET', `${this.base}/v1/workers/me/why-idle`, { timeoutMs: this.timeout(), signal });
+  }
+
+  /** Pauses (takes no jobs, no penalty) or resumes this worker, wherever its daemon runs. */
+  setPaused(paused: boolean): Promise<PauseState> {
+    return this.request('POST', `${this.base}/v1/workers/me/${paused ? 'pause' : 'resume'}`, {
+      timeoutMs: this.timeout(),
+    });
   }
 
   heartbeat(jobId: string, body: HeartbeatBody, signal?: AbortSignal): Promise<HeartbeatResponse> {

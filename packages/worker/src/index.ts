@@ -15,3 +15,15 @@ export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { createLogger } from './logger.js';
 export { FatalWorkerError, ProblemError, TransientError } from './errors.js';
 export { WORKER_VERSION } from './version.js';
+export { CoordinatorClient } from './client.js';
+export { GpuIdleGate, type GpuIdleOptions } from './gpu-idle.js';
+export { JobRefusedError, failureClassOf } from './failure-class.js';
+export {
+  probeResources,
+  readNvidiaSmi,
+  parseNvidiaSmi,
+  selectFitting,
+  estimateNeedMb,
+  type Resources,
+  type GpuInfo,
+} from './resources.js';

@@ -1,13 +1,14 @@
 // One job, start to finish: load the model, generate while heartbeating, deliver the PNG. Whatever happens
 // the job ends in exactly one outcome, and the coordinator is told when that is ours to tell (fail,
 // release); a job that is no longer ours (cancelled, lease lost) is simply dropped.
-import type { JobAssignment } from '@dreamfold/protocol';
+import type { JobAssignment, WorkerFailureClass } from '@dreamfold/protocol';
 import type { Logger } from 'pino';
 import type { Backend } from './backend.js';
 import type { CoordinatorClient } from './client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import { ProblemError, TransientError, isDropJob } from './errors.js';
 import { Heartbeat, type LostReason } from './heartbeat.js';
+import { failureClassOf } from './failure-class.js';
 
 export type JobOutcome = 'done' | 'cancelled' | 'lease_lost' | 'failed' | 'rejected' | 'released';
 
@@ -62,9 +63,11 @@ export async function runJob(ctx: JobContext, job: JobAssignment): Promise<JobOu
       if (stop.signal.aborted)
         return await stopped(ctx, job, log, heartbeat, stop.signal.reason as StopReason);
       const reason = (err as Error).message || String(err);
-      log.warn({ err: reason }, 'generation failed');
+      // Whose fault: a request or model mismatch never counts against this worker (failure-class.ts).
+      const failureClass = failureClassOf(err);
+      log.warn({ err: reason, failureClass }, 'generation failed');
       await heartbeat.stop();
-      await tellFailure(ctx, job, log, reason.slice(0, 2000));
+      await tellFailure(ctx, job, log, reason.slice(0, 2000), failureClass);
       return 'failed';
     }
     const outcome = await deliver(ctx, job, log, png, stop.signal);
@@ -113,7 +116,20 @@ async function deliver(
   const giveUpAt = Date.now() + ctx.uploadRetryMs;
   for (;;) {
     try {
-      await ctx.client.upload(job, png, signal);
+      const result = await ctx.client.upload(job, png, signal);
+      // The receipt: what this job earned the owner, as the ledger recorded it.
+      if (result.receipt) {
+        log.info(
+          {
+            credits: result.receipt.credits,
+            held: result.receipt.held ?? false,
+            transferId: result.receipt.transferId,
+          },
+          result.receipt.held
+            ? `earned ${result.receipt.credits} credits (held until this worker's results are verified)`
+            : `earned ${result.receipt.credits} credits`,
+        );
+      }
       return 'done';
     } catch (err) {
       if (signal.aborted) return 'stopped';
@@ -138,12 +154,26 @@ async function deliver(
   }
 }
 
-/** Reports a failure (retryable: another worker may succeed). A few tries; the lease expiry is the fallback. */
-async function tellFailure(ctx: JobContext, job: JobAssignment, log: Logger, reason: string): Promise<void> {
+/**
+ * Reports a failure and whose fault it was (retryable unless the request itself cannot succeed). A few
+ * tries; the lease expiry is the fallback.
+ */
+async function tellFailure(
+  ctx: JobContext,
+  job: JobAssignment,
+  log: Logger,
+  reason: string,
+  failureClass: WorkerFailureClass = 'worker',
+): Promise<void> {
   const backoff = new Backoff(ctx.backoff);
   for (let attempt = 0; attempt < 4 && !ctx.force.aborted; attempt++) {
     try {
-      const answer = await ctx.client.fail(job.id, { leaseId: job.leaseId, reason, retryable: true });
+      const answer = await ctx.client.fail(job.id, {
+        leaseId: job.leaseId,
+        reason,
+        retryable: failureClass !== 'request',
+        failureClass,
+      });
       log.info({ state: answer.state, attempts: answer.attempts }, 'failure reported');
       return;
     } catch (err) {

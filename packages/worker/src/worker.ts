@@ -9,6 +9,8 @@ import { FatalWorkerError, ProblemError, TransientError } from './errors.js';
 import { hostHardware } from './hardware.js';
 import { runJob, type JobOutcome } from './job-runner.js';
 import { WORKER_VERSION } from './version.js';
+import { IdleReporter, type IdleReportOptions } from './idle-report.js';
+import type { GpuIdleGate } from './gpu-idle.js';
 
 export interface WorkerOptions {
   serverUrl: string;
@@ -25,6 +27,10 @@ export interface WorkerOptions {
   waitSeconds?: number;
   backoff?: BackoffOptions;
   uploadRetryMs?: number;
+  /** --only-when-gpu-idle: ask for jobs only while nothing else keeps the GPU busy (gpu-idle.ts). */
+  gpuIdle?: GpuIdleGate;
+  /** When to log why no jobs come (idle-report.ts). */
+  idleReport?: IdleReportOptions;
 }
 
 /** Why run() returned: finished normally (exit 0) or forced (exit non-zero). */
@@ -83,6 +89,7 @@ export class Worker {
       'worker started',
     );
     const backoff = new Backoff(this.options.backoff ?? DEFAULT_BACKOFF);
+    const idle = new IdleReporter(this.client, log, this.options.idleReport);
     for (;;) {
       const reason = this.shouldStop();
       if (reason) return this.finish(reason);
@@ -92,9 +99,14 @@ export class Worker {
       const signals = [this.graceful.signal];
       if (Number.isFinite(untilMs)) signals.push(AbortSignal.timeout(Math.max(0, untilMs)));
       const cutOff = AbortSignal.any(signals);
+      if (this.options.gpuIdle) {
+        await this.options.gpuIdle.waitUntilIdle(cutOff);
+        if (cutOff.aborted) continue;
+      }
       let job;
+      let paused = false;
       try {
-        job = await this.client.pop({ ...pop, waitSeconds }, cutOff);
+        ({ job, paused = false } = await this.client.poll({ ...pop, waitSeconds }, cutOff));
       } catch (err) {
         // Stopped or out of time while waiting: the loop head decides what that means.
         if (cutOff.aborted) continue;
@@ -111,7 +123,12 @@ export class Worker {
       }
       if (backoff.failures > 0) log.info('coordinator reachable again');
       backoff.reset();
-      if (!job) continue;
+      if (!job) {
+        // After a while without jobs, the log says why (paused, filters, nothing queued for its models…).
+        await idle.emptyPoll(paused);
+        continue;
+      }
+      idle.gotJob();
       this.jobsTaken++;
       this.busy = true;
       const outcome = await runJob(

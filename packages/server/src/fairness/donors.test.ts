@@ -49,7 +49,11 @@ for (const dialect of testDialects()) {
     let c: TestCoordinator;
     let t = Date.now();
     before(async () => {
-      c = await startTestCoordinator({ dialect, clock: { now: () => t }, env: { ...ENV, CREDITS_WORKER_REWARD: '6400' } });
+      c = await startTestCoordinator({
+        dialect,
+        clock: { now: () => t },
+        env: { ...ENV, CREDITS_WORKER_REWARD: '6400' },
+      });
     });
     after(() => c.shutdown());
     const get = (url: string, key: string) => c.app.inject({ url, headers: auth(key) });
@@ -57,16 +61,23 @@ for (const dialect of testDialects()) {
     test('failures because of the request never count; the worker’s own do', async () => {
       const key = await registerWorker(c, c.userKey, 'classes');
       const id = await workerIdOf(c, key);
-      for (let i = 0; i < 3; i++) assert.equal((await submit(c, c.userKey, { model: 'fc', seed: i })).statusCode, 201);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await submit(c, c.userKey, { model: 'fc', seed: i })).statusCode, 201);
 
       const bad = await popJob(c, key, ['fc']);
-      const request = await fail(c, key, bad, { reason: 'width not supported by this pipeline', failureClass: 'request' });
+      const request = await fail(c, key, bad, {
+        reason: 'width not supported by this pipeline',
+        failureClass: 'request',
+      });
       assert.equal(request.statusCode, 200);
       // A request that cannot succeed fails at once for everyone (and is refunded), whatever "retryable" said.
       assert.equal(request.json().state, 'failed');
 
       const mismatch = await popJob(c, key, ['fc']);
-      const res = await fail(c, key, mismatch, { reason: 'my copy of fc is an SD2 checkpoint', failureClass: 'model_mismatch' });
+      const res = await fail(c, key, mismatch, {
+        reason: 'my copy of fc is an SD2 checkpoint',
+        failureClass: 'model_mismatch',
+      });
       assert.equal(res.json().state, 'queued', 'another worker may serve it');
 
       const own = await popJob(c, key, ['fc']);
@@ -79,7 +90,9 @@ for (const dialect of testDialects()) {
       assert.equal(incidents.counted, 1);
       assert.equal(incidents.excused, 2);
       assert.deepEqual(
-        incidents.items.map((i: { class: string; countsAgainstWorker: boolean }) => [i.class, i.countsAgainstWorker]).sort(),
+        incidents.items
+          .map((i: { class: string; countsAgainstWorker: boolean }) => [i.class, i.countsAgainstWorker])
+          .sort(),
         [
           ['model_mismatch', false],
           ['request', false],
@@ -88,7 +101,10 @@ for (const dialect of testDialects()) {
       );
       // The worker reads the same record with its own key.
       assert.equal((await get('/v1/workers/me/incidents', key)).json().items.length, 3);
-      const unknown = await fail(c, key, await popJob(c, key, ['fc']), { reason: 'x', failureClass: 'cosmic_rays' });
+      const unknown = await fail(c, key, await popJob(c, key, ['fc']), {
+        reason: 'x',
+        failureClass: 'cosmic_rays',
+      });
       assert.equal(unknown.statusCode, 400);
     });
 
@@ -112,16 +128,31 @@ for (const dialect of testDialects()) {
       // Nobody else can touch it; unknown ids do not exist.
       const stranger = await c.createUser();
       for (const url of [`/v1/workers/${id}/resume`, `/v1/workers/${id}/pause`, '/v1/workers/nope/resume']) {
-        assert.equal((await c.app.inject({ method: 'POST', url, headers: auth(stranger.key) })).statusCode, 404);
+        assert.equal(
+          (await c.app.inject({ method: 'POST', url, headers: auth(stranger.key) })).statusCode,
+          404,
+        );
       }
       assert.equal((await get(`/v1/workers/${id}/why-idle`, stranger.key)).statusCode, 404);
       assert.equal((await get(`/v1/workers/${id}/receipts`, stranger.key)).statusCode, 404);
       // A worker key cannot use the owner's routes, nor a user key the worker's.
-      assert.equal((await c.app.inject({ method: 'POST', url: `/v1/workers/${id}/resume`, headers: auth(key) })).statusCode, 403);
-      assert.equal((await c.app.inject({ method: 'POST', url: '/v1/workers/me/resume', headers: auth(c.userKey) })).statusCode, 403);
+      assert.equal(
+        (await c.app.inject({ method: 'POST', url: `/v1/workers/${id}/resume`, headers: auth(key) }))
+          .statusCode,
+        403,
+      );
+      assert.equal(
+        (await c.app.inject({ method: 'POST', url: '/v1/workers/me/resume', headers: auth(c.userKey) }))
+          .statusCode,
+        403,
+      );
 
       // The owner resumes it (the web app's switch): the next poll gets the job.
-      const resumed = await c.app.inject({ method: 'POST', url: `/v1/workers/${id}/resume`, headers: auth(c.userKey) });
+      const resumed = await c.app.inject({
+        method: 'POST',
+        url: `/v1/workers/${id}/resume`,
+        headers: auth(c.userKey),
+      });
       assert.equal(resumed.json().paused, false);
       assert.ok((await pop(c, key, { models: ['pz'] })).json().job);
       const after = await workerInfo(c, c.userKey, id);
@@ -150,7 +181,8 @@ for (const dialect of testDialects()) {
       const key = await registerWorker(c, c.userKey, 'earner');
       const id = await workerIdOf(c, key);
       assert.equal((await submit(c, c.userKey, { model: 'rc', n: 2 })).statusCode, 201);
-      const results = [];
+      const results: { jobId: string; receipt: { credits: number; held?: boolean; transferId?: string } }[] =
+        [];
       for (let i = 0; i < 2; i++) {
         const job = await popJob(c, key, ['rc']);
         t += 1000;
@@ -164,7 +196,7 @@ for (const dialect of testDialects()) {
       assert.equal(receipts.items.length, 2);
       assert.equal(receipts.totalCredits, 80);
       for (const item of receipts.items) {
-        const result = results.find((r) => r.jobId === item.jobId);
+        const result = results.find((r) => r.jobId === item.jobId)!;
         assert.ok(result, 'one receipt per finished job');
         assert.equal(item.credits, 40);
         assert.equal(item.transferId, result.receipt.transferId);
@@ -179,9 +211,9 @@ for (const dialect of testDialects()) {
       assert.equal((await get('/v1/workers/me/receipts?cursor=nonsense', key)).statusCode, 400);
       assert.equal((await get('/v1/workers/me/receipts?limit=1000', key)).statusCode, 400);
       // The measured speed: 1 s for 64×64 × 10 steps (0.041 megapixel-steps).
-      const info = (await c.app.inject({ url: '/v1/workers', headers: auth(c.userKey) })).json().items.find(
-        (w: { id: string }) => w.id === id,
-      );
+      const info = (await c.app.inject({ url: '/v1/workers', headers: auth(c.userKey) }))
+        .json()
+        .items.find((w: { id: string }) => w.id === id);
       assert.ok(Math.abs(info.msPerMegapixelStep - 1000 / 0.04096) < 1e-6, String(info.msPerMegapixelStep));
     });
   });
@@ -256,8 +288,9 @@ for (const dialect of testDialects()) {
       const b = await startTestCoordinator({ dialect, database, dataDir, clock, env: ENV });
       try {
         await b.services.leases.expire();
-        const image = (await b.app.inject({ url: `/v1/generations/${generationId}`, headers: auth(b.userKey) })).json()
-          .images[0];
+        const image = (
+          await b.app.inject({ url: `/v1/generations/${generationId}`, headers: auth(b.userKey) })
+        ).json().images[0];
         assert.equal(image.state, 'queued');
         assert.equal(image.attempts, 0, 'the attempt is given back');
         let incidents = (await b.app.inject({ url: '/v1/workers/me/incidents', headers: auth(key) })).json();

@@ -6,9 +6,13 @@ import type { ExcusedRange } from './outages.js';
 import { newId } from '../ids.js';
 
 export type IncidentRow = Selectable<WorkerIncidentsTable>;
-export type TakenBack = Pick<Selectable<JobsTable>, 'id' | 'generation_id' | 'idx' | 'state' | 'model' | 'worker_id'>;
+export type TakenBack = Pick<
+  Selectable<JobsTable>,
+  'id' | 'generation_id' | 'idx' | 'state' | 'model' | 'worker_id'
+>;
 
-const OUTAGE_REASON = 'The coordinator was down when this lease ran out; it does not count against the worker.';
+const OUTAGE_REASON =
+  'The coordinator was down when this lease ran out; it does not count against the worker.';
 
 /**
  * Leases whose deadline fell inside a coordinator outage go back to the queue with their attempt given
@@ -19,23 +23,25 @@ export async function takeBackOutageLeases(
   p: { now: number; ranges: readonly ExcusedRange[] },
 ): Promise<TakenBack[]> {
   if (p.ranges.length === 0) return [];
-  return db
-    .updateTable('jobs')
-    // worker_id is kept: the incident names the worker (the next claim overwrites it).
-    .set({
-      state: 'queued',
-      lease_id: null,
-      lease_expires_at: null,
-      step: 0,
-      attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end`,
-      failure_class: 'coordinator_outage',
-      last_error: OUTAGE_REASON,
-    })
-    .where('state', '=', 'leased')
-    .where('lease_expires_at', '<', p.now)
-    .where((eb) => eb.or(p.ranges.map(([from, to]) => eb.between('lease_expires_at', from, to))))
-    .returning(['id', 'generation_id', 'idx', 'state', 'model', 'worker_id'])
-    .execute();
+  return (
+    db
+      .updateTable('jobs')
+      // worker_id is kept: the incident names the worker (the next claim overwrites it).
+      .set({
+        state: 'queued',
+        lease_id: null,
+        lease_expires_at: null,
+        step: 0,
+        attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end`,
+        failure_class: 'coordinator_outage',
+        last_error: OUTAGE_REASON,
+      })
+      .where('state', '=', 'leased')
+      .where('lease_expires_at', '<', p.now)
+      .where((eb) => eb.or(p.ranges.map(([from, to]) => eb.between('lease_expires_at', from, to))))
+      .returning(['id', 'generation_id', 'idx', 'state', 'model', 'worker_id'])
+      .execute()
+  );
 }
 
 export { OUTAGE_REASON };
@@ -71,7 +77,10 @@ export async function countExcused(db: Kysely<Database>, workerId: string, n: nu
 }
 
 /** Folds one measured speed into the worker's running average. */
-export async function recordSpeed(db: Kysely<Database>, p: { workerId: string; sample: number; weight: number }) {
+export async function recordSpeed(
+  db: Kysely<Database>,
+  p: { workerId: string; sample: number; weight: number },
+) {
   await db
     .updateTable('workers')
     .set({
@@ -96,7 +105,11 @@ export async function findWorker(db: Kysely<Database>, id: string) {
 export type FairnessWorkerRow = NonNullable<Awaited<ReturnType<typeof findWorker>>>;
 
 export async function pausedAt(db: Kysely<Database>, workerId: string): Promise<number | null | undefined> {
-  const row = await db.selectFrom('workers').select('paused_at').where('id', '=', workerId).executeTakeFirst();
+  const row = await db
+    .selectFrom('workers')
+    .select('paused_at')
+    .where('id', '=', workerId)
+    .executeTakeFirst();
   return row?.paused_at;
 }
 
@@ -136,7 +149,12 @@ export async function queueDemand(db: Kysely<Database>, p: { speed: number | nul
     .orderBy('pixels')
     .limit(p.limit)
     .execute();
-  return rows.map((r) => ({ model: r.model, pixels: r.pixels, queued: Number(r.queued), tooSlow: Number(r.tooSlow) }));
+  return rows.map((r) => ({
+    model: r.model,
+    pixels: r.pixels,
+    queued: Number(r.queued),
+    tooSlow: Number(r.tooSlow),
+  }));
 }
 
 export async function countQueuedJobs(db: Kysely<Database>): Promise<number> {
@@ -150,11 +168,16 @@ export async function countQueuedJobs(db: Kysely<Database>): Promise<number> {
 
 type After = readonly [number, string];
 
-export async function incidentsOf(db: Kysely<Database>, p: { workerId: string; limit: number; after?: After }) {
+export async function incidentsOf(
+  db: Kysely<Database>,
+  p: { workerId: string; limit: number; after?: After },
+) {
   let q = db.selectFrom('worker_incidents').selectAll().where('worker_id', '=', p.workerId);
   if (p.after) {
     const [at, id] = p.after;
-    q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
+    );
   }
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
 }
@@ -174,7 +197,10 @@ export async function incidentTotals(db: Kysely<Database>, workerId: string) {
  * A worker's finished jobs with what each earned: the ledger's `earn:<job>` transfer (credits/service.ts
  * posts it with the completion), the amount being what left the platform account.
  */
-export async function receiptsOf(db: Kysely<Database>, p: { workerId: string; limit: number; after?: After }) {
+export async function receiptsOf(
+  db: Kysely<Database>,
+  p: { workerId: string; limit: number; after?: After },
+) {
   let q = db
     .selectFrom('jobs')
     .innerJoin('generations', 'generations.id', 'jobs.generation_id')
@@ -208,7 +234,10 @@ export async function receiptsOf(db: Kysely<Database>, p: { workerId: string; li
   if (p.after) {
     const [at, id] = p.after;
     q = q.where((eb) =>
-      eb.or([eb('jobs.finished_at', '<', at), eb.and([eb('jobs.finished_at', '=', at), eb('jobs.id', '<', id)])]),
+      eb.or([
+        eb('jobs.finished_at', '<', at),
+        eb.and([eb('jobs.finished_at', '=', at), eb('jobs.id', '<', id)]),
+      ]),
     );
   }
   return q.orderBy('jobs.finished_at', 'desc').orderBy('jobs.id', 'desc').limit(p.limit).execute();

@@ -36,7 +36,11 @@ for (const dialect of testDialects()) {
     test('with no worker seen recently, requests are queued: nobody can tell what will be served', async () => {
       const res = await submit(c, c.userKey, { model: 'anything' });
       assert.equal(res.statusCode, 201, res.body);
-      await c.app.inject({ method: 'DELETE', url: `/v1/generations/${res.json().id}`, headers: auth(c.userKey) });
+      await c.app.inject({
+        method: 'DELETE',
+        url: `/v1/generations/${res.json().id}`,
+        headers: auth(c.userKey),
+      });
     });
 
     test('once workers are around, a model or size none of them serves is refused at once, saying what is served', async () => {
@@ -50,16 +54,30 @@ for (const dialect of testDialects()) {
       assert.equal(otherModel.statusCode, 422);
       const problem = otherModel.json();
       assert.equal(problem.type, 'unservable');
-      assert.match(problem.detail, /No worker seen in the last 10 minutes serves sdxl\. Served now: sd-1\.5\./);
-      assert.deepEqual(problem.errors, [{ path: 'served', message: 'sd-1.5: up to 262144 pixels, 1 worker' }]);
+      assert.match(
+        problem.detail,
+        /No worker seen in the last 10 minutes serves sdxl\. Served now: sd-1\.5\./,
+      );
+      assert.deepEqual(problem.errors, [
+        { path: 'served', message: 'sd-1.5: up to 262144 pixels, 1 worker' },
+      ]);
 
       const tooBig = await submit(c, c.userKey, { model: 'sd-1.5', width: 1024, height: 1024 });
       assert.equal(tooBig.statusCode, 422);
-      assert.match(tooBig.json().detail, /takes sd-1\.5 at 1024×1024 \(1048576 pixels\); the largest is 262144 pixels/);
+      assert.match(
+        tooBig.json().detail,
+        /takes sd-1\.5 at 1024×1024 \(1048576 pixels\); the largest is 262144 pixels/,
+      );
       // Nothing was queued or charged for the refused requests.
-      assert.equal((await c.app.inject({ url: '/v1/generations', headers: auth(c.userKey) })).json().items.length, 1);
+      assert.equal(
+        (await c.app.inject({ url: '/v1/generations', headers: auth(c.userKey) })).json().items.length,
+        1,
+      );
 
-      assert.equal((await submit(c, c.userKey, { model: 'sd-1.5', width: 512, height: 512 })).statusCode, 201);
+      assert.equal(
+        (await submit(c, c.userKey, { model: 'sd-1.5', width: 512, height: 512 })).statusCode,
+        201,
+      );
     });
 
     test('maxSecondsPerImage: only measured workers fast enough take the job; the ETA uses their speed', async () => {
@@ -87,9 +105,17 @@ for (const dialect of testDialects()) {
       // The fast worker takes 1 s for 64×64 × 10 steps (limit met exactly), 4 s for 128×128.
       const accepted = await submit(c, c.userKey, { model: 'speedy', maxSecondsPerImage: 1 });
       assert.equal(accepted.statusCode, 201, accepted.body);
-      const strict = await submit(c, c.userKey, { model: 'speedy', width: 128, height: 128, maxSecondsPerImage: 3 });
+      const strict = await submit(c, c.userKey, {
+        model: 'speedy',
+        width: 128,
+        height: 128,
+        maxSecondsPerImage: 3,
+      });
       assert.equal(strict.statusCode, 422);
-      assert.match(strict.json().detail, /The fastest worker serving speedy takes about 4\.0 s for this image; maxSecondsPerImage is 3/);
+      assert.match(
+        strict.json().detail,
+        /The fastest worker serving speedy takes about 4\.0 s for this image; maxSecondsPerImage is 3/,
+      );
       assert.equal(strict.json().errors[0].path, 'body/maxSecondsPerImage');
 
       const limited = accepted.json();
@@ -123,7 +149,10 @@ for (const dialect of testDialects()) {
       // Four images queued, nothing ahead: two workers at 0.5 images/s each → 4 s.
       const g = (await submit(c, c.userKey, { model: 'eta', n: 4 })).json();
       let eta = (await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json().eta;
-      assert.deepEqual({ ...eta, finishesAt: undefined }, { seconds: 4, workers: 2, basis: 'measured', finishesAt: undefined });
+      assert.deepEqual(
+        { ...eta, finishesAt: undefined },
+        { seconds: 4, workers: 2, basis: 'measured', finishesAt: undefined },
+      );
       assert.equal(eta.finishesAt, new Date(t + 4000).toISOString());
 
       // With one paused, the other does it alone: 8 s.
@@ -137,14 +166,24 @@ for (const dialect of testDialects()) {
       eta = (await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json().eta;
       assert.deepEqual(eta, { workers: 0, basis: 'no_worker' });
       // A finished generation has no ETA.
-      const done = (await c.app.inject({ url: `/v1/generations/${g.id}`, method: 'DELETE', headers: auth(c.userKey) })).json();
+      const done = (
+        await c.app.inject({ url: `/v1/generations/${g.id}`, method: 'DELETE', headers: auth(c.userKey) })
+      ).json();
       assert.equal(done.status, 'cancelled');
-      assert.equal((await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json().eta, undefined);
+      assert.equal(
+        (await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json().eta,
+        undefined,
+      );
     });
 
     test('bad limits are refused with field errors', async () => {
       for (const bad of [0, -1, 3601, 1.5, '10']) {
-        const res = await submit(c, c.userKey, { model: 'sd-1.5', width: 64, height: 64, maxSecondsPerImage: bad });
+        const res = await submit(c, c.userKey, {
+          model: 'sd-1.5',
+          width: 64,
+          height: 64,
+          maxSecondsPerImage: bad,
+        });
         assert.equal(res.statusCode, 400, String(bad));
         assert.equal(res.json().errors[0].path, 'body/maxSecondsPerImage');
       }

@@ -131,14 +131,20 @@ export class RequesterFairness {
     if (open.length === 0) return undefined;
     const pixels = g.params.width * g.params.height;
     const steps = g.params.steps;
-    const limit = g.maxSecondsPerImage === undefined ? Infinity : maxMsPerMegapixelStep(g.maxSecondsPerImage, pixels, steps);
+    const limit =
+      g.maxSecondsPerImage === undefined
+        ? Infinity
+        : maxMsPerMegapixelStep(g.maxSecondsPerImage, pixels, steps);
     // The claim query gives a speed-limited job only to measured workers within the limit.
     const fast = (s: Server) => limit === Infinity || (s.speed !== null && s.speed <= limit);
     const servers = (await this.servers()).filter(
       (s) => !s.paused && s.models.includes(g.params.model) && s.maxPixels >= pixels && fast(s),
     );
     if (servers.length === 0) return { workers: 0, basis: 'no_worker' };
-    const known = servers.filter((s) => s.speed !== null).map((s) => s.speed as number).sort((a, b) => a - b);
+    const known = servers
+      .filter((s) => s.speed !== null)
+      .map((s) => s.speed as number)
+      .sort((a, b) => a - b);
     if (known.length === 0) return { workers: servers.length, basis: 'assumed' };
     const median = known[Math.floor(known.length / 2)] as number;
     const perImageMs = servers.map((s) => secondsPerImage(s.speed ?? median, pixels, steps) * 1000);

@@ -3,7 +3,15 @@
 // `dreamfold worker pause|resume`, and the idle log). Anyone else's worker answers 404.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { IdParams, IncidentList, ListQuery, PauseState, ReceiptList, ServedModels, WhyIdle } from '@dreamfold/protocol';
+import {
+  IdParams,
+  IncidentList,
+  ListQuery,
+  PauseState,
+  ReceiptList,
+  ServedModels,
+  WhyIdle,
+} from '@dreamfold/protocol';
 import type { Services } from '../services.js';
 import { userOf, workerOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
@@ -11,7 +19,10 @@ import { notFound } from '../errors.js';
 import { whyIdle } from './why-idle.js';
 import { findWorker } from './queries.js';
 
-export const fairnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const fairnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   const { fairness, requesters, clock } = services;
   const db = services.database.db;
   const tags = ['workers'];
@@ -99,7 +110,8 @@ export const fairnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
           response: { 200: ReceiptList, ...problems },
         },
       },
-      async (req) => fairness.receipts(await subject(req, idOf(req)), req.query.limit ?? 20, req.query.cursor),
+      async (req) =>
+        fairness.receipts(await subject(req, idOf(req)), req.query.limit ?? 20, req.query.cursor),
     );
 
     app.get(
@@ -115,7 +127,8 @@ export const fairnessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
           response: { 200: IncidentList, ...problems },
         },
       },
-      async (req) => fairness.incidents(await subject(req, idOf(req)), req.query.limit ?? 20, req.query.cursor),
+      async (req) =>
+        fairness.incidents(await subject(req, idOf(req)), req.query.limit ?? 20, req.query.cursor),
     );
   }
 };

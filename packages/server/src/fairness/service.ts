@@ -48,8 +48,14 @@ export class FairnessService {
 
   async recordSpeed(trx: Transaction<Database>, job: JobRow, now: number): Promise<void> {
     if (!job.worker_id) return;
-    const sample = speedSample({ leasedAt: job.leased_at, finishedAt: now, pixels: job.pixels, steps: job.total_steps });
-    if (sample !== undefined) await q.recordSpeed(trx, { workerId: job.worker_id, sample, weight: SPEED_SMOOTHING });
+    const sample = speedSample({
+      leasedAt: job.leased_at,
+      finishedAt: now,
+      pixels: job.pixels,
+      steps: job.total_steps,
+    });
+    if (sample !== undefined)
+      await q.recordSpeed(trx, { workerId: job.worker_id, sample, weight: SPEED_SMOOTHING });
   }
 
   async jobFailed(
@@ -60,7 +66,14 @@ export class FairnessService {
     if (!job.worker_id) return;
     const counts = countsAgainstWorker(failure.class);
     await q.insertIncidents(trx, [
-      { workerId: job.worker_id, jobId: job.id, class: failure.class, counts, reason: failure.reason, now: failure.now },
+      {
+        workerId: job.worker_id,
+        jobId: job.id,
+        class: failure.class,
+        counts,
+        reason: failure.reason,
+        now: failure.now,
+      },
     ]);
     if (!counts) await q.countExcused(trx, job.worker_id, 1);
   }
@@ -73,7 +86,16 @@ export class FairnessService {
       trx,
       rows.flatMap((r) =>
         r.worker_id
-          ? [{ workerId: r.worker_id, jobId: r.id, class: 'coordinator_outage', counts: false, reason: q.OUTAGE_REASON, now }]
+          ? [
+              {
+                workerId: r.worker_id,
+                jobId: r.id,
+                class: 'coordinator_outage',
+                counts: false,
+                reason: q.OUTAGE_REASON,
+                now,
+              },
+            ]
           : [],
       ),
     );
@@ -81,7 +103,11 @@ export class FairnessService {
     return rows;
   }
 
-  async leasesExpired(trx: Transaction<Database>, expired: readonly q.TakenBack[], now: number): Promise<void> {
+  async leasesExpired(
+    trx: Transaction<Database>,
+    expired: readonly q.TakenBack[],
+    now: number,
+  ): Promise<void> {
     await q.insertIncidents(
       trx,
       expired.flatMap((r) =>
@@ -156,7 +182,11 @@ export class FairnessService {
         height: r.height,
         steps: r.steps,
         credits: r.platformAmount === null ? 0 : -Number(r.platformAmount),
-        status: !r.transferId ? ('none' as const) : r.heldAmount !== null ? ('held' as const) : ('paid' as const),
+        status: !r.transferId
+          ? ('none' as const)
+          : r.heldAmount !== null
+            ? ('held' as const)
+            : ('paid' as const),
         transferId: r.transferId ?? undefined,
         finishedAt: toIso(r.finishedAt ?? 0),
       })),

@@ -15,7 +15,12 @@ export function maxMsPerMegapixelStep(maxSecondsPerImage: number, pixels: number
 }
 
 /** One job's measured speed, or undefined when it cannot be measured. */
-export function speedSample(p: { leasedAt: number | null; finishedAt: number; pixels: number; steps: number }): number | undefined {
+export function speedSample(p: {
+  leasedAt: number | null;
+  finishedAt: number;
+  pixels: number;
+  steps: number;
+}): number | undefined {
   if (p.leasedAt === null || p.finishedAt < p.leasedAt) return undefined;
   const work = megapixelSteps(p.pixels, p.steps);
   if (work <= 0) return undefined;

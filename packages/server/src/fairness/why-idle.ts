@@ -12,7 +12,11 @@ import * as q from './queries.js';
 const DEMAND_GROUPS = 20;
 const RECENT_INCIDENTS = 5;
 
-export async function whyIdle(db: Kysely<Database>, now: number, worker: q.FairnessWorkerRow): Promise<WhyIdle> {
+export async function whyIdle(
+  db: Kysely<Database>,
+  now: number,
+  worker: q.FairnessWorkerRow,
+): Promise<WhyIdle> {
   const models = JSON.parse(worker.models) as string[];
   const speed = worker.ms_per_mpx_step;
   const [leased, groups, queuedTotal, incidents] = await Promise.all([
@@ -37,18 +41,27 @@ export async function whyIdle(db: Kysely<Database>, now: number, worker: q.Fairn
   const judged = groups.map((g) => {
     let why: string | undefined;
     if (!models.includes(g.model)) why = `needs model ${g.model}, which this worker does not serve`;
-    else if (g.pixels > worker.max_pixels) why = `needs ${g.pixels} pixels; this worker takes at most ${worker.max_pixels}`;
+    else if (g.pixels > worker.max_pixels)
+      why = `needs ${g.pixels} pixels; this worker takes at most ${worker.max_pixels}`;
     else if (g.tooSlow === g.queued)
       why =
         speed === null
           ? 'the requesters accept only workers with a measured speed, and this one has none yet'
           : 'the requesters ask for faster workers than this one';
-    return { model: g.model, pixels: g.pixels, queued: g.queued, servable: why === undefined, why, tooSlow: g.tooSlow };
+    return {
+      model: g.model,
+      pixels: g.pixels,
+      queued: g.queued,
+      servable: why === undefined,
+      why,
+      tooSlow: g.tooSlow,
+    };
   });
   const demand: DemandGroup[] = judged.map(({ tooSlow: _, ...g }) => g);
 
   const reasons: string[] = [];
-  if (state === 'revoked') reasons.push('This worker’s key was revoked: register a new worker to donate again.');
+  if (state === 'revoked')
+    reasons.push('This worker’s key was revoked: register a new worker to donate again.');
   if (state === 'suspended') reasons.push('The account that owns this worker is suspended.');
   if (state === 'paused') {
     reasons.push(
@@ -62,7 +75,8 @@ export async function whyIdle(db: Kysely<Database>, now: number, worker: q.Fairn
         : `The worker has not asked for a job since ${toIsoOrUndefined(worker.last_seen_at)}: is it running and can it reach the coordinator?`,
     );
   }
-  if (leased.length > 0) reasons.push(`It is working on ${leased.length === 1 ? 'a job' : `${leased.length} jobs`} now.`);
+  if (leased.length > 0)
+    reasons.push(`It is working on ${leased.length === 1 ? 'a job' : `${leased.length} jobs`} now.`);
   if (queuedTotal === 0) {
     reasons.push('Nothing is waiting: no requests are queued for any model.');
   } else {
@@ -72,10 +86,13 @@ export async function whyIdle(db: Kysely<Database>, now: number, worker: q.Fairn
       const byModel = new Map<string, number>();
       for (const g of otherModels) byModel.set(g.model, (byModel.get(g.model) ?? 0) + g.queued);
       const list = [...byModel].map(([m, n]) => `${m} (${n})`).join(', ');
-      reasons.push(`${sum((g) => !models.includes(g.model))} queued jobs need models this worker does not serve: ${list}.`);
+      reasons.push(
+        `${sum((g) => !models.includes(g.model))} queued jobs need models this worker does not serve: ${list}.`,
+      );
     }
     const tooBig = sum((g) => models.includes(g.model) && g.pixels > worker.max_pixels);
-    if (tooBig > 0) reasons.push(`${tooBig} queued jobs are larger than its maxPixels (${worker.max_pixels}).`);
+    if (tooBig > 0)
+      reasons.push(`${tooBig} queued jobs are larger than its maxPixels (${worker.max_pixels}).`);
     const tooSlow = judged
       .filter((g) => models.includes(g.model) && g.pixels <= worker.max_pixels)
       .reduce((a, g) => a + g.tooSlow, 0);
@@ -90,7 +107,8 @@ export async function whyIdle(db: Kysely<Database>, now: number, worker: q.Fairn
     if (servable > 0 && state === 'active') {
       reasons.push(`${servable} queued jobs fit this worker; it gets one on its next poll.`);
     }
-    if (servable === 0 && reasons.length === 0) reasons.push('No queued job fits this worker’s models and size.');
+    if (servable === 0 && reasons.length === 0)
+      reasons.push('No queued job fits this worker’s models and size.');
   }
 
   return {

@@ -77,12 +77,18 @@ export async function decideAppeal(
 type After = readonly [number, string];
 
 /** One user's appeals, newest first. */
-export async function appealsOfUser(db: Kysely<Database>, p: { userId: string; limit: number; after?: After }) {
+export async function appealsOfUser(
+  db: Kysely<Database>,
+  p: { userId: string; limit: number; after?: After },
+) {
   let q = db.selectFrom('appeals').selectAll().where('user_id', '=', p.userId);
   if (p.after) {
     const [createdAt, id] = p.after;
     q = q.where((eb) =>
-      eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+      eb.or([
+        eb('created_at', '<', createdAt),
+        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+      ]),
     );
   }
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
@@ -129,7 +135,10 @@ export async function appealCounts(db: Kysely<Database>) {
  */
 function band(column: string) {
   const ref = sql.ref(column);
-  const cases = Array.from({ length: 9 }, (_, i) => sql`when ${ref} < ${sql.lit((i + 1) / 10)} then ${sql.lit(i)}`);
+  const cases = Array.from(
+    { length: 9 },
+    (_, i) => sql`when ${ref} < ${sql.lit((i + 1) / 10)} then ${sql.lit(i)}`,
+  );
   return sql<number>`case ${sql.join(cases, sql` `)} else 9 end`;
 }
 

@@ -34,29 +34,59 @@ for (const dialect of testDialects()) {
     after(() => c.shutdown());
 
     const appeal = (key: string, imageId: string, payload: object, headers: Record<string, string> = {}) =>
-      c.app.inject({ method: 'POST', url: `/v1/images/${imageId}/appeals`, headers: { ...auth(key), ...headers }, payload });
+      c.app.inject({
+        method: 'POST',
+        url: `/v1/images/${imageId}/appeals`,
+        headers: { ...auth(key), ...headers },
+        payload,
+      });
     const decide = (key: string, appealId: string, payload: object) =>
-      c.app.inject({ method: 'POST', url: `/v1/moderation/appeals/${appealId}/decision`, headers: auth(key), payload });
+      c.app.inject({
+        method: 'POST',
+        url: `/v1/moderation/appeals/${appealId}/decision`,
+        headers: auth(key),
+        payload,
+      });
     const get = (url: string, key?: string) => c.app.inject({ url, headers: key ? auth(key) : {} });
 
     test('the owner appeals a classifier hide once; retries replay; others and bad input are refused', async () => {
       const id = classifierHidden[0]!;
-      const first = await appeal(owner.key, id, { note: 'It is a landscape drawing.' }, { 'idempotency-key': 'a-1' });
+      const first = await appeal(
+        owner.key,
+        id,
+        { note: 'It is a landscape drawing.' },
+        { 'idempotency-key': 'a-1' },
+      );
       assert.equal(first.statusCode, 201, first.body);
       const a = first.json();
       assert.equal(a.source, 'classifier');
       assert.equal(a.rule, 'nsfw_classifier');
       assert.equal(a.state, 'open');
       assert.ok(typeof a.score === 'number');
-      const replay = await appeal(owner.key, id, { note: 'It is a landscape drawing.' }, { 'idempotency-key': 'a-1' });
+      const replay = await appeal(
+        owner.key,
+        id,
+        { note: 'It is a landscape drawing.' },
+        { 'idempotency-key': 'a-1' },
+      );
       assert.equal(replay.statusCode, 201);
       assert.equal(replay.json().id, a.id);
       assert.equal(replay.headers['idempotent-replayed'], 'true');
-      assert.equal((await appeal(owner.key, id, { note: 'again' })).statusCode, 409, 'one open appeal per image');
+      assert.equal(
+        (await appeal(owner.key, id, { note: 'again' })).statusCode,
+        409,
+        'one open appeal per image',
+      );
       // Another user's appeal on it: the image does not exist for them.
       assert.equal((await appeal(other.key, id, { note: 'mine?' })).statusCode, 404);
       assert.equal((await appeal(owner.key, 'no_such_image', { note: 'x' })).statusCode, 404);
-      for (const bad of [{}, { note: '' }, { note: 'x'.repeat(2001) }, { note: 7 }, { note: 'x', extra: 1 }]) {
+      for (const bad of [
+        {},
+        { note: '' },
+        { note: 'x'.repeat(2001) },
+        { note: 7 },
+        { note: 'x', extra: 1 },
+      ]) {
         assert.equal((await appeal(owner.key, id, bad)).statusCode, 400, JSON.stringify(bad));
       }
       // The owner's view carries the appeal; their list has it; nobody else's does.
@@ -74,7 +104,10 @@ for (const dialect of testDialects()) {
       const res = await decide(moderator.key, own.json().id, { outcome: 'overturned', note: 'mine' });
       assert.equal(res.statusCode, 403);
       const colleague = await c.createUser('moderator');
-      assert.equal((await decide(colleague.key, own.json().id, { outcome: 'upheld', note: 'no' })).statusCode, 200);
+      assert.equal(
+        (await decide(colleague.key, own.json().id, { outcome: 'upheld', note: 'no' })).statusCode,
+        200,
+      );
     });
 
     test('an image that is not hidden has nothing to appeal', async () => {
@@ -101,13 +134,20 @@ for (const dialect of testDialects()) {
       assert.equal(toOverturn.prompt, 'a landscape drawing');
       assert.equal((await get('/v1/moderation/appeals', owner.key)).statusCode, 403, 'staff only');
 
-      const overturned = await decide(moderator.key, toOverturn.id, { outcome: 'overturned', note: 'a drawing' });
+      const overturned = await decide(moderator.key, toOverturn.id, {
+        outcome: 'overturned',
+        note: 'a drawing',
+      });
       assert.equal(overturned.statusCode, 200, overturned.body);
       assert.equal(overturned.json().state, 'overturned');
       assert.equal(overturned.json().decisionNote, 'a drawing');
-      assert.equal((await decide(moderator.key, toOverturn.id, { outcome: 'upheld', note: 'x' })).statusCode, 409);
+      assert.equal(
+        (await decide(moderator.key, toOverturn.id, { outcome: 'upheld', note: 'x' })).statusCode,
+        409,
+      );
       assert.equal((await get(`/v1/images/${overturnId}`)).statusCode, 200, 'public again');
-      const audit = (await get(`/v1/moderation/audit?targetId=${overturnId}`, moderator.key)).json().items as {
+      const audit = (await get(`/v1/moderation/audit?targetId=${overturnId}`, moderator.key)).json()
+        .items as {
         action: string;
         actorId: string;
       }[];
@@ -118,14 +158,27 @@ for (const dialect of testDialects()) {
 
       const second = await appeal(owner.key, upholdId, { note: 'also a drawing' });
       assert.equal(second.statusCode, 201);
-      const upheld = await decide(moderator.key, second.json().id, { outcome: 'upheld', note: 'keep it hidden' });
+      const upheld = await decide(moderator.key, second.json().id, {
+        outcome: 'upheld',
+        note: 'keep it hidden',
+      });
       assert.equal(upheld.json().state, 'upheld');
       assert.equal((await get(`/v1/images/${upholdId}`)).statusCode, 404, 'still hidden');
-      for (const bad of [{ outcome: 'maybe', note: 'x' }, { outcome: 'upheld' }, { outcome: 'upheld', note: '' }]) {
+      for (const bad of [
+        { outcome: 'maybe', note: 'x' },
+        { outcome: 'upheld' },
+        { outcome: 'upheld', note: '' },
+      ]) {
         assert.equal((await decide(moderator.key, second.json().id, bad)).statusCode, 400);
       }
-      assert.equal((await decide(moderator.key, 'no_such_appeal', { outcome: 'upheld', note: 'x' })).statusCode, 404);
-      assert.equal((await decide(owner.key, second.json().id, { outcome: 'overturned', note: 'x' })).statusCode, 403);
+      assert.equal(
+        (await decide(moderator.key, 'no_such_appeal', { outcome: 'upheld', note: 'x' })).statusCode,
+        404,
+      );
+      assert.equal(
+        (await decide(owner.key, second.json().id, { outcome: 'overturned', note: 'x' })).statusCode,
+        403,
+      );
 
       // A moderator's hide, appealed and upheld, is counted under its reason.
       const later = await deliverDrawings(c, owner.key, 1, 60);

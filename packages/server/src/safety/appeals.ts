@@ -93,7 +93,12 @@ export class AppealsService {
     const rows = await q.appealQueue(this.db, { state: query.state ?? 'open', limit, after });
     const last = rows.at(-1);
     return {
-      items: rows.map((r) => ({ ...toAppeal(r), userId: r.user_id, url: publicFileUrl(r.image_id), prompt: r.prompt })),
+      items: rows.map((r) => ({
+        ...toAppeal(r),
+        userId: r.user_id,
+        url: publicFileUrl(r.image_id),
+        prompt: r.prompt,
+      })),
       nextCursor: rows.length === limit && last ? encodeCursor([last.created_at, last.id]) : undefined,
     };
   }
@@ -105,10 +110,16 @@ export class AppealsService {
       const appeal = await q.findAppeal(trx, appealId);
       if (!appeal) throw notFound('Appeal');
       if (appeal.ownerId === actorId) {
-        throw new AppError('forbidden', 'Moderators cannot decide appeals about their own images; ask another moderator.');
+        throw new AppError(
+          'forbidden',
+          'Moderators cannot decide appeals about their own images; ask another moderator.',
+        );
       }
-      if (appeal.state !== 'open') throw new AppError('conflict', `This appeal was already decided (${appeal.state}).`);
-      if (!(await q.decideAppeal(trx, { id: appealId, state: body.outcome, by: actorId, note: body.note, now }))) {
+      if (appeal.state !== 'open')
+        throw new AppError('conflict', `This appeal was already decided (${appeal.state}).`);
+      if (
+        !(await q.decideAppeal(trx, { id: appealId, state: body.outcome, by: actorId, note: body.note, now }))
+      ) {
         throw new AppError('conflict', 'Another moderator decided this appeal just now.');
       }
       let unhidden = false;
@@ -130,7 +141,14 @@ export class AppealsService {
         action: 'appeal.decide',
         targetType: 'image',
         targetId: appeal.image_id,
-        detail: { appeal: appealId, outcome: body.outcome, note: body.note, source: appeal.source, rule: appeal.rule, unhidden },
+        detail: {
+          appeal: appealId,
+          outcome: body.outcome,
+          note: body.note,
+          source: appeal.source,
+          rule: appeal.rule,
+          unhidden,
+        },
         at: now,
       });
     });
@@ -153,8 +171,10 @@ export class AppealsService {
       items.set(key, item);
     }
     const classifierItems = [...items.values()].filter((i) => i.source === 'classifier');
-    const sum = (f: (i: AppealStats['items'][number]) => number) => classifierItems.reduce((a, i) => a + f(i), 0);
-    const count = (rows: { band: number; n: number }[], band: number) => rows.find((r) => r.band === band)?.n ?? 0;
+    const sum = (f: (i: AppealStats['items'][number]) => number) =>
+      classifierItems.reduce((a, i) => a + f(i), 0);
+    const count = (rows: { band: number; n: number }[], band: number) =>
+      rows.find((r) => r.band === band)?.n ?? 0;
     return {
       items: [...items.values()],
       classifier: {

@@ -8,9 +8,7 @@ export interface ClassifyRequest {
 }
 
 export type ClassifyResponse =
-  | { id: number; classes: NsfwClasses }
-  | { id: number; error: string }
-  | { id: -1; ready: string };
+  { id: number; classes: NsfwClasses } | { id: number; error: string } | { id: -1; ready: string };
 
 export interface ThreadOptions {
   /** 'wasm' (the default and what the coordinator uses) or 'cpu' (pure JS; the benchmark's baseline). */

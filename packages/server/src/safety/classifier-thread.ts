@@ -7,10 +7,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NsfwClasses } from '@dreamfold/protocol';
-import { INPUT_SIZE, type ClassifyRequest, type ClassifyResponse, type ThreadOptions } from './classifier-messages.js';
+import type * as TfModule from '@tensorflow/tfjs';
+import type { NSFWJS } from 'nsfwjs/core';
+import {
+  INPUT_SIZE,
+  type ClassifyRequest,
+  type ClassifyResponse,
+  type ThreadOptions,
+} from './classifier-messages.js';
 
-type Model = Awaited<ReturnType<typeof import('nsfwjs/core').load>>;
-type Tf = typeof import('@tensorflow/tfjs');
+// Types only: the modules themselves load lazily below, in this thread and only when it starts.
+type Model = NSFWJS;
+type Tf = typeof TfModule;
 
 async function loadModel(options: ThreadOptions): Promise<{ tf: Tf; model: Model; name: string }> {
   const tf = await import('@tensorflow/tfjs');
@@ -74,7 +82,10 @@ async function main(): Promise<void> {
           input.dispose();
         }
       } catch (err) {
-        port.postMessage({ id: req.id, error: (err as Error).message || String(err) } satisfies ClassifyResponse);
+        port.postMessage({
+          id: req.id,
+          error: (err as Error).message || String(err),
+        } satisfies ClassifyResponse);
       }
     })();
   });

@@ -36,7 +36,10 @@ for (const dialect of testDialects()) {
       // Public now: the anonymous gallery and image page show it.
       const gallery = (await get('/v1/images?limit=100')).json().items as { id: string }[];
       for (const id of imageIds) {
-        assert.ok(gallery.some((i) => i.id === id), 'in the gallery');
+        assert.ok(
+          gallery.some((i) => i.id === id),
+          'in the gallery',
+        );
         assert.equal((await get(`/v1/images/${id}`)).statusCode, 200);
       }
       const settings = (await get('/v1/moderation/safety', moderator.key)).json();
@@ -66,7 +69,9 @@ for (const dialect of testDialects()) {
       assert.match(nsfw.reason!, /^nsfw_classifier: scored \d\.\d\d for sexual content \(hide threshold/);
       const id = imageIds[0]!;
       assert.equal((await get(`/v1/images/${id}`)).statusCode, 404, 'not public');
-      assert.ok(!((await get('/v1/images?limit=100')).json().items as { id: string }[]).some((i) => i.id === id));
+      assert.ok(
+        !((await get('/v1/images?limit=100')).json().items as { id: string }[]).some((i) => i.id === id),
+      );
       // Moderators see it among hidden images, and the audit log names the classifier and the threshold.
       const hidden = (await get('/v1/moderation/hidden-images', moderator.key)).json().items as {
         image: { id: string };
@@ -77,7 +82,9 @@ for (const dialect of testDialects()) {
       assert.equal(audit[0].action, 'image.hide');
       assert.equal(audit[0].actorId, undefined);
       assert.equal(audit[0].detail.by, 'classifier');
-      const settingsAudit = (await get('/v1/moderation/audit?action=settings.safety_thresholds', moderator.key)).json();
+      const settingsAudit = (
+        await get('/v1/moderation/audit?action=settings.safety_thresholds', moderator.key)
+      ).json();
       assert.equal(settingsAudit.items[0].detail.to.hideAbove, score / 2);
 
       // Blurring follows the threshold at once, also for images classified before; hiding does not.
@@ -93,7 +100,12 @@ for (const dialect of testDialects()) {
       const inverted = await setThresholds(c.adminKey, { hideAbove: 0.3, blurAbove: 0.6 });
       assert.equal(inverted.statusCode, 400);
       assert.equal(inverted.json().errors[0].path, 'body/blurAbove');
-      for (const bad of [{ hideAbove: 1.5, blurAbove: 0.1 }, { hideAbove: '0.5', blurAbove: 0.1 }, { hideAbove: 0.5 }, { hideAbove: 0.5, blurAbove: 0.1, x: 1 }]) {
+      for (const bad of [
+        { hideAbove: 1.5, blurAbove: 0.1 },
+        { hideAbove: '0.5', blurAbove: 0.1 },
+        { hideAbove: 0.5 },
+        { hideAbove: 0.5, blurAbove: 0.1, x: 1 },
+      ]) {
         assert.equal((await setThresholds(c.adminKey, bad)).statusCode, 400, JSON.stringify(bad));
       }
       assert.equal((await get('/v1/moderation/safety', c.userKey)).statusCode, 403);
@@ -113,9 +125,17 @@ for (const dialect of testDialects()) {
       assert.equal(pending!.nsfw!.state, 'pending');
       assert.equal(pending!.nsfw!.blur, true, 'nobody has looked at it: blurred');
       assert.equal((await a.app.inject({ url: `/v1/images/${id}` })).statusCode, 404);
-      assert.ok(!((await a.app.inject({ url: '/v1/images' })).json().items as { id: string }[]).some((i) => i.id === id));
+      assert.ok(
+        !((await a.app.inject({ url: '/v1/images' })).json().items as { id: string }[]).some(
+          (i) => i.id === id,
+        ),
+      );
       // The owner still gets their file.
-      assert.equal((await a.app.inject({ url: `/v1/generations/${generationId}/images/0`, headers: auth(a.userKey) })).statusCode, 200);
+      assert.equal(
+        (await a.app.inject({ url: `/v1/generations/${generationId}/images/0`, headers: auth(a.userKey) }))
+          .statusCode,
+        200,
+      );
       await a.shutdown();
 
       const b = await startTestCoordinator({ dialect, database, dataDir, env: CLASSIFIER_ON });
@@ -136,7 +156,9 @@ for (const dialect of testDialects()) {
         const [image] = await ownerView(c, c.userKey, generationId);
         assert.deepEqual(image!.nsfw, { state: 'unchecked', blur: false, hidden: false });
         assert.equal((await c.app.inject({ url: `/v1/images/${imageIds[0]}` })).statusCode, 200);
-        const settings = (await c.app.inject({ url: '/v1/moderation/safety', headers: auth(c.adminKey) })).json();
+        const settings = (
+          await c.app.inject({ url: '/v1/moderation/safety', headers: auth(c.adminKey) })
+        ).json();
         assert.equal(settings.classifier, 'off');
       } finally {
         await c.shutdown();

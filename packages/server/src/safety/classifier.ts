@@ -59,7 +59,10 @@ export class NsfwjsClassifier implements ImageClassifier {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly options: ThreadOptions & { maxPixels: number } = { backend: 'wasm', maxPixels: 4_194_304 },
+    private readonly options: ThreadOptions & { maxPixels: number } = {
+      backend: 'wasm',
+      maxPixels: 4_194_304,
+    },
   ) {
     this.name = `nsfwjs/MobileNetV2 (${options.backend})`;
   }

@@ -15,8 +15,12 @@ for (const dialect of testDialects()) {
     after(() => c.shutdown());
 
     test('a job queued before a rule is withdrawn, not generated; the worker gets the next clean one', async () => {
-      const banned = (await submit(c, c.userKey, { model: 'gate', prompt: 'a red dragon', negativePrompt: 'blur' })).json();
-      const negative = (await submit(c, c.userKey, { model: 'gate', prompt: 'a castle', negativePrompt: 'no dragon' })).json();
+      const banned = (
+        await submit(c, c.userKey, { model: 'gate', prompt: 'a red dragon', negativePrompt: 'blur' })
+      ).json();
+      const negative = (
+        await submit(c, c.userKey, { model: 'gate', prompt: 'a castle', negativePrompt: 'no dragon' })
+      ).json();
       const clean = (await submit(c, c.userKey, { model: 'gate', prompt: 'a lighthouse' })).json();
       const rules = await c.app.inject({
         method: 'PUT',
@@ -35,14 +39,22 @@ for (const dialect of testDialects()) {
         [banned, 'prompt'],
         [negative, 'negative prompt'],
       ] as const) {
-        const read = (await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })).json();
+        const read = (
+          await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })
+        ).json();
         assert.equal(read.status, 'failed');
-        assert.match(read.images[0].error, new RegExp(`^Withdrawn before generation: .*The ${field} contains "dragon", which matches the blocked word "dragon"`));
+        assert.match(
+          read.images[0].error,
+          new RegExp(
+            `^Withdrawn before generation: .*The ${field} contains "dragon", which matches the blocked word "dragon"`,
+          ),
+        );
       }
-      const workerId = (await c.app.inject({ url: '/v1/workers/me/why-idle', headers: auth(key) })).json().workerId;
-      const worker = (await c.app.inject({ url: '/v1/workers', headers: auth(c.userKey) })).json().items.find(
-        (w: { id: string }) => w.id === workerId,
-      );
+      const workerId = (await c.app.inject({ url: '/v1/workers/me/why-idle', headers: auth(key) })).json()
+        .workerId;
+      const worker = (await c.app.inject({ url: '/v1/workers', headers: auth(c.userKey) }))
+        .json()
+        .items.find((w: { id: string }) => w.id === workerId);
       assert.equal(worker.jobsFailed, 0, 'not the worker’s fault');
     });
   });

@@ -15,7 +15,10 @@ type WorkerCaller = { workerId: string; userId: string };
 const MAX_REFUSED_PER_POLL = 16;
 
 /** Why the rules refuse these parameters now, or undefined when they pass. */
-export async function promptRefusal(filter: PromptFilter, params: JobAssignment['params']): Promise<string | undefined> {
+export async function promptRefusal(
+  filter: PromptFilter,
+  params: JobAssignment['params'],
+): Promise<string | undefined> {
   try {
     await filter.check([
       { path: 'prompt', label: 'prompt', text: params.prompt },
@@ -43,7 +46,11 @@ export async function popScreened(
     if (!refusal) return job;
     await leases.fail(caller, job.id, {
       leaseId: job.leaseId,
-      reason: `Withdrawn before generation: a content rule added after it was queued refuses it. ${refusal}`.slice(0, 2000),
+      reason:
+        `Withdrawn before generation: a content rule added after it was queued refuses it. ${refusal}`.slice(
+          0,
+          2000,
+        ),
       retryable: false,
       failureClass: 'request',
     });

@@ -13,7 +13,17 @@ export async function insertSafetyRow(
 ): Promise<void> {
   await db
     .insertInto('image_safety')
-    .values({ image_id: p.imageId, state: p.state, nsfw_score: null, classes: null, model: null, claimed_until: null, last_error: null, created_at: p.now, classified_at: null })
+    .values({
+      image_id: p.imageId,
+      state: p.state,
+      nsfw_score: null,
+      classes: null,
+      model: null,
+      claimed_until: null,
+      last_error: null,
+      created_at: p.now,
+      classified_at: null,
+    })
     .onConflict((oc) => oc.column('image_id').doNothing())
     .execute();
 }
@@ -37,7 +47,11 @@ export async function claimPending(
     returning image_id, attempts`.execute(db);
   const row = claimed.rows[0];
   if (!row) return undefined;
-  const job = await db.selectFrom('jobs').select('result_sha256').where('id', '=', row.image_id).executeTakeFirst();
+  const job = await db
+    .selectFrom('jobs')
+    .select('result_sha256')
+    .where('id', '=', row.image_id)
+    .executeTakeFirst();
   return { image_id: row.image_id, attempts: Number(row.attempts), sha256: job?.result_sha256 ?? null };
 }
 
@@ -128,7 +142,10 @@ export type ImageSafetyRow = Awaited<ReturnType<typeof safetyOfImages>>[number];
  * judged it (NSFW_CLASSIFIER=off). Releases only contain public images, so every image asked about has
  * a row.
  */
-export async function nsfwScores(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, number | null>> {
+export async function nsfwScores(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, number | null>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('image_safety')

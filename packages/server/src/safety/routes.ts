@@ -32,7 +32,8 @@ export const safetyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { auth: 'user' },
       schema: {
         tags: ['images'],
-        summary: 'Appeal the decision that hid your image (the classifier or a moderator); one open appeal per image.',
+        summary:
+          'Appeal the decision that hid your image (the classifier or a moderator); one open appeal per image.',
         security: bearerSecurity,
         params: IdParams,
         headers: IdempotencyHeaders,

@@ -102,14 +102,21 @@ export class SafetyScanner {
         if (!stored || verdict.score < hideAbove) return false;
         const reason = classifierReason(verdict.score, hideAbove);
         // A moderator may have hidden it already; their decision (and reason) stands.
-        if (!(await hideImage(trx, { image_id: imageId, reason, hidden_by: null, hidden_at: now }))) return false;
+        if (!(await hideImage(trx, { image_id: imageId, reason, hidden_by: null, hidden_at: now })))
+          return false;
         await q.markHiddenByClassifier(trx, imageId);
         await recordAudit(trx, {
           actorId: null,
           action: 'image.hide',
           targetType: 'image',
           targetId: imageId,
-          detail: { reason, by: 'classifier', model: this.classifier.name, score: verdict.score, threshold: hideAbove },
+          detail: {
+            reason,
+            by: 'classifier',
+            model: this.classifier.name,
+            score: verdict.score,
+            threshold: hideAbove,
+          },
           at: now,
         });
         return true;

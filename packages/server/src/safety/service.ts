@@ -68,7 +68,8 @@ export class SafetyService {
       return;
     }
     const released = await q.releaseAllPending(this.db);
-    if (released > 0) this.log.warn({ released }, 'NSFW_CLASSIFIER=off: pending images became public unchecked');
+    if (released > 0)
+      this.log.warn({ released }, 'NSFW_CLASSIFIER=off: pending images became public unchecked');
   }
 
   /** Call in the transaction that marks the job done: the image is not public until this row says so. */

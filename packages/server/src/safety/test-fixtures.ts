@@ -31,7 +31,13 @@ export async function deliverDrawings(
   variant: number,
 ): Promise<{ generationId: string; imageIds: string[] }> {
   const model = `m-${randomUUID().slice(0, 10)}`;
-  const submitted = await submit(c, ownerKey, { prompt: 'a landscape drawing', model, n, width: SIDE, height: SIDE });
+  const submitted = await submit(c, ownerKey, {
+    prompt: 'a landscape drawing',
+    model,
+    n,
+    width: SIDE,
+    height: SIDE,
+  });
   if (submitted.statusCode !== 201) throw new Error(`submit failed: ${submitted.body}`);
   const generationId = submitted.json().id as string;
   const worker = await registerWorker(c, ownerKey, `w-${model}`);

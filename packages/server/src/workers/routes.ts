@@ -178,7 +178,12 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (req) => {
-      const result = await leases.completeUpload(workerOf(req), req.params.id, req.body.leaseId, req.body.key);
+      const result = await leases.completeUpload(
+        workerOf(req),
+        req.params.id,
+        req.body.leaseId,
+        req.body.key,
+      );
       return { ...result, receipt: await services.fairness.receiptFor(result.jobId) };
     },
   );

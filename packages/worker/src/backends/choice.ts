@@ -6,4 +6,6 @@ export interface BackendChoice {
   provider?: string;
   /** `--max-pixels`: the largest width × height the backend should accept. */
   maxPixels?: number;
+  /** Where the backend tells the donor about a model it will not serve (too big for this machine, …). */
+  warn?: (message: string) => void;
 }

@@ -74,7 +74,12 @@ export class OnnxBackend implements Backend {
     const maxPixels = choice.maxPixels ?? ONNX_DEFAULT_MAX_PIXELS;
     // Donor autopilot: before loading anything, refuse (with the numbers) models this machine cannot hold.
     const resources = await probeResources(models[0]!.dir);
-    const fitting = await selectFitting(models, { memory: memoryOf(provider), maxPixels, resources, warn: choice.warn });
+    const fitting = await selectFitting(models, {
+      memory: memoryOf(provider),
+      maxPixels,
+      resources,
+      warn: choice.warn,
+    });
     const backend = new OnnxBackend(fitting, provider, maxPixels, resources);
     await backend.load(fitting[0]!.id);
     return backend;
@@ -120,7 +125,10 @@ export class OnnxBackend implements Backend {
 
   async hardware(): Promise<Hardware> {
     const gpu = this.resources.gpus?.reduce((a, g) => (g.totalMb > a.totalMb ? g : a));
-    return { provider: this.provider, ...(gpu ? { gpu: gpu.name.slice(0, 200), vramMb: Math.round(gpu.totalMb) } : {}) };
+    return {
+      provider: this.provider,
+      ...(gpu ? { gpu: gpu.name.slice(0, 200), vramMb: Math.round(gpu.totalMb) } : {}),
+    };
   }
 
   async close(): Promise<void> {
