@@ -57,11 +57,13 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.waitForURL('**/generate');
 }
 
+// Both suites serve the same build; it goes when the file is done.
+after(async () => rmSync(await buildWebApp(), { recursive: true, force: true }));
+
 describe('the web app in a real browser', { timeout: 180_000 }, () => {
   let smtp: TestSmtpServer;
   let c: TestCoordinator;
   let browser: Browser;
-  let webRoot = '';
   let applicant: WatchedPage;
   let moderator: WatchedPage;
   let worker: TestProcess | undefined;
@@ -70,7 +72,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
   let otherPrompt = '';
 
   before(async () => {
-    webRoot = await buildWebApp();
+    const webRoot = await buildWebApp();
     smtp = await startTestSmtpServer();
     c = await startTestCoordinator({
       dialect: 'sqlite',
@@ -90,7 +92,6 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await browser?.close();
     await c?.shutdown();
     await smtp?.close();
-    if (webRoot) rmSync(webRoot, { recursive: true, force: true });
   });
 
   it('shows the home page, takes an application and confirms the email from the mailed link', async () => {
@@ -365,5 +366,84 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
   it('raised no uncaught errors, console errors or CSP violations', () => {
     assert.deepEqual(applicant.problems, []);
     assert.deepEqual(moderator.problems, []);
+  });
+});
+
+describe('the open stage in a real browser', { timeout: 120_000 }, () => {
+  let smtp: TestSmtpServer;
+  let c: TestCoordinator;
+  let browser: Browser;
+  const adminPassword = 'admin-password-for-tests';
+  const newcomer = { email: 'grace@example.org', password: 'compiler-pioneer-1952' };
+
+  before(async () => {
+    const webRoot = await buildWebApp();
+    smtp = await startTestSmtpServer();
+    c = await startTestCoordinator({
+      dialect: 'sqlite',
+      listen: true,
+      build: { webRoot },
+      env: { SMTP_URL: smtp.url, ACCESS_STAGE: 'research', SIGN_IN_RATE_PER_MINUTE: '0' },
+    });
+    browser = await launchBrowser();
+    // The first admin gets a password the way `dreamfold admin create-user` users do: a reset link.
+    await fetch(`${c.url}/v1/auth/password-reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@example.org' }),
+    });
+    const token = smtp.tokenIn(await smtp.waitFor('admin@example.org'));
+    const confirmed = await fetch(`${c.url}/v1/auth/password-reset/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: adminPassword }),
+    });
+    assert.equal(confirmed.status, 204);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await c?.shutdown();
+    await smtp?.close();
+  });
+
+  it('an admin opens Dreamfold; a newcomer signs up with just an email and is told how to earn credits', async () => {
+    const admin = await openPage(browser, c.url);
+    await signIn(admin.page, 'admin@example.org', adminPassword);
+    await admin.page.getByRole('button', { name: 'Account' }).click();
+    await admin.page.getByRole('link', { name: 'Admin' }).click();
+    await admin.page.getByLabel(/^Open: anyone/).check();
+    await admin.page.getByRole('button', { name: 'Save the stage' }).click();
+    await admin.page.getByText('The stage is now open').waitFor();
+    await noAccessibilityProblems(admin.page, 'the admin page');
+    await screenshot(admin.page, 'desktop-admin');
+
+    const { page, problems } = await openPage(browser, c.url);
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    assert.equal(
+      await page.getByLabel('Affiliation').count(),
+      0,
+      'the open stage asks no research questions',
+    );
+    await page.getByLabel('Email').fill(newcomer.email);
+    await page.getByLabel('Password').fill(newcomer.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await page.goto(linkIn((await smtp.waitFor(newcomer.email)).text));
+    await page.getByRole('heading', { name: 'Email confirmed' }).waitFor();
+
+    await signIn(page, newcomer.email, newcomer.password);
+    await page.getByLabel('Prompt', { exact: true }).fill('a paper boat on a puddle');
+    await page.getByLabel('Model').fill('test-model');
+    await page.getByText(/Costs \d+ credits?\. You have 0\./).waitFor();
+    await page.getByRole('link', { name: 'Rate images to earn more' }).waitFor();
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /costs \d+ credits.*balance is 0/s);
+    await screenshot(page, 'desktop-generate-no-credits');
+    assert.deepEqual([...admin.problems, ...problems], []);
   });
 });

@@ -138,7 +138,7 @@ export function DatasetScheduleForm() {
             />
           </div>
           <SubmitButton busy={busy} busyLabel="Saving…">
-            Save
+            Save schedule
           </SubmitButton>
         </form>
       )}

@@ -68,7 +68,7 @@ function AccessStageForm() {
           </Notice>
         ) : null}
         <SubmitButton busy={busy} busyLabel="Switching…">
-          Save
+          Save the stage
         </SubmitButton>
       </form>
     </section>
