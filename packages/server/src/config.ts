@@ -206,7 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     safety: {
       classifier: oneOf(env, 'NSFW_CLASSIFIER', ['nsfwjs', 'off'] as const, 'nsfwjs'),
       hideThreshold: fraction(env, 'NSFW_HIDE_THRESHOLD', 0.8),
-      blurThreshold: fraction(env, 'NSFW_BLUR_THRESHOLD', 0.4),
+      blurThreshold: fraction(env, 'NSFW_BLUR_THRESHOLD', 0.5),
     },
     unservableWindowSeconds: int(env, 'UNSERVABLE_WINDOW_SECONDS', 600, 0, 7 * 86_400),
   };

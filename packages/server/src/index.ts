@@ -14,3 +14,12 @@ export type { BlobStore } from './storage/blob-store.js';
 export { startServer, type RunningServer } from './start.js';
 export { DatasetService, type ReleaseRecord, type ReleaseRequest } from './datasets/release-service.js';
 export { DatasetError } from '@dreamfold/datasets';
+export {
+  NsfwjsClassifier,
+  nsfwScore,
+  toModelInput,
+  type ImageClassifier,
+  type Verdict,
+} from './safety/classifier.js';
+export { nsfwScores } from './safety/queries.js';
+export { countsAgainstWorker } from './fairness/failure-classes.js';

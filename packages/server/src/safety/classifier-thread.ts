@@ -34,16 +34,21 @@ async function loadModel(options: ThreadOptions): Promise<{ tf: Tf; model: Model
     throw new Error(`TensorFlow.js ${options.backend} backend failed to initialise`);
   }
   await tf.ready();
+  // No debug checks (they re-read every tensor for NaNs); the network is fixed and known to be sound.
+  tf.enableProdMode();
   const { load } = await import('nsfwjs/core');
   const { MobileNetV2Model } = await import('nsfwjs/models/mobilenet_v2');
-  // nsfwjs announces the model on console.info; a server log does not need it.
-  const info = console.info;
+  // nsfwjs announces the model on console.info, and tfjs suggests its native backend on console.warn;
+  // a server log needs neither.
+  const { info, warn } = console;
   console.info = () => {};
+  console.warn = () => {};
   try {
     const model = await load('MobileNetV2', { modelDefinitions: [MobileNetV2Model] });
     return { tf, model, name: `nsfwjs/MobileNetV2 (${options.backend})` };
   } finally {
     console.info = info;
+    console.warn = warn;
   }
 }
 

@@ -91,7 +91,7 @@ for (const dialect of testDialects()) {
       const [before] = await ownerView(c, c.userKey, firstGeneration);
       assert.equal(before!.nsfw!.blur, true);
       assert.equal(before!.nsfw!.hidden, false);
-      await setThresholds(c.adminKey, { hideAbove: 0.8, blurAbove: 0.4 });
+      await setThresholds(c.adminKey, { hideAbove: 0.8, blurAbove: 0.5 });
     });
 
     test('thresholds: admins only, blur never above hide, numbers in [0, 1]', async () => {
