@@ -3,7 +3,9 @@
 //
 // An image (a job; its id is the job id) is public when
 //   - it finished (state 'done' with a stored result),
-//   - no moderator hid it (no row in hidden_images), and
+//   - no moderator hid it (no row in hidden_images; the NSFW classifier hides through the same table), and
+//   - the safety check has looked at it (image_safety: classified, or 'unchecked' where no classifier runs;
+//     not while 'pending' and not when the classifier could not read it — safety/), and
 //   - its owner has not withdrawn their images (users.dataset_consent = 'withdrawn'; account deletion with
 //     withdrawal sets it too; a deleted account that kept its images stays public under a pseudonym).
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
@@ -24,6 +26,14 @@ export function publicImages(db: Kysely<Database>) {
     .where('public_job.state', '=', sql.lit('done'))
     .where('public_job.result_sha256', 'is not', null)
     .where('public_owner.dataset_consent', '!=', 'withdrawn')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('image_safety')
+          .select('image_safety.image_id')
+          .whereRef('image_safety.image_id', '=', 'public_job.id')
+          .where('image_safety.state', 'in', ['classified', 'unchecked']),
+      ),
+    )
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
