@@ -23,6 +23,8 @@ export class EmbeddingWriter {
   private rowsInBlock = 0;
   /** Whether the current block holds any embedding; an all-zero block is skipped (a file hole). */
   private blockHasData = false;
+  /** Whether the block buffer may hold bytes of an earlier block (then zero rows must be cleared). */
+  private blockDirty = false;
   private rows = 0;
   private position: number;
   present = 0;
@@ -49,18 +51,21 @@ export class EmbeddingWriter {
     return new EmbeddingWriter(path, tempPath, handle, dim, minDictChars, header.length);
   }
 
-  /** Appends the image's row; answers whether it had an embedding. */
-  async add(id: string, embedding: EmbeddingValues | null | undefined): Promise<boolean> {
+  /**
+   * Adds the image's row; answers whether it had an embedding. When `full` is set afterwards, flush()
+   * must be awaited before the next add (kept synchronous: it runs once per image).
+   */
+  add(id: string, embedding: EmbeddingValues | null | undefined): boolean {
     const rowBytes = this.dim * 2;
-    const row = this.block.subarray(this.rowsInBlock * rowBytes, (this.rowsInBlock + 1) * rowBytes);
+    const offset = this.rowsInBlock * rowBytes;
     let has = false;
     if (embedding === null || embedding === undefined) {
-      row.fill(0);
+      if (this.blockDirty) this.block.fill(0, offset, offset + rowBytes);
     } else if (embedding instanceof Float32Array && embedding.length === this.dim) {
-      encodeFloat16(embedding, row);
+      encodeFloat16(embedding, this.block.subarray(offset, offset + rowBytes));
       has = true;
     } else if (embedding instanceof Uint16Array && embedding.length === this.dim) {
-      row.set(new Uint8Array(embedding.buffer, embedding.byteOffset, rowBytes));
+      this.block.set(new Uint8Array(embedding.buffer, embedding.byteOffset, rowBytes), offset);
       has = true;
     } else {
       const got =
@@ -77,11 +82,16 @@ export class EmbeddingWriter {
       this.blockHasData = true;
     }
     this.rows++;
-    if (++this.rowsInBlock === BLOCK_ROWS) await this.flush();
+    this.rowsInBlock++;
     return has;
   }
 
-  private async flush(): Promise<void> {
+  /** True when a block is complete and flush() must be awaited. */
+  get full(): boolean {
+    return this.rowsInBlock === BLOCK_ROWS;
+  }
+
+  async flush(): Promise<void> {
     const bytes = this.rowsInBlock * this.dim * 2;
     // Zero rows need no writing: skipping past them leaves a hole that reads back as zeros (and costs
     // no disk on filesystems with sparse files); close() sets the final length.
@@ -92,6 +102,7 @@ export class EmbeddingWriter {
     }
     this.position += bytes;
     this.rowsInBlock = 0;
+    this.blockDirty = this.blockHasData;
     this.blockHasData = false;
   }
 

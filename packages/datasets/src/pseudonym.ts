@@ -18,7 +18,11 @@ const CACHE_LIMIT = 65_536;
 
 export class Pseudonymizer {
   private readonly key: Buffer;
-  private readonly cache = new Map<string, string>();
+  /** One cache per kind, keyed by the raw id, so a hit allocates nothing. */
+  private readonly caches: Record<PseudonymKind, Map<string, string>> = {
+    user: new Map(),
+    worker: new Map(),
+  };
 
   constructor(salt: Uint8Array | string) {
     this.key = typeof salt === 'string' ? Buffer.from(salt, 'utf8') : Buffer.from(salt);
@@ -31,15 +35,15 @@ export class Pseudonymizer {
   }
 
   pseudonym(kind: PseudonymKind, id: string): string {
-    const input = `${kind}:${id}`;
-    let value = this.cache.get(input);
+    const cache = this.caches[kind];
+    let value = cache.get(id);
     if (value === undefined) {
       value = createHmac('sha256', this.key)
-        .update(input, 'utf8')
+        .update(`${kind}:${id}`, 'utf8')
         .digest('hex')
         .slice(0, PSEUDONYM_HEX_DIGITS);
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(input, value);
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(id, value);
     }
     return value;
   }

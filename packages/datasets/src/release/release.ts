@@ -44,8 +44,10 @@ export interface ReleaseResult {
   manifest: Manifest;
   /** SHA-256 of manifest.json (what the server records). */
   manifestSha256: string;
-  /** Seconds spent in each phase. */
+  /** Wall-clock seconds spent in each phase. */
   seconds: Record<ReleasePhase, number>;
+  /** CPU seconds of this process (JavaScript and DuckDB's threads) in each phase. */
+  cpuSeconds: Record<ReleasePhase, number>;
 }
 
 function checkOptions(options: ReleaseOptions): {
@@ -108,11 +110,16 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
     shards: 0,
     manifest: 0,
   };
+  const cpuSeconds: Record<ReleasePhase, number> = { ...seconds };
   let phaseStart = performance.now();
+  let cpuStart = process.cpuUsage();
   const phaseDone = (phase: ReleasePhase) => {
     const now = performance.now();
+    const cpu = process.cpuUsage(cpuStart);
     seconds[phase] += (now - phaseStart) / 1000;
+    cpuSeconds[phase] += (cpu.user + cpu.system) / 1e6;
     phaseStart = now;
+    cpuStart = process.cpuUsage();
   };
   const progress = (p: ReleaseProgress) => options.onProgress?.(p);
 
@@ -248,7 +255,14 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
         },
       );
     }
-    return { path: target, name: options.name, manifest, manifestSha256: sha256(manifestText), seconds };
+    return {
+      path: target,
+      name: options.name,
+      manifest,
+      manifestSha256: sha256(manifestText),
+      seconds,
+      cpuSeconds,
+    };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;

@@ -96,7 +96,8 @@ export async function stageImages(
       const shard = Math.floor(row / settings.shardSize);
       const key = sampleKey(shard, row % settings.shardSize, digits);
       const embedding = options.readEmbedding ? await options.readEmbedding(image.id) : null;
-      const has = await embeddings.add(image.id, embedding);
+      const has = embeddings.add(image.id, embedding);
+      if (embeddings.full) await embeddings.flush();
       // Exact float32 values, so DuckDB's FLOAT parse cannot round differently.
       const score = image.aestheticScore === null ? '' : String(Math.fround(image.aestheticScore));
       const punsafe =

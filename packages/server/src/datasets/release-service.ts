@@ -65,6 +65,8 @@ export interface ReleaseRecord {
   previous: string | null;
   manifest: Manifest;
   manifestSha256: string;
+  /** Seconds spent in each phase of the release. */
+  seconds: Record<string, number>;
 }
 
 interface CachedManifest {
@@ -184,6 +186,7 @@ export class DatasetService {
         previous: result.manifest.previous,
         manifest: result.manifest,
         manifestSha256: result.manifestSha256,
+        seconds: result.seconds,
       };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

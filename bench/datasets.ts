@@ -1,0 +1,344 @@
+// Benchmark of @dreamfold/datasets: how fast a release is written and how much memory it takes as the
+// platform grows, each figure beside a baseline measured in this same run.
+//   node --conditions=development --import tsx bench/datasets.ts      (npm run bench -- datasets)
+// Environment: BENCH_ROWS (default 1,000,000 images), BENCH_SMALL (default 100,000), BENCH_SQLITE=0 skips
+// the end-to-end run from a coordinator database.
+//
+// Every measured release runs in a child process of its own, so its peak RSS (getrusage maxrss) is its
+// own. Figures:
+//   metadata rows/s  images staged (checked, pseudonymised, keyed) + Parquet tables written, i.e. the
+//                    'images' + 'annotations' + 'tables' phases of a full release
+//                    baseline: DuckDB alone writing the same columns for the same row count from range()
+//   release samples/s the whole release including WebDataset shards (one tiny PNG per sample), manifest
+//                    baseline: tar-stream alone writing the same number of 3-member samples
+//   peak RSS         1,000,000-row release vs the 100,000-row release (flat = ratio near 1) and vs a
+//                    process that only generates the rows (the input side, without the release)
+//   from SQLite      the coordinator's release source (keyset pages over jobs/generations/users/…) and a
+//                    full release from that database, vs reading the same pages' rows with better-sqlite3
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import type SQLiteDatabase from 'better-sqlite3';
+import type { ReleaseImage } from '@dreamfold/datasets';
+import { fmt } from './_harness.js';
+
+/** The part of tar-stream 3 (resolved from packages/datasets, not the root's older copy) used here. */
+interface TarStream {
+  pack(): NodeJS.ReadableStream & {
+    entry(
+      header: { name: string; size: number; mtime: Date; mode: number; uid: number; gid: number },
+      data: Buffer,
+    ): unknown;
+    finalize(): void;
+  };
+}
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const SMALL = Number(process.env.BENCH_SMALL ?? 100_000);
+const SQLITE = process.env.BENCH_SQLITE !== '0';
+
+// --- synthetic platform rows (shared by parent and children) ---
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** A valid 8×8 RGB PNG (~100 bytes): the bench measures the release machinery, not disk bandwidth. */
+export const TINY_PNG = (() => {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(8, 0);
+  ihdr.writeUInt32BE(8, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const raw = Buffer.alloc(8 * 25, 7);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+})();
+export const TINY_SHA = createHash('sha256').update(TINY_PNG).digest('hex');
+
+const WORDS =
+  'a painting of lighthouse fox harbour at dawn in the style of oil watercolor misty golden hour'.split(' ');
+
+// --- children: one measured thing each, JSON on the last line ---
+
+async function child(mode: string, rows: number, dir: string): Promise<void> {
+  const started = performance.now();
+  const { writeRelease } = await import('@dreamfold/datasets');
+  const images = async function* (): AsyncGenerator<ReleaseImage> {
+    // Ids come sorted, as the caller must give them.
+    for (let i = 0; i < rows; i++) {
+      const w = i % WORDS.length;
+      yield {
+        id: `img${String(i).padStart(12, '0')}`,
+        sha256: TINY_SHA,
+        prompt: `${WORDS[w]} ${WORDS[(w + 3) % WORDS.length]} ${WORDS[(w + 5) % WORDS.length]} number ${i}`,
+        negativePrompt: i % 3 === 0 ? 'blurry, low quality' : '',
+        model: i % 2 ? 'sd-1.5' : 'sdxl-turbo',
+        sampler: 'euler',
+        steps: 20 + (i % 10),
+        guidanceScale: 7.5,
+        seed: i * 7919,
+        width: 512,
+        height: 512,
+        createdAt: Date.UTC(2026, 0, 1) + i * 1000,
+        creatorId: `user-${i % 5000}`,
+        workerId: `worker-${i % 200}`,
+        aestheticScore: i % 2 ? 4 + (i % 50) / 10 : null,
+        punsafe: (i % 100) / 100,
+        flags: { answers: i % 4 === 0 ? 1 : 0, nsfw: 0, broken: 0, offensive: 0, does_not_match_prompt: 0 },
+      };
+    }
+  };
+  // One rating per 5 images and one preference per 20, on published images.
+  const ratings = function* () {
+    for (let i = 0; i < rows; i += 5)
+      yield {
+        imageId: `img${String(i).padStart(12, '0')}`,
+        raterId: `user-${i % 3000}`,
+        score: 1 + (i % 10),
+        kind: 'aesthetic',
+      };
+  };
+  const preferences = function* () {
+    for (let i = 0; i + 1 < rows; i += 20)
+      yield {
+        imageA: `img${String(i).padStart(12, '0')}`,
+        imageB: `img${String(i + 1).padStart(12, '0')}`,
+        prompt: 'pair',
+        choice: (['a', 'b', 'tie'] as const)[i % 3]!,
+        raterId: `user-${i % 3000}`,
+      };
+  };
+  let result: unknown;
+  if (mode === 'generate') {
+    let n = 0;
+    for await (const _ of images()) n++;
+    for (const _ of ratings()) n++;
+    result = { rows: n };
+  } else if (mode === 'release') {
+    const r = await writeRelease({
+      outDir: dir,
+      name: 'bench',
+      createdAt: new Date(Date.UTC(2026, 0, 1)),
+      salt: 'benchmark salt, long enough',
+      images: images(),
+      ratings: ratings(),
+      preferences: preferences(),
+      readImage: async () => TINY_PNG,
+      aggregateRatingKind: 'aesthetic',
+    });
+    result = { seconds: r.seconds, manifestSha256: r.manifestSha256, shards: r.manifest.counts.shards };
+  } else if (mode === 'duckdb-range') {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:');
+    const c = await instance.connect();
+    const t = performance.now();
+    // The columns and types of metadata.parquet, computed from the row number alone.
+    await c.run(`COPY (
+      SELECT 'img' || lpad(i::VARCHAR, 12, '0') AS id, '${TINY_SHA}' AS sha256, (i // 1000)::INTEGER AS shard,
+             lpad(i::VARCHAR, 8, '0') AS key, 'a painting of a lighthouse number ' || i AS prompt,
+             CASE WHEN i % 3 = 0 THEN 'blurry, low quality' ELSE '' END AS negative_prompt,
+             CASE WHEN i % 2 = 1 THEN 'sd-1.5' ELSE 'sdxl-turbo' END AS model, 'euler' AS sampler,
+             (20 + i % 10)::INTEGER AS steps, 7.5::DOUBLE AS guidance_scale, (i * 7919)::BIGINT AS seed,
+             512::INTEGER AS width, 512::INTEGER AS height, DATE '2026-01-01' + (i // 86400)::INTEGER AS created_day,
+             'u' || (i % 5000) AS creator, 'w' || (i % 200) AS worker,
+             CASE WHEN i % 5 = 0 THEN (1 + i % 10)::DOUBLE END AS rating_mean, (i % 5 = 0)::INTEGER AS rating_count,
+             NULL::DOUBLE AS rating_std, 0::INTEGER AS pairwise_wins, 0::INTEGER AS pairwise_losses,
+             0::INTEGER AS pairwise_ties, CASE WHEN i % 2 = 1 THEN (4 + (i % 50) / 10)::FLOAT END AS aesthetic_score,
+             ((i % 100) / 100)::FLOAT AS punsafe,
+             {'answers': (i % 4 = 0)::INTEGER, 'nsfw': 0, 'broken': 0, 'offensive': 0, 'does_not_match_prompt': 0} AS flags,
+             false AS has_embedding
+      FROM range(${rows}) t(i)) TO '${join(dir, 'range.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
+    result = { seconds: (performance.now() - t) / 1000 };
+    c.closeSync();
+    instance.closeSync();
+  } else if (mode === 'tar') {
+    // tar-stream (the version @dreamfold/datasets uses) written the plain way: one pack per 1,000
+    // samples piped to a file stream, the same three members per sample.
+    const require = createRequire(new URL('../packages/datasets/package.json', import.meta.url));
+    const tar = require('tar-stream') as TarStream;
+    const t = performance.now();
+    const header = (name: string, size: number) => ({
+      name,
+      size,
+      mtime: new Date(0),
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+    });
+    for (let start = 0; start < rows; start += 1000) {
+      const pack = tar.pack();
+      const done = pipeline(pack, createWriteStream(join(dir, `${start}.tar`)));
+      for (let i = start; i < Math.min(rows, start + 1000); i++) {
+        const key = String(i).padStart(8, '0');
+        const json = Buffer.from(`{"id":"img${i}","prompt":"a painting of a lighthouse number ${i}"}`);
+        const txt = Buffer.from(`a painting of a lighthouse number ${i}`);
+        pack.entry(header(`${key}.json`, json.length), json);
+        pack.entry(header(`${key}.png`, TINY_PNG.length), TINY_PNG);
+        pack.entry(header(`${key}.txt`, txt.length), txt);
+      }
+      pack.finalize();
+      await done;
+    }
+    result = { seconds: (performance.now() - t) / 1000 };
+  } else if (mode === 'sqlite-raw') {
+    // The rows the release source reads, as one plain better-sqlite3 iteration (no paging, no Kysely).
+    const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
+    const SQLite = require('better-sqlite3') as typeof SQLiteDatabase;
+    const db = new SQLite(join(dir, 'dreamfold.db'), { readonly: true });
+    const t = performance.now();
+    let n = 0;
+    for (const _ of db
+      .prepare(
+        `select j.id, j.result_sha256, j.seed, j.user_id, j.worker_id, g.prompt, g.negative_prompt, g.model, g.sampler,
+                g.steps, g.guidance_scale, g.width, g.height, g.created_at
+         from jobs j join generations g on g.id = j.generation_id join users u on u.id = j.user_id
+         where j.state = 'done' order by j.id`,
+      )
+      .iterate())
+      n++;
+    db.close();
+    result = { seconds: (performance.now() - t) / 1000, rows: n };
+  } else if (mode === 'sqlite-release') {
+    const { DatasetService, FsBlobStore, openDatabase, systemClock } = await import('@dreamfold/server');
+    const handle = await openDatabase(`sqlite:${join(dir, 'dreamfold.db')}`);
+    const blobs = new FsBlobStore(join(dir, 'blobs'));
+    const service = new DatasetService(handle.db, blobs, systemClock, { dir: join(dir, 'datasets') });
+    const r = await service.release({ name: 'bench' });
+    if (r.manifest.counts.images !== rows)
+      throw new Error(`released ${r.manifest.counts.images} of ${rows} images`);
+    result = { seconds: r.seconds };
+    await handle.close();
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  const total = (performance.now() - started) / 1000;
+  console.log(
+    JSON.stringify({ ...(result as object), total, maxRssMb: process.resourceUsage().maxRSS / 1024 }),
+  );
+}
+
+interface ChildResult {
+  total: number;
+  maxRssMb: number;
+  seconds?: number | Record<string, number>;
+  manifestSha256?: string;
+  rows?: number;
+}
+
+function runChild(
+  mode: string,
+  rows: number,
+  script = new URL(import.meta.url).pathname,
+  extra: string[] = [],
+): ChildResult {
+  const dir = mkdtempSync(join(tmpdir(), `dreamfold-bench-datasets-${mode}-`));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', script, '--child', mode, String(rows), dir, ...extra],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+        env: process.env,
+      },
+    );
+    if (r.status !== 0) throw new Error(`${mode} ${rows} failed:\n${r.stdout}\n${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function line(label: string, ours: number, unit: string, baselineLabel: string, baseline: number): void {
+  console.log(
+    `${label.padEnd(44)} ${fmt(ours).padStart(10)} ${unit}   ${baselineLabel}: ${fmt(baseline)} ${unit}   → ${(ours / baseline).toFixed(2)}×`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `${cpus().length} CPUs (${cpus()[0]?.model}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${fmt(ROWS)} images, 1 rating per 5, 1 preference per 20, no embeddings`,
+  );
+  const range = runChild('duckdb-range', ROWS);
+  const release = runChild('release', ROWS);
+  const phases = release.seconds as Record<string, number>;
+  const metadataSeconds = phases.images! + phases.annotations! + phases.tables!;
+  const tar = runChild('tar', ROWS);
+  console.log('\nThroughput:');
+  line(
+    'metadata rows/s (stage + Parquet tables)',
+    ROWS / metadataSeconds,
+    'rows/s',
+    'DuckDB range() → Parquet',
+    ROWS / (range.seconds as number),
+  );
+  line(
+    'release samples/s (everything, tiny PNGs)',
+    ROWS / (phases.images! + phases.annotations! + phases.tables! + phases.shards! + phases.manifest!),
+    'samples/s',
+    'tar-stream alone',
+    ROWS / (tar.seconds as number),
+  );
+  line(
+    'shards phase samples/s',
+    ROWS / phases.shards!,
+    'samples/s',
+    'tar-stream alone',
+    ROWS / (tar.seconds as number),
+  );
+  console.log(
+    `  phases (s): ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')}`,
+  );
+
+  console.log('\nPeak RSS (each in its own process):');
+  const small = runChild('release', SMALL);
+  const idle = runChild('generate', ROWS);
+  line(
+    `release of ${fmt(ROWS)} rows, MB`,
+    release.maxRssMb,
+    'MB',
+    `release of ${fmt(SMALL)} rows`,
+    small.maxRssMb,
+  );
+  line(
+    `release of ${fmt(ROWS)} rows, MB`,
+    release.maxRssMb,
+    'MB',
+    `generating the ${fmt(ROWS)} rows only`,
+    idle.maxRssMb,
+  );
+  const again = runChild('release', SMALL);
+  console.log(
+    `\nReproducible: two releases of ${fmt(SMALL)} rows have ${again.manifestSha256 === small.manifestSha256 ? 'the same' : 'DIFFERENT'} manifest SHA-256 (${small.manifestSha256?.slice(0, 16)}…)`,
+  );
+
+  if (SQLITE) {
+    const { benchFromSqlite } = await import('./_datasets-sqlite.js');
+    await benchFromSqlite(ROWS, new URL(import.meta.url).pathname, TINY_PNG, TINY_SHA, line);
+  }
+}
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3]!, Number(process.argv[4]), process.argv[5]!);
+} else {
+  await main();
+}
