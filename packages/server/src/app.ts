@@ -139,6 +139,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   // Output safety: the NSFW classifier runs off the request path on every finished image (safety/).
   const safetyService = new SafetyService(db, database.dialect, clock, blobs, log, {
     classifier: config.safety.classifier,
+    threads: config.safety.threads,
     thresholds: { hideAbove: config.safety.hideThreshold, blurAbove: config.safety.blurThreshold },
     maxPixels: config.maxPixels,
   });

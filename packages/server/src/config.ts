@@ -91,6 +91,8 @@ export interface Config {
   /** Output safety (safety/): the NSFW classifier and its thresholds at first start (admins change them). */
   safety: {
     classifier: 'nsfwjs' | 'off';
+    /** Classifier threads per coordinator (each ~10 images/s on one core). */
+    threads: number;
     hideThreshold: number;
     blurThreshold: number;
   };
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     safety: {
       classifier: oneOf(env, 'NSFW_CLASSIFIER', ['nsfwjs', 'off'] as const, 'nsfwjs'),
+      threads: int(env, 'NSFW_CLASSIFIER_THREADS', 1, 1, 64),
       hideThreshold: fraction(env, 'NSFW_HIDE_THRESHOLD', 0.8),
       blurThreshold: fraction(env, 'NSFW_BLUR_THRESHOLD', 0.5),
     },

@@ -20,7 +20,13 @@ for (const dialect of testDialects()) {
       c = await startTestCoordinator({
         dialect,
         clock: { now: () => ++t },
-        env: { NSFW_CLASSIFIER: 'nsfwjs', NSFW_HIDE_THRESHOLD: '0', NSFW_BLUR_THRESHOLD: '0' },
+        // Two classifier threads: images are claimed one at a time, so each is judged exactly once.
+        env: {
+          NSFW_CLASSIFIER: 'nsfwjs',
+          NSFW_CLASSIFIER_THREADS: '2',
+          NSFW_HIDE_THRESHOLD: '0',
+          NSFW_BLUR_THRESHOLD: '0',
+        },
       });
       moderator = await c.createUser('moderator');
       owner = await c.createUser();

@@ -41,7 +41,8 @@ export class SafetyScanner {
     private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly blobs: BlobStore,
-    private readonly classifier: ImageClassifier,
+    /** One drain loop per classifier: each is a thread, so N of them classify N images at once. */
+    private readonly classifiers: readonly ImageClassifier[],
     private readonly thresholds: ThresholdSetting,
     private readonly log: Logger,
     private readonly settings: ScannerSettings,
@@ -60,7 +61,8 @@ export class SafetyScanner {
       this.again = true;
       return;
     }
-    this.running = this.drain()
+    this.running = Promise.all(this.classifiers.map((c) => this.drain(c)))
+      .then(() => undefined)
       .catch((err: Error) => this.log.error({ err: err.message }, 'safety scanner failed'))
       .finally(() => {
         this.running = undefined;
@@ -71,7 +73,7 @@ export class SafetyScanner {
       });
   }
 
-  private async drain(): Promise<void> {
+  private async drain(classifier: ImageClassifier): Promise<void> {
     while (!this.stopped) {
       this.again = false;
       const claimed = await q.claimPending(this.db, this.dialect, {
@@ -79,16 +81,20 @@ export class SafetyScanner {
         claimMs: this.settings.claimMs,
       });
       if (!claimed) return;
-      await this.classifyOne(claimed.image_id, claimed.sha256);
+      await this.classifyOne(classifier, claimed.image_id, claimed.sha256);
     }
   }
 
-  private async classifyOne(imageId: string, sha256: string | null): Promise<void> {
+  private async classifyOne(
+    classifier: ImageClassifier,
+    imageId: string,
+    sha256: string | null,
+  ): Promise<void> {
     try {
       if (!sha256) throw new Error('the job has no stored image');
       const png = await this.blobs.get(imageKey(sha256));
       if (!png) throw new Error(`the image file ${sha256} is missing`);
-      const verdict = await this.classifier.classify(png);
+      const verdict = await classifier.classify(png);
       const { hideAbove } = await this.thresholds.current();
       const now = this.clock.now();
       const hidden = await this.db.transaction().execute(async (trx) => {
@@ -96,7 +102,7 @@ export class SafetyScanner {
           imageId,
           score: verdict.score,
           classes: JSON.stringify(verdict.classes),
-          model: this.classifier.name,
+          model: classifier.name,
           now,
         });
         if (!stored || verdict.score < hideAbove) return false;
@@ -113,7 +119,7 @@ export class SafetyScanner {
           detail: {
             reason,
             by: 'classifier',
-            model: this.classifier.name,
+            model: classifier.name,
             score: verdict.score,
             threshold: hideAbove,
           },
@@ -138,6 +144,6 @@ export class SafetyScanner {
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
     await this.idle();
-    await this.classifier.close();
+    await Promise.all(this.classifiers.map((c) => c.close()));
   }
 }
