@@ -10,8 +10,7 @@ const ADVICE: Record<string, string> = {
   rate_limited: 'Wait a minute, then try again.',
   internal: 'This is our fault and it has been logged. Try again in a minute.',
   unavailable: 'The server is restarting or overloaded. Try again in a minute.',
-  insufficient_credits:
-    'Rate a few images on the Rate page to earn credits, or make fewer or smaller images.',
+  insufficient_credits: 'Or make fewer or smaller images.',
   idempotency_conflict: 'Reload the page and submit again.',
   payload_too_large: 'Send less text.',
   csrf_failed: 'Reload the page, then try again.',

@@ -1,6 +1,6 @@
 // Home: what Dreamfold is, the access stage, and live figures (refreshed every 10 seconds).
 import { Link } from 'wouter';
-import type { Stats } from '@dreamfold/protocol';
+import type { DatasetReleaseList, Stats } from '@dreamfold/protocol';
 import { api } from '../api/client.js';
 import { useSession } from '../session.js';
 import { Page } from '../ui/page.js';
@@ -9,28 +9,32 @@ import { formatCompact } from '../lib/format.js';
 
 type Figure = { label: string; value: number | undefined };
 
-/** The figures the coordinator publishes; ones it does not publish yet are left out rather than shown as 0. */
-function figuresOf(stats: (Stats & Record<string, unknown>) | undefined): Figure[] {
-  const n = (key: string) => (typeof stats?.[key] === 'number' ? (stats[key] as number) : undefined);
-  const figures: Figure[] = [
+/**
+ * The live figures, a fixed set so nothing moves when they arrive. Releases are counted from the first page
+ * of /v1/datasets until /v1/stats counts them itself (`datasetsReleased`).
+ */
+function figuresOf(stats: Stats | undefined, releases: DatasetReleaseList | undefined): Figure[] {
+  const published = (stats as Record<string, unknown> | undefined)?.datasetsReleased;
+  return [
     { label: 'images generated', value: stats?.imagesGenerated },
     { label: 'workers online', value: stats?.workersOnline },
     { label: 'images in the queue', value: stats?.queueLength },
+    {
+      label: releases?.nextCursor ? 'datasets released (and more)' : 'datasets released',
+      value: typeof published === 'number' ? published : releases?.items.length,
+    },
   ];
-  const optional: [string, string][] = [
-    ['ratingsCollected', 'ratings collected'],
-    ['datasetsReleased', 'datasets released'],
-  ];
-  for (const [key, label] of optional) {
-    if (!stats || key in stats) figures.push({ label, value: n(key) });
-  }
-  return figures;
 }
 
 export function HomePage() {
   const { user, stage, access } = useSession();
   const stats = useResource((signal) => api.get<Stats>('/v1/stats', { signal }), [], { pollMs: 10_000 });
-  const figures = figuresOf(stats.data as (Stats & Record<string, unknown>) | undefined);
+  const releases = useResource(
+    (signal) => api.get<DatasetReleaseList>('/v1/datasets', { signal, query: { limit: 100 } }),
+    [],
+  );
+  const figures = figuresOf(stats.data, releases.data);
+  const latest = releases.data?.items[0];
   return (
     <Page title="Dreamfold" heading="Open images, made on donated computers" wide>
       <div className="hero">
@@ -76,6 +80,18 @@ export function HomePage() {
           </li>
         ))}
       </ul>
+      <p className="latest-release">
+        {latest ? (
+          <>
+            Latest open dataset: <Link href="/datasets">{latest.name}</Link>,{' '}
+            {formatCompact(latest.counts.images)} images and {formatCompact(latest.counts.ratings)} ratings.
+          </>
+        ) : releases.data ? (
+          'No dataset has been released yet; the first comes once there are images to release.'
+        ) : (
+          '\u00a0'
+        )}
+      </p>
       {stats.error ? (
         <p className="muted small">Live figures are unavailable right now; they retry every 10 seconds.</p>
       ) : null}
