@@ -269,6 +269,32 @@ for (const dialect of testDialects()) {
     });
   });
 
+  describe(`why-idle shows the verification side's standing (${dialect})`, () => {
+    test('a worker put on probation for blank results is told so, with the reason', async () => {
+      const c = await startTestCoordinator({
+        dialect,
+        env: { TRUST_VERIFY: 'full', TRUST_PROBATION_STRIKES: '2' },
+      });
+      try {
+        const key = await registerWorker(c, c.userKey, 'lazy');
+        for (let i = 0; i < 2; i++) {
+          assert.equal((await submit(c, c.userKey, { model: 'blank', seed: i })).statusCode, 201);
+          const job = await popJob(c, key, ['blank']);
+          // A one-colour image: verification refuses it and gives the worker a strike.
+          const res = await upload(c, key, job.id, job.leaseId, await solidPng(64, 64, i));
+          assert.equal(res.json().type, 'result_rejected', res.body);
+        }
+        const why = (await c.app.inject({ url: '/v1/workers/me/why-idle', headers: auth(key) })).json();
+        assert.ok(
+          why.reasons.some((r: string) => r.startsWith('On probation (its results are double-checked): ')),
+          JSON.stringify(why.reasons),
+        );
+      } finally {
+        await c.shutdown();
+      }
+    });
+  });
+
   describe(`a coordinator restart mid-job (${dialect})`, () => {
     test('the lease that ran out while the coordinator was down never counts; one lost while it is up does', async () => {
       let t = Date.now();

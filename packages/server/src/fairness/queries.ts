@@ -94,13 +94,21 @@ export async function recordSpeed(
 }
 
 export async function findWorker(db: Kysely<Database>, id: string) {
-  return db
-    .selectFrom('workers')
-    .innerJoin('users', 'users.id', 'workers.user_id')
-    .selectAll('workers')
-    .select('users.suspended_at as ownerSuspendedAt')
-    .where('workers.id', '=', id)
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('workers')
+      .innerJoin('users', 'users.id', 'workers.user_id')
+      // The verification side's standing (trust/): probation or suspension, with its reason.
+      .leftJoin('worker_trust', 'worker_trust.worker_id', 'workers.id')
+      .selectAll('workers')
+      .select([
+        'users.suspended_at as ownerSuspendedAt',
+        'worker_trust.state as trustState',
+        'worker_trust.reason as trustReason',
+      ])
+      .where('workers.id', '=', id)
+      .executeTakeFirst()
+  );
 }
 export type FairnessWorkerRow = NonNullable<Awaited<ReturnType<typeof findWorker>>>;
 

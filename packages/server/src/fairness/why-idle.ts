@@ -30,7 +30,7 @@ export async function whyIdle(
   const state: WorkerState =
     worker.revoked_at !== null
       ? 'revoked'
-      : worker.ownerSuspendedAt !== null
+      : worker.ownerSuspendedAt !== null || worker.trustState === 'suspended'
         ? 'suspended'
         : worker.paused_at !== null
           ? 'paused'
@@ -62,7 +62,14 @@ export async function whyIdle(
   const reasons: string[] = [];
   if (state === 'revoked')
     reasons.push('This worker’s key was revoked: register a new worker to donate again.');
-  if (state === 'suspended') reasons.push('The account that owns this worker is suspended.');
+  if (worker.ownerSuspendedAt !== null) reasons.push('The account that owns this worker is suspended.');
+  else if (worker.trustState === 'suspended') {
+    reasons.push(`Suspended by result verification: ${worker.trustReason ?? 'its results failed checks'}.`);
+  } else if (worker.trustState === 'probation') {
+    reasons.push(
+      `On probation (its results are double-checked): ${worker.trustReason ?? 'recent results failed checks'}.`,
+    );
+  }
   if (state === 'paused') {
     reasons.push(
       `Paused by its owner${worker.paused_at ? ` since ${toIsoOrUndefined(worker.paused_at)}` : ''}: it takes no jobs until resumed (\`dreamfold worker resume\`). Pausing costs nothing.`,
