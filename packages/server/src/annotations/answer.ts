@@ -1,6 +1,6 @@
 // Answering a task, in one transaction (withIdempotency's): the fenced answer, the gold check, the
 // rater's counters and exclusion, the image's aggregates and the credits, all or nothing.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type {
   AnnotationAnswer,
   AnnotationKind,
@@ -13,34 +13,46 @@ import type { Clock } from '../clock.js';
 import { AppError, notFound } from '../errors.js';
 import { toIso } from '../ids.js';
 import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
+import { GroupCommit } from './group-commit.js';
 import type { CreditsService } from '../credits/service.js';
 import { flagsToMask } from './flags.js';
 import { agreesWithGold, HOUR_MS, pacedCredits, raterStatus, type GivenAnswer } from './quality.js';
 import { ANSWER_HINT, qualityPolicy, type AnnotationSettings } from './service.js';
 import {
-  countAnswer,
-  creditsSince,
+  answerQueries,
   findTask,
-  goldById,
-  lockRater,
-  markAgreement,
-  recordAnswer,
   setAnswersExcluded,
+  setRaterExcluded,
   type AnsweredTask,
+  type AnswerQueries,
 } from './sql/answers.js';
-import { addFlags, addPreference, addRating, lockImagesOf, recomputeImagesOf } from './sql/aggregates.js';
+import {
+  aggregateQueries,
+  lockImagesOf,
+  recomputeImagesOf,
+  type AggregateQueries,
+} from './sql/aggregates.js';
 import { earningState } from './views.js';
 
 const ROUTE = 'POST /v1/annotations/:id';
 
 export class AnswerService {
+  private readonly q: AnswerQueries;
+  private readonly aggregates: AggregateQueries;
+  /** SQLite: answers share commits (group-commit.ts); PostgreSQL: each answer its own transaction. */
+  private readonly group: GroupCommit | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly credits: CreditsService,
     private readonly settings: AnnotationSettings,
-  ) {}
+  ) {
+    this.q = answerQueries(db, dialect);
+    this.aggregates = aggregateQueries(db);
+    this.group = dialect === 'sqlite' ? new GroupCommit(db) : undefined;
+  }
 
   async answer(
     userId: string,
@@ -49,12 +61,19 @@ export class AnswerService {
     idempotencyKey: string | undefined,
   ): Promise<IdempotentAnswer<AnnotationAnswer>> {
     const { kind, given } = parse(body);
-    return withIdempotency(
-      this.db,
-      this.clock,
-      { userId, key: idempotencyKey, route: ROUTE, request: { taskId, body } },
-      async (trx) => ({ status: 200, body: await this.store(trx, userId, taskId, kind, given) }),
-    );
+    const scope = { userId, key: idempotencyKey, route: ROUTE, request: { taskId, body } };
+    const work = async (trx: Transaction<Database>) => ({
+      status: 200,
+      body: await this.store(trx, userId, taskId, kind, given),
+    });
+    if (!this.group) return withIdempotency(this.db, this.clock, scope, work);
+    // On SQLite the whole answer, the Idempotency-Key lookup included, runs inside the group's
+    // transaction (in the answer's savepoint): a lookup outside it would wait for the one connection
+    // anyway, and answers could not gather into one commit while they waited. The work then needs no
+    // transaction of its own: in one serialized transaction the lookup sees every earlier answer with
+    // this key, so withIdempotency's "a concurrent twin committed first" path cannot arise, and a
+    // failure rolls the whole answer back to its savepoint.
+    return this.group.run((trx) => withIdempotency(trx, this.clock, scope, work, (w) => w(trx)));
   }
 
   private async store(
@@ -66,15 +85,16 @@ export class AnswerService {
   ): Promise<AnnotationAnswer> {
     const now = this.clock.now();
     const { reward, hourlyCreditCap: cap } = this.settings;
-    // Locked first: the earnings cap and the exclusion below read what this user's previous answer left.
-    const rater = await lockRater(trx, this.dialect, userId);
+    // Read (and on PostgreSQL locked) first: the earnings cap and the exclusion below build on what
+    // this user's previous answer left.
+    const rater = await this.q.raterWithHour(trx, userId, now - HOUR_MS);
     if (!rater) throw notFound('Annotation task'); // never handed a task
     const wasExcluded = rater.excluded_at !== null;
-    const hour = !wasExcluded && reward > 0 ? await creditsSince(trx, userId, now - HOUR_MS) : undefined;
     // An excluded rater's answer is kept but earns nothing; past the hourly cap it earns nothing either.
-    const credits = hour ? pacedCredits(reward, cap, hour.total) : 0;
+    const earns = !wasExcluded && reward > 0;
+    const credits = earns ? pacedCredits(reward, cap, rater.hour_total) : 0;
 
-    const task = await recordAnswer(trx, {
+    const task = await this.q.recordAnswer(trx, {
       taskId,
       userId,
       kind,
@@ -85,10 +105,10 @@ export class AnswerService {
 
     let gold: { agreed: boolean } | undefined;
     if (task.gold_id !== null) {
-      const item = await goldById(trx, task.gold_id);
+      const item = await this.q.goldById(trx, task.gold_id);
       if (item) {
         gold = { agreed: agreesWithGold(item, { first: task.image_a, second: task.image_b }, given) };
-        await markAgreement(trx, task.id, gold.agreed);
+        await this.q.markAgreement(trx, task.id, gold.agreed);
       }
     }
     const goldAnswers = rater.gold_answers + (gold ? 1 : 0);
@@ -97,19 +117,15 @@ export class AnswerService {
     const isExcluded = raterStatus(qualityPolicy(this.settings), goldAnswers, goldAgreed) === 'excluded';
     const changed = isExcluded !== wasExcluded;
 
-    await countAnswer(trx, userId, {
-      kind,
-      gold,
-      credits,
-      excludedAt: changed ? (isExcluded ? now : null) : undefined,
-    });
+    await this.q.countAnswer(trx, userId, { kind, gold, credits });
     if (changed) {
       // Every answer of this rater leaves (or rejoins) the aggregates: recompute what they touched.
+      await setRaterExcluded(trx, userId, isExcluded ? now : null);
       await setAnswersExcluded(trx, userId, isExcluded ? 1 : 0);
       await lockImagesOf(trx, this.dialect, userId);
       await recomputeImagesOf(trx, userId);
     } else if (!isExcluded) {
-      await addToAggregates(trx, task, given);
+      await addToAggregates(this.aggregates, trx, task, given);
     }
     if (credits > 0) {
       await this.credits.award(trx, {
@@ -125,8 +141,8 @@ export class AnswerService {
       excluded: isExcluded,
       reward,
       cap,
-      earnedLastHour: (hour?.total ?? 0) + credits,
-      oldestAt: hour?.oldest ?? (credits > 0 ? now : undefined),
+      earnedLastHour: (earns ? rater.hour_total : 0) + credits,
+      oldestAt: (earns ? rater.hour_oldest : undefined) ?? (credits > 0 ? now : undefined),
       now,
     });
     return {
@@ -187,9 +203,16 @@ function parse(body: AnswerAnnotationBody): { kind: AnnotationKind; given: Given
   throw new AppError('validation_failed', 'Send one of rating, preference or flags.');
 }
 
-async function addToAggregates(trx: Kysely<Database>, task: AnsweredTask, given: GivenAnswer): Promise<void> {
-  if (task.kind === 'rating' && given.rating !== null) await addRating(trx, task.image_a, given.rating);
+async function addToAggregates(
+  aggregates: AggregateQueries,
+  trx: Kysely<Database>,
+  task: AnsweredTask,
+  given: GivenAnswer,
+): Promise<void> {
+  if (task.kind === 'rating' && given.rating !== null)
+    await aggregates.addRating(trx, task.image_a, given.rating);
   else if (task.kind === 'pairwise' && given.choice !== null && task.image_b !== null)
-    await addPreference(trx, { first: task.image_a, second: task.image_b, choice: given.choice });
-  else if (task.kind === 'flag' && given.flags !== null) await addFlags(trx, task.image_a, given.flags);
+    await aggregates.addPreference(trx, { first: task.image_a, second: task.image_b, choice: given.choice });
+  else if (task.kind === 'flag' && given.flags !== null)
+    await aggregates.addFlags(trx, task.image_a, given.flags);
 }

@@ -246,6 +246,29 @@ for (const dialect of testDialects()) {
       assert.equal(me.creditsEarned, 2);
     });
 
+    test('concurrent answers (written together on SQLite) each stand or fall alone; a retried key answers once', async () => {
+      const r = client(c, (await c.createUser()).key);
+      const tasks: Task[] = [];
+      for (const kind of ['rating', 'rating', 'rating', 'flag']) tasks.push((await r.next(kind)) as Task);
+      const [a, b, d, f] = tasks as [Task, Task, Task, Task];
+      const results = await Promise.all([
+        r.answer(a.id, { rating: 2 }, { 'idempotency-key': 'same' }),
+        r.answer(a.id, { rating: 2 }, { 'idempotency-key': 'same' }),
+        r.answer(d.id, { preference: 'tie' }), // wrong kind: refused, alone
+        r.answer(b.id, { rating: 9 }),
+        r.answer(f.id, { flags: ['broken'] }),
+        r.answer('no-such-task', { rating: 1 }),
+      ]);
+      assert.deepEqual(
+        results.map((x) => x.statusCode),
+        [200, 200, 400, 200, 200, 404],
+      );
+      assert.deepEqual(results[1]?.json(), results[0]?.json());
+      const me = await r.me();
+      assert.deepEqual([me.answered.rating, me.answered.flag, me.creditsEarned], [2, 1, 6]);
+      assert.equal((await r.credits()).earnedFromAnnotations, 6);
+    });
+
     test('/v1/me/annotations counts open tasks; an unverified user takes none', async () => {
       const u = await c.createUser();
       const r = client(c, u.key);

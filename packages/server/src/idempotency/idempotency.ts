@@ -21,14 +21,18 @@ export interface IdempotencyScope {
   request: unknown;
 }
 
+/** Runs work in one transaction. The default opens its own; annotations/ passes its SQLite group commit. */
+export type TransactionRunner = <R>(work: (trx: Transaction<Database>) => Promise<R>) => Promise<R>;
+
 export async function withIdempotency<T>(
   db: Kysely<Database>,
   clock: Clock,
   scope: IdempotencyScope,
   work: (trx: Transaction<Database>) => Promise<{ status: number; body: T }>,
+  transact: TransactionRunner = (w) => db.transaction().execute(w),
 ): Promise<IdempotentAnswer<T>> {
   if (!scope.key) {
-    const answer = await db.transaction().execute(work);
+    const answer = await transact(work);
     return { ...answer, replayed: false };
   }
   const key = scope.key;
@@ -36,7 +40,7 @@ export async function withIdempotency<T>(
   const earlier = await findAnswer<T>(db, scope.userId, key, scope.route, requestHash);
   if (earlier) return earlier;
   try {
-    const answer = await db.transaction().execute(async (trx) => {
+    const answer = await transact(async (trx) => {
       const result = await work(trx);
       await trx
         .insertInto('idempotency_keys')

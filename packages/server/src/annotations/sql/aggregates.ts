@@ -5,54 +5,77 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { AnnotationImagesTable, Database } from '../../db/schema.js';
 import { FLAG_BITS } from '../flags.js';
+import { prepare } from './prepared.js';
 
 export type ImageStatsRow = Selectable<AnnotationImagesTable>;
 
-export async function addRating(db: Kysely<Database>, imageId: string, rating: number): Promise<void> {
-  await db
-    .updateTable('annotation_images')
-    .set((eb) => ({
-      rating_count: eb('rating_count', '+', 1),
-      rating_sum: eb('rating_sum', '+', rating),
-      rating_sumsq: eb('rating_sumsq', '+', rating * rating),
-    }))
-    .where('image_id', '=', imageId)
-    .execute();
+/** The per-answer aggregate updates, prepared once per database (prepared.ts). */
+export function aggregateQueries(db: Kysely<Database>) {
+  const rating = prepare(3, (imageId: string, value: number, square: number) =>
+    db
+      .updateTable('annotation_images')
+      .set((eb) => ({
+        rating_count: eb('rating_count', '+', 1),
+        rating_sum: eb('rating_sum', '+', value),
+        rating_sumsq: eb('rating_sumsq', '+', square),
+      }))
+      .where('image_id', '=', imageId),
+  );
+  // One statement for both images of a pair: a win for one and a loss for the other, or a tie for both.
+  const preference = prepare(
+    5,
+    (first: string, second: string, winner: string, decided: number, tie: number) =>
+      db
+        .updateTable('annotation_images')
+        .set((eb) => ({
+          pair_wins: sql<number>`pair_wins + case when image_id = ${winner} then 1 else 0 end`,
+          pair_losses: sql<number>`pair_losses + case when image_id <> ${winner} then ${decided} else 0 end`,
+          pair_ties: eb('pair_ties', '+', tie),
+        }))
+        .where('image_id', 'in', [first, second]),
+  );
+  const flags = prepare(
+    6,
+    (imageId: string, nsfw: number, broken: number, offensive: number, mismatch: number, one: number) =>
+      db
+        .updateTable('annotation_images')
+        .set((eb) => ({
+          flag_answers: eb('flag_answers', '+', one),
+          flag_nsfw: eb('flag_nsfw', '+', nsfw),
+          flag_broken: eb('flag_broken', '+', broken),
+          flag_offensive: eb('flag_offensive', '+', offensive),
+          flag_mismatch: eb('flag_mismatch', '+', mismatch),
+        }))
+        .where('image_id', '=', imageId),
+  );
+  return {
+    async addRating(trx: Kysely<Database>, imageId: string, value: number): Promise<void> {
+      await rating(trx, imageId, value, value * value);
+    },
+    async addPreference(
+      trx: Kysely<Database>,
+      p: { first: string; second: string; choice: 'a' | 'b' | 'tie' },
+    ): Promise<void> {
+      const winner = p.choice === 'a' ? p.first : p.choice === 'b' ? p.second : '';
+      const tie = p.choice === 'tie' ? 1 : 0;
+      await preference(trx, p.first, p.second, winner, 1 - tie, tie);
+    },
+    async addFlags(trx: Kysely<Database>, imageId: string, mask: number): Promise<void> {
+      const bit = (b: number) => ((mask & b) !== 0 ? 1 : 0);
+      await flags(
+        trx,
+        imageId,
+        bit(FLAG_BITS.nsfw),
+        bit(FLAG_BITS.broken),
+        bit(FLAG_BITS.offensive),
+        bit(FLAG_BITS.does_not_match_prompt),
+        1,
+      );
+    },
+  };
 }
 
-/** One statement for both images of a pair: a win for one and a loss for the other, or a tie for both. */
-export async function addPreference(
-  db: Kysely<Database>,
-  p: { first: string; second: string; choice: 'a' | 'b' | 'tie' },
-): Promise<void> {
-  const winner = p.choice === 'a' ? p.first : p.choice === 'b' ? p.second : '';
-  const tie = p.choice === 'tie' ? 1 : 0;
-  const decided = 1 - tie;
-  await db
-    .updateTable('annotation_images')
-    .set((eb) => ({
-      pair_wins: sql<number>`pair_wins + case when image_id = ${winner} then 1 else 0 end`,
-      pair_losses: sql<number>`pair_losses + case when image_id <> ${winner} then ${decided} else 0 end`,
-      pair_ties: eb('pair_ties', '+', tie),
-    }))
-    .where('image_id', 'in', [p.first, p.second])
-    .execute();
-}
-
-export async function addFlags(db: Kysely<Database>, imageId: string, mask: number): Promise<void> {
-  const bit = (b: number) => ((mask & b) !== 0 ? 1 : 0);
-  await db
-    .updateTable('annotation_images')
-    .set((eb) => ({
-      flag_answers: eb('flag_answers', '+', 1),
-      flag_nsfw: eb('flag_nsfw', '+', bit(FLAG_BITS.nsfw)),
-      flag_broken: eb('flag_broken', '+', bit(FLAG_BITS.broken)),
-      flag_offensive: eb('flag_offensive', '+', bit(FLAG_BITS.offensive)),
-      flag_mismatch: eb('flag_mismatch', '+', bit(FLAG_BITS.does_not_match_prompt)),
-    }))
-    .where('image_id', '=', imageId)
-    .execute();
-}
+export type AggregateQueries = ReturnType<typeof aggregateQueries>;
 
 function imagesAnsweredBy(db: Kysely<Database>, userId: string) {
   return db

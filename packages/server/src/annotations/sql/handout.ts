@@ -5,7 +5,7 @@
 // with random hex, so that is a uniform draw that costs an index seek, not a sort of the pool.
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { AnnotationGoldTable, AnnotationKindColumn, Database } from '../../db/schema.js';
-import { publicImages } from '../../moderation/visibility.js';
+import { isPublicImage as isPublic } from '../../moderation/visibility.js';
 
 export interface Draw {
   userId: string;
@@ -33,14 +33,6 @@ function neverHanded(
     .where('handed.user_id', '=', userId)
     .where('handed.kind', '=', kind)
     .where('handed.pair_key', '=', key)}`;
-}
-
-/**
- * The moderation domain's rule for "may this image be shown" (visibility.ts), as a condition on an
- * image id column. (Kysely parenthesises an interpolated subquery itself; SQLite refuses a second pair.)
- */
-export function isPublic(db: Kysely<Database>, imageId: Expression<string>): Expression<SqlBool> {
-  return sql<SqlBool>`exists ${publicImages(db).select('public_job.id').where('public_job.id', '=', imageId)}`;
 }
 
 /** One image for a rating or flag task. */

@@ -162,13 +162,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .column('gold_id')
     .where(sql.ref('gold_id'), 'is not', null)
     .execute();
-  // Dataset releases read answers in the order they were given.
-  await db.schema
-    .createIndex('annotation_tasks_answered')
-    .on('annotation_tasks')
-    .columns(['answered_at', 'id'])
-    .where(sql.ref('answered_at'), 'is not', null)
-    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
