@@ -25,6 +25,7 @@ import {
 import { buildWebApp } from './support/build.js';
 import {
   accessibilityProblems,
+  AXE_SOURCE,
   launchBrowser,
   layoutShift,
   openPage,
@@ -308,14 +309,16 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await screenshot(page, 'desktop-datasets');
   });
 
-  it('works at phone width: menu, no sideways scrolling', async () => {
+  it('works at phone width (in the dark colour scheme): menu, no sideways scrolling, contrast', async () => {
     const phoneContext = await browser.newContext({
       baseURL: c.url,
       viewport: PHONE,
+      colorScheme: 'dark',
       isMobile: true,
       hasTouch: true,
       storageState: await applicant.context.storageState(),
     });
+    await phoneContext.addInitScript({ content: AXE_SOURCE });
     const page = await phoneContext.newPage();
     for (const [path, name] of [
       ['/', 'home'],
@@ -331,6 +334,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');
       assert.equal(await overflowsHorizontally(page), false, `${path} scrolls sideways at phone width`);
+      await noAccessibilityProblems(page, `${path} at phone width, dark`);
       await screenshot(page, `phone-${name}`);
     }
     const nav = page.getByRole('navigation', { name: 'Main' });

@@ -39,7 +39,7 @@ export interface WatchedPage {
   problems: string[];
 }
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export async function openPage(
   browser: Browser,
@@ -48,7 +48,7 @@ export async function openPage(
 ): Promise<WatchedPage> {
   const context = await browser.newContext({ baseURL, viewport, reducedMotion: 'reduce' });
   // axe-core is injected through the DevTools protocol, so the app's CSP (no inline scripts) stays on.
-  await context.addInitScript({ content: axeSource });
+  await context.addInitScript({ content: AXE_SOURCE });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
