@@ -61,7 +61,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 // Both suites serve the same build; it goes when the file is done.
 after(async () => rmSync(await buildWebApp(), { recursive: true, force: true }));
 
-describe('the web app in a real browser', { timeout: 180_000 }, () => {
+describe('the web app in a real browser', { timeout: 300_000 }, () => {
   let smtp: TestSmtpServer;
   let c: TestCoordinator;
   let browser: Browser;
@@ -119,7 +119,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Send application' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
 
-    const mail = await smtp.waitFor(APPLICANT.email);
+    const mail = await smtp.waitFor(APPLICANT.email, undefined, 20_000);
     await page.goto(linkIn(mail.text));
     await page.getByRole('heading', { name: 'Email confirmed' }).waitFor();
     assert.match(await page.locator('main').innerText(), /with our moderators/);
@@ -132,7 +132,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     await page.getByLabel('Email').fill(moderatorEmail);
     await page.getByRole('button', { name: 'Send the link' }).click();
     await page.getByText('a mail with a reset link is on its way').waitFor();
-    const mail = await smtp.waitFor(moderatorEmail);
+    const mail = await smtp.waitFor(moderatorEmail, undefined, 20_000);
     await page.goto(linkIn(mail.text));
     await page.getByLabel('New password', { exact: true }).fill(MODERATOR_PASSWORD);
     await page.getByLabel('Repeat the new password').fill(MODERATOR_PASSWORD);
@@ -167,9 +167,9 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
     assert.match(command, new RegExp(`--server ${c.url.replace(/[.]/g, '\\.')}`));
 
     worker = startTestWorker({ url: c.url, key, args: ['--step-delay-ms', '150', '--name', 'ada-gpu'] });
-    await worker.waitForLog((l) => l.msg === 'worker started');
+    await worker.waitForLog((l) => l.msg === 'worker started', 30_000);
     const row = page.locator('tr', { hasText: 'ada-gpu' });
-    await row.getByText('online').waitFor({ timeout: 20_000 });
+    await row.getByText('online').waitFor({ timeout: 30_000 });
     await noAccessibilityProblems(page, 'the donate page');
     await screenshot(page, 'desktop-donate');
   });
@@ -373,7 +373,7 @@ describe('the web app in a real browser', { timeout: 180_000 }, () => {
   });
 });
 
-describe('the open stage in a real browser', { timeout: 120_000 }, () => {
+describe('the open stage in a real browser', { timeout: 180_000 }, () => {
   let smtp: TestSmtpServer;
   let c: TestCoordinator;
   let browser: Browser;
@@ -396,7 +396,7 @@ describe('the open stage in a real browser', { timeout: 120_000 }, () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'admin@example.org' }),
     });
-    const token = smtp.tokenIn(await smtp.waitFor('admin@example.org'));
+    const token = smtp.tokenIn(await smtp.waitFor('admin@example.org', undefined, 20_000));
     const confirmed = await fetch(`${c.url}/v1/auth/password-reset/confirm`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -435,7 +435,7 @@ describe('the open stage in a real browser', { timeout: 120_000 }, () => {
     await page.getByLabel('Password').fill(newcomer.password);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
-    await page.goto(linkIn((await smtp.waitFor(newcomer.email)).text));
+    await page.goto(linkIn((await smtp.waitFor(newcomer.email, undefined, 20_000)).text));
     await page.getByRole('heading', { name: 'Email confirmed' }).waitFor();
 
     await signIn(page, newcomer.email, newcomer.password);

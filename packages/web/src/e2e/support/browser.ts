@@ -50,7 +50,7 @@ export async function openPage(
   // axe-core is injected through the DevTools protocol, so the app's CSP (no inline scripts) stays on.
   await context.addInitScript({ content: AXE_SOURCE });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (message) => {
