@@ -29,7 +29,8 @@ export type NsfwClasses = Static<typeof NsfwClasses>;
 
 export const APPEAL_STATES = ['open', 'upheld', 'overturned'] as const;
 export const AppealState = StringEnum(APPEAL_STATES, {
-  description: 'open: waiting for a moderator; upheld: the decision stands; overturned: the image is public again.',
+  description:
+    'open: waiting for a moderator; upheld: the decision stands; overturned: the image is public again.',
 });
 export type AppealState = Static<typeof AppealState>;
 
@@ -43,7 +44,9 @@ export const ImageSafety = Type.Object({
       description: 'Probability of sexual content (porn + hentai + sexy), like LAION’s punsafe.',
     }),
   ),
-  blur: Type.Boolean({ description: 'Show blurred until the viewer clicks (score at or above the blur threshold).' }),
+  blur: Type.Boolean({
+    description: 'Show blurred until the viewer clicks (score at or above the blur threshold).',
+  }),
   hidden: Type.Boolean({ description: 'Taken out of the public gallery, annotation tasks and releases.' }),
   hiddenBy: Type.Optional(HideSource),
   reason: Type.Optional(Type.String({ description: 'Which rule or classifier decided, in words.' })),

@@ -58,7 +58,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref('state'), '=', 'open')
     .execute();
   await db.schema.createIndex('appeals_state').on('appeals').columns(['state', 'created_at', 'id']).execute();
-  await db.schema.createIndex('appeals_user').on('appeals').columns(['user_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('appeals_user')
+    .on('appeals')
+    .columns(['user_id', 'created_at', 'id'])
+    .execute();
   await db.schema.createIndex('appeals_image').on('appeals').columns(['image_id', 'created_at']).execute();
 
   // Every failure, expiry or excuse of a leased job, with whether it counts against the worker.
@@ -86,7 +90,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_alive_at', 'bigint', (c) => c.notNull())
     .addColumn('stopped_at', 'bigint')
     .execute();
-  await db.schema.createIndex('coordinator_runs_started').on('coordinator_runs').column('started_at').execute();
+  await db.schema
+    .createIndex('coordinator_runs_started')
+    .on('coordinator_runs')
+    .column('started_at')
+    .execute();
 
   for (const [name, type] of [
     ['paused_at', 'bigint'],
