@@ -10,8 +10,8 @@
 // Idempotency-Key as the web app sends, and without one.
 //
 // Environment: DATABASE_URL (PostgreSQL admin URL; default postgres://postgres@127.0.0.1:5432/test; set
-// BENCH_PG=0 to skip PostgreSQL), BENCH_PHASE_MS (default 5000), BENCH_PROFILE=1 (CPU profile of the
-// coordinator during the first SQLite phase).
+// BENCH_PG=0 to skip PostgreSQL), BENCH_PHASE_MS (default 5000), BENCH_TASKS_PER_RATER (default 160; 300
+// raters), BENCH_PROFILE=1 (CPU profile of the coordinator during the first SQLite phase).
 import { cpus, loadavg } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { Pool } from 'undici';
@@ -40,7 +40,8 @@ process.env.DATABASE_URL = PG_ADMIN_URL; // createTestDatabase reads the admin U
 const IMAGES = 3000;
 const GOLD = 60;
 const RATERS = 300;
-const TASKS_PER_RATER = 160;
+/** Enough for every phase at ~2,000 ratings/s on SQLite; BENCH_TASKS_PER_RATER changes it. */
+const TASKS_PER_RATER = Number(process.env.BENCH_TASKS_PER_RATER ?? 160);
 const CONCURRENCY = [1, 8, 32];
 const TARGET = { rate: 2000, p99Ms: 10 };
 

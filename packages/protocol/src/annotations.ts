@@ -30,7 +30,7 @@ export const RATING_MIN = 1;
 export const RATING_MAX = 10;
 export const Rating = Type.Integer({ minimum: RATING_MIN, maximum: RATING_MAX });
 
-export const NextAnnotationQuery = Type.Object({ kind: AnnotationKind }, { additionalProperties: false });
+export const NextAnnotationQuery = Type.Object({ kind: AnnotationKind });
 export type NextAnnotationQuery = Static<typeof NextAnnotationQuery>;
 
 export const AnnotationTaskImage = Type.Object({

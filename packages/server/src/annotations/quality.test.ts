@@ -31,6 +31,7 @@ for (const dialect of testDialects()) {
     /** tag → { id, score } for the rating images; tags 1..IMAGES, true score 1..10. */
     const images = new Map<number, { id: string; score: number }>();
     const goldTags = new Set<number>();
+    let cats: string[] = [];
 
     before(async () => {
       c = await startTestCoordinator({
@@ -64,8 +65,35 @@ for (const dialect of testDialects()) {
         assert.equal(res.statusCode, 201, res.body);
         goldTags.add(tag);
       }
+      // The one pair of the same prompt (the only pairwise task there is); tag 201 is the better cat.
+      cats = await finishedGeneration(c, owner.key, 'a pair of cats', [
+        { score: 9, tag: 201 },
+        { score: 2, tag: 202 },
+      ]);
     });
     after(() => c.shutdown());
+
+    /** Answers the pair and every flag task with `prefer(tags shown)` and `flag(tag)`; returns what it said. */
+    async function pairAndFlags(
+      key: string,
+      prefer: (first: number, second: number) => 'first' | 'second' | 'tie',
+      flag: (tag: number) => string[],
+    ) {
+      const r = client(c, key);
+      const pair = (await r.next('pairwise')) as Task;
+      const [x, y] = await r.look(pair);
+      const preference = prefer(x?.tag ?? 0, y?.tag ?? 0);
+      assert.equal((await r.answer(pair.id, { preference })).statusCode, 200);
+      const winner = preference === 'tie' ? undefined : preference === 'first' ? x?.tag : y?.tag;
+      const flags = new Map<number, string[]>();
+      for (let t = await r.next('flag'); t; t = await r.next('flag')) {
+        const [shown] = await r.look(t);
+        const chosen = flag(shown?.tag ?? 0);
+        assert.equal((await r.answer(t.id, { flags: chosen })).statusCode, 200);
+        flags.set(shown?.tag ?? 0, chosen);
+      }
+      return { winner, flags };
+    }
 
     /** What each rater answered, by image tag. */
     const given = new Map<string, Map<number, number>>();
@@ -94,22 +122,44 @@ for (const dialect of testDialects()) {
       const honest = await c.createUser();
       const generous = await c.createUser();
       const clicker = await c.createUser();
+      // First the pair and the flags, which only quality control's recomputation can take back out.
+      const random = seeded(20261126);
+      const flagNames = ['nsfw', 'broken', 'offensive', 'does_not_match_prompt'];
+      const said = [
+        await pairAndFlags(
+          honest.key,
+          (f) => (f === 201 ? 'first' : 'second'),
+          () => [],
+        ),
+        await pairAndFlags(
+          generous.key,
+          (f) => (f === 201 ? 'first' : 'second'),
+          (tag) => (tag % 5 === 0 ? ['nsfw'] : []),
+        ),
+        await pairAndFlags(
+          clicker.key,
+          () => (['first', 'second', 'tie'] as const)[Math.floor(random() * 3)] ?? 'tie',
+          () => flagNames.filter(() => random() < 0.5),
+        ),
+      ];
       const h = await rateEverything('honest', honest.key, (score) => score);
       const g = await rateEverything('generous', generous.key, (score, tag) =>
         goldTags.has(tag) ? score : Math.min(10, score + 1),
       );
-      const random = seeded(20261126);
       const x = await rateEverything('clicker', clicker.key, () => 1 + Math.floor(random() * 10));
 
-      for (const run of [h, g, x]) assert.equal(run.responses.length, IMAGES);
+      // Every image (the two cats too) was rated by each; with the pair and the flags, ANSWERS answers each.
+      const RATED = IMAGES + 2;
+      const ANSWERS = 1 + 2 * RATED;
+      for (const run of [h, g, x]) assert.equal(run.responses.length, RATED);
       // Honest raters: every check agreed, every answer earned.
       for (const run of [h, g]) {
         const me = await run.r.me();
         assert.equal(me.agreement.status, 'trusted');
         assert.equal(me.agreement.score, (GOLD + 1) / (GOLD + 2));
         assert.equal(me.earning.paused, false);
-        assert.equal(me.creditsEarned, REWARD * IMAGES);
-        assert.equal((await run.r.credits()).earnedFromAnnotations, REWARD * IMAGES);
+        assert.equal(me.creditsEarned, REWARD * ANSWERS);
+        assert.equal((await run.r.credits()).earnedFromAnnotations, REWARD * ANSWERS);
         assert.ok(run.responses.every((a) => a.creditsEarned === REWARD && !a.earning.paused));
       }
       // The clicker: excluded, and from the answer that excluded it on, paused and earning nothing.
@@ -118,15 +168,16 @@ for (const dialect of testDialects()) {
       assert.ok(me.agreement.score < 0.6);
       assert.equal(me.earning.paused, true);
       assert.equal(me.earning.reason, 'low_agreement');
-      assert.equal(me.answered.rating, IMAGES, 'its answers are still accepted');
+      assert.equal(me.answered.rating, RATED, 'its answers are still accepted');
       const caughtAt = x.responses.findIndex((a) => a.earning.paused);
       assert.ok(caughtAt >= 0);
       assert.ok(x.responses.slice(caughtAt).every((a) => a.earning.reason === 'low_agreement'));
       assert.ok(x.responses.slice(caughtAt + 1).every((a) => a.creditsEarned === 0));
       const earned = x.responses.reduce((a, r) => a + r.creditsEarned, 0);
       assert.equal(earned, REWARD * (caughtAt + 1));
-      assert.equal(me.creditsEarned, earned);
-      assert.equal((await x.r.credits()).earnedFromAnnotations, earned);
+      // Its pair and flags came before any check, and earned.
+      assert.equal(me.creditsEarned, REWARD * (1 + RATED) + earned);
+      assert.equal((await x.r.credits()).earnedFromAnnotations, REWARD * (1 + RATED) + earned);
 
       // Its rows are kept, marked excluded.
       const rows = await c.services.database.db
@@ -135,7 +186,7 @@ for (const dialect of testDialects()) {
         .where('user_id', '=', clicker.id)
         .where('answered_at', 'is not', null)
         .execute();
-      assert.equal(rows.length, IMAGES);
+      assert.equal(rows.length, ANSWERS);
       assert.ok(rows.every((row) => row.excluded === 1));
 
       // Every image's aggregates are the honest raters' answers only, computed independently here.
@@ -147,6 +198,27 @@ for (const dialect of testDialects()) {
         assert.equal(got.count, want.count, `tag ${tag}`);
         assertClose(got.mean, want.mean, `mean of tag ${tag}`);
         assertClose(got.stddev, want.stddev, `stddev of tag ${tag}`);
+      }
+
+      // The pair and the flags: only the two raters in good standing count.
+      const [cat1, cat2] = cats as [string, string];
+      const statsOf = async (id: string) =>
+        (await c.app.inject({ url: `/v1/annotations/images/${id}`, headers: auth(owner.key) })).json();
+      assert.deepEqual((await statsOf(cat1)).pairwise, { wins: 2, losses: 0, ties: 0 });
+      assert.deepEqual((await statsOf(cat2)).pairwise, { wins: 0, losses: 2, ties: 0 });
+      const counted = said.slice(0, 2);
+      assert.ok(counted.every((s) => s.winner === 201));
+      const tagsAndIds: [number, string][] = [...images].map(([tag, img]) => [tag, img.id]);
+      tagsAndIds.push([201, cat1], [202, cat2]);
+      for (const [tag, id] of tagsAndIds) {
+        const want = { answers: 0, nsfw: 0, broken: 0, offensive: 0, does_not_match_prompt: 0 };
+        for (const s of counted) {
+          const flags = s.flags.get(tag);
+          assert.ok(flags, `tag ${tag} was not shown for flags`);
+          want.answers++;
+          for (const f of flags) want[f as keyof typeof want]++;
+        }
+        assert.deepEqual((await statsOf(id)).flags, want, `flags of tag ${tag}`);
       }
 
       // The gold list tells moderators how each check fared: both honest raters agreed with all.
@@ -174,10 +246,7 @@ for (const dialect of testDialects()) {
           payload: payload as object,
         });
       const a = images.get(GOLD + 1)?.id as string;
-      const [p1, p2] = await finishedGeneration(c, owner.key, 'a pair of cats', [
-        { score: 9, tag: 201 },
-        { score: 2, tag: 202 },
-      ]);
+      const [p1, p2] = cats;
       const bad: [unknown, number][] = [
         [{ kind: 'rating', imageId: a, ratingMin: 0, ratingMax: 3 }, 400],
         [{ kind: 'rating', imageId: a, ratingMin: 8, ratingMax: 3 }, 400],
@@ -207,6 +276,16 @@ for (const dialect of testDialects()) {
       });
       assert.equal(flag.statusCode, 201, flag.body);
       assert.deepEqual(flag.json().flags, { nsfw: false, broken: true });
+      // Its author is never checked against their own answer: their flag task on that image is no check.
+      const self = client(c, moderator.key);
+      for (let t = await self.next('flag'); t; t = await self.next('flag')) {
+        assert.equal((await self.answer(t.id, { flags: [] })).statusCode, 200);
+      }
+      const flagItems = (
+        await c.app.inject({ url: '/v1/admin/annotations/gold?kind=flag', headers: auth(moderator.key) })
+      ).json().items;
+      assert.equal(flagItems[0].answers, 0);
+      assert.equal((await self.me()).answered.flag, images.size + 2);
       const again = await post(moderator.key, { kind: 'flag', imageId: a, flags: { offensive: true } });
       assert.equal(again.statusCode, 409);
       const pair = await post(moderator.key, { kind: 'pairwise', imageIds: [p2, p1], preferred: p1 });

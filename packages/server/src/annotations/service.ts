@@ -48,6 +48,9 @@ export function qualityPolicy(s: AnnotationSettings): QualityPolicy {
 }
 
 export class AnnotationService {
+  /** Users known to have a rater row: the row is never deleted, so its insert is needed once per process. */
+  private readonly knownRaters = new Set<string>();
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Dialect,
@@ -60,7 +63,11 @@ export class AnnotationService {
   async next(userId: string, kind: AnnotationKind): Promise<NextAnnotation> {
     await this.pool.refresh();
     const now = this.clock.now();
-    await ensureRater(this.db, userId, now);
+    if (!this.knownRaters.has(userId)) {
+      await ensureRater(this.db, userId, now);
+      if (this.knownRaters.size >= 100_000) this.knownRaters.clear();
+      this.knownRaters.add(userId);
+    }
     const open = await countOpenTasks(this.db, userId, now);
     if (open >= this.settings.maxOpenTasks) {
       throw new AppError(
@@ -88,7 +95,7 @@ export class AnnotationService {
         image_b: drawn.imageB,
         pair_key: key,
         // An ordinary draw that lands on a gold item is a check too: a gold image is always scored.
-        gold_id: drawn.goldId ?? (await liveGoldId(this.db, kind, key)) ?? null,
+        gold_id: drawn.goldId ?? (await liveGoldId(this.db, { kind, pairKey: key, userId })) ?? null,
         created_at: now,
         expires_at: now + this.settings.taskTtlSeconds * 1000,
       };

@@ -87,6 +87,7 @@ for (const dialect of testDialects()) {
     test('pairwise tasks show two images of the same (normalised) prompt, each pair once', async () => {
       const r = client(c, (await c.createUser()).key);
       const seen = new Set<string>();
+      const expected = new Map<number, { wins: number; losses: number; ties: number }>();
       for (;;) {
         const task = await r.next('pairwise');
         if (!task) break;
@@ -98,11 +99,30 @@ for (const dialect of testDialects()) {
         const key = [x.tag, y.tag].sort().join(':');
         assert.ok(!seen.has(key), `pair ${key} handed out twice`);
         seen.add(key);
-        const res = await r.answer(task.id, { preference: seen.size % 3 === 0 ? 'tie' : 'first' });
+        // Prefer the higher tag, whichever side it is on; every third pair is a tie.
+        const preference = seen.size % 3 === 0 ? 'tie' : x.tag > y.tag ? 'first' : 'second';
+        const res = await r.answer(task.id, { preference });
         assert.equal(res.statusCode, 200, res.body);
+        for (const [me, other] of [
+          [x.tag, y.tag],
+          [y.tag, x.tag],
+        ] as const) {
+          const e = expected.get(me) ?? { wins: 0, losses: 0, ties: 0 };
+          if (preference === 'tie') e.ties++;
+          else if (me > other) e.wins++;
+          else e.losses++;
+          expected.set(me, e);
+        }
       }
       assert.equal(seen.size, PAIRS);
       assert.equal((await r.me()).answered.pairwise, PAIRS);
+      // Each image's wins, losses and ties, against what was answered above.
+      for (const [tag, id] of byTag) {
+        const stats = (
+          await c.app.inject({ url: `/v1/annotations/images/${id}`, headers: auth(owner.key) })
+        ).json();
+        assert.deepEqual(stats.pairwise, expected.get(tag) ?? { wins: 0, losses: 0, ties: 0 }, `tag ${tag}`);
+      }
     });
 
     test('flag tasks take several flags or none, and count each flag on the image', async () => {

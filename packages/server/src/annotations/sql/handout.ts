@@ -83,22 +83,26 @@ export async function drawGold(
   kind: AnnotationKindColumn,
   d: Draw,
 ): Promise<GoldRow | undefined> {
-  return db
-    .selectFrom('annotation_gold as g')
-    .innerJoin('annotation_images as ia', 'ia.image_id', 'g.image_a')
-    .leftJoin('annotation_images as ib', 'ib.image_id', 'g.image_b')
-    .selectAll('g')
-    .where('g.kind', '=', kind)
-    .where('g.retired_at', 'is', null)
-    .where('g.id', d.wrap ? '<' : '>=', d.from)
-    .where('ia.owner_id', '<>', d.userId)
-    .where((eb) => eb.or([eb('g.image_b', 'is', null), eb('ib.owner_id', '<>', d.userId)]))
-    .where(neverHanded(db, d.userId, kind, sql.ref('g.pair_key')))
-    .where(isPublic(db, sql.ref('g.image_a')))
-    .where((eb) => eb.or([eb('g.image_b', 'is', null), isPublic(db, sql.ref<string>('g.image_b'))]))
-    .orderBy('g.id')
-    .limit(1)
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('annotation_gold as g')
+      .innerJoin('annotation_images as ia', 'ia.image_id', 'g.image_a')
+      .leftJoin('annotation_images as ib', 'ib.image_id', 'g.image_b')
+      .selectAll('g')
+      .where('g.kind', '=', kind)
+      .where('g.retired_at', 'is', null)
+      // Whoever set the known answer would only be checked against themselves.
+      .where((eb) => eb.or([eb('g.created_by', 'is', null), eb('g.created_by', '<>', d.userId)]))
+      .where('g.id', d.wrap ? '<' : '>=', d.from)
+      .where('ia.owner_id', '<>', d.userId)
+      .where((eb) => eb.or([eb('g.image_b', 'is', null), eb('ib.owner_id', '<>', d.userId)]))
+      .where(neverHanded(db, d.userId, kind, sql.ref('g.pair_key')))
+      .where(isPublic(db, sql.ref('g.image_a')))
+      .where((eb) => eb.or([eb('g.image_b', 'is', null), isPublic(db, sql.ref<string>('g.image_b'))]))
+      .orderBy('g.id')
+      .limit(1)
+      .executeTakeFirst()
+  );
 }
 
 /** Unanswered, unexpired tasks the user holds (through the partial index on open tasks). */
@@ -187,18 +191,18 @@ export async function ensureRater(db: Kysely<Database>, userId: string, now: num
     .execute();
 }
 
-/** The live gold item for this image (or pair) and kind, if there is one. */
+/** The live gold item for this image (or pair) and kind, if there is one that `userId` did not set. */
 export async function liveGoldId(
   db: Kysely<Database>,
-  kind: AnnotationKindColumn,
-  key: string,
+  p: { kind: AnnotationKindColumn; pairKey: string; userId: string },
 ): Promise<string | undefined> {
   const row = await db
     .selectFrom('annotation_gold')
     .select('id')
-    .where('kind', '=', kind)
-    .where('pair_key', '=', key)
+    .where('kind', '=', p.kind)
+    .where('pair_key', '=', p.pairKey)
     .where('retired_at', 'is', null)
+    .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', '<>', p.userId)]))
     .executeTakeFirst();
   return row?.id;
 }
