@@ -144,6 +144,9 @@ for (const dialect of testDialects()) {
         JSON.stringify(delays),
       );
       await startCoordinator();
+      // Once the worker is back, the coordinator knows late-model is served (a request for a model no
+      // worker serves is refused at once, see fairness/).
+      await worker.waitForLog((l) => l.msg === 'coordinator reachable again');
       const g = await createGeneration(url, userKey, {
         prompt: 'after the outage',
         model: 'late-model',
@@ -153,7 +156,6 @@ for (const dialect of testDialects()) {
       });
       const done = await waitForGeneration(url, userKey, g.id, isFinished, 30_000);
       assert.equal(done.status, 'done');
-      await worker.waitForLog((l) => l.msg === 'coordinator reachable again');
     });
   });
 }
