@@ -146,7 +146,11 @@ for (const dialect of testDialects()) {
       await startCoordinator();
       // Once the worker is back, the coordinator knows late-model is served (a request for a model no
       // worker serves is refused at once, see fairness/).
-      await worker.waitForLog((l) => l.msg === 'coordinator reachable again');
+      const served = async () => {
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as { items: { model: string }[] };
+        return models.items.some((m) => m.model === 'late-model');
+      };
+      for (let i = 0; i < 150 && !(await served()); i++) await new Promise((r) => setTimeout(r, 100));
       const g = await createGeneration(url, userKey, {
         prompt: 'after the outage',
         model: 'late-model',
@@ -156,6 +160,7 @@ for (const dialect of testDialects()) {
       });
       const done = await waitForGeneration(url, userKey, g.id, isFinished, 30_000);
       assert.equal(done.status, 'done');
+      await worker.waitForLog((l) => l.msg === 'coordinator reachable again');
     });
   });
 }
