@@ -11,7 +11,7 @@
 //
 // Environment: DATABASE_URL (PostgreSQL admin URL; default postgres://postgres@127.0.0.1:5432/test; set
 // BENCH_PG=0 to skip PostgreSQL), BENCH_PHASE_MS (default 5000), BENCH_TASKS_PER_RATER (default 160; 300
-// raters), BENCH_PROFILE=1 (CPU profile of the coordinator during the first SQLite phase).
+// raters), BENCH_PROFILE=1 (CPU profile of the coordinator during the 32-connection SQLite phase).
 import { cpus, loadavg } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { Pool } from 'undici';
@@ -291,7 +291,9 @@ async function scenario(label: string, dialect: 'sqlite' | 'postgres', noopRps: 
         const before = queue.length;
         const p = await answerPhase(server, pool, queue, c, idempotent);
         answered += before - queue.length;
-        profileWindow ??= { window: [p.before.monotonicUs, p.after.monotonicUs], count: p.count };
+        // The profile covers the busiest phase (the most connections, as the web app answers).
+        if (idempotent && c === CONCURRENCY.at(-1))
+          profileWindow = { window: [p.before.monotonicUs, p.after.monotonicUs], count: p.count };
         printPhase(
           `${c} connection${c > 1 ? 's' : ''}, ${idempotent ? 'with' : 'without'} Idempotency-Key`,
           p,
