@@ -110,7 +110,17 @@ function info(): ChildReady['info'] {
 }
 
 async function startCoordinator(): Promise<void> {
-  const config = loadConfig({ ...process.env, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent', PORT: '0' });
+  // The queue and upload benches measure the queue: the NSFW classifier, result verification and the
+  // unservable-request check have their own benches, and are off unless the environment turns them on.
+  const config = loadConfig({
+    NSFW_CLASSIFIER: 'off',
+    TRUST_VERIFY: 'off',
+    UNSERVABLE_WINDOW_SECONDS: '0',
+    ...process.env,
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+  });
   const coordinator: Coordinator = await buildCoordinator({ config, logger: false });
   const url = await coordinator.app.listen({ host: '127.0.0.1', port: 0 });
   coordinator.services.config.publicUrl = url;
