@@ -370,6 +370,7 @@ export interface WorkerTrustTable {
   clean: Generated<number>;
   strikes: Generated<number>;
   ms_per_mpx_step: number | null;
+  best_ms_per_mpx_step: number | null;
   hw_class: string | null;
   registered_ip: string | null;
   created_at: number;
@@ -413,6 +414,7 @@ export interface ReplicasTable {
   fingerprint: string | null;
   excluded_owner_a: string;
   excluded_owner_b: string | null;
+  trusted_only: Generated<number>;
   state: ReplicaStateColumn;
   lease_id: string | null;
   worker_id: string | null;

@@ -178,6 +178,7 @@ for (const dialect of testDialects()) {
           .balance as number;
       assert.equal(await credits(), 0);
 
+      const late = await popOne(donor, { seed: 70 });
       const states: string[] = [];
       for (let i = 0; i < 4; i++) {
         const job = await popOne(donor, { seed: 60 + i });
@@ -203,6 +204,13 @@ for (const dialect of testDialects()) {
         .execute();
       assert.equal(hidden.length, 2);
       for (const h of hidden) assert.match(h.reason, /^verification: /);
+
+      // A job it held when it was suspended: the late result is refused and the job goes back, attempt returned.
+      const refusedLate = await donor.deliver(late);
+      assert.equal(refusedLate.statusCode, 403);
+      assert.equal(refusedLate.json().type, 'worker_suspended');
+      const back = (await generationOf(late.id)).images[0];
+      assert.deepEqual([back?.state, back?.attempts], ['queued', 0]);
 
       const refused = await donor.popRaw([model]);
       assert.equal(refused.statusCode, 403);

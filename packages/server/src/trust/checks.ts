@@ -9,7 +9,7 @@ import { sha256Hex } from '../ids.js';
 import { analyseImage, hammingDistance, hashBands, type ImageFeatures } from './image-analysis.js';
 import { THRESHOLDS } from './thresholds.js';
 import type { Standing } from './standing.js';
-import { trustedSpeeds } from './sql/standing.js';
+import { trustedBestSpeeds } from './sql/standing.js';
 import { resultsNearBands, resultsWithSha } from './sql/results.js';
 
 export type CheckName = NonNullable<TrustEventsTable['check_name']>;
@@ -174,14 +174,14 @@ export class ResultChecks {
     const now = this.clock.now();
     let ref = this.references.get(row.hw_class);
     if (!ref || now - ref.at > REFERENCE_TTL_MS) {
-      const speeds = (await trustedSpeeds(this.db, row.hw_class)).sort((a, b) => a - b);
+      const speeds = (await trustedBestSpeeds(this.db, row.hw_class)).sort((a, b) => a - b);
       ref = { at: now, ms: speeds.length >= MIN_PEERS ? speeds[Math.floor(speeds.length / 2)] : undefined };
       this.references.set(row.hw_class, ref);
     }
     if (ref.ms === undefined || ref.ms / this.timing.speedSlack <= floor.ms) return floor;
     return {
       ms: ref.ms / this.timing.speedSlack,
-      basis: `on this hardware (${this.timing.speedSlack}× faster than the trusted workers with the same GPU)`,
+      basis: `on this hardware (${this.timing.speedSlack}× faster than trusted workers with the same GPU at their fastest)`,
     };
   }
 }

@@ -13,12 +13,13 @@ import type { GenerationCache } from '../jobs/generation-cache.js';
 import { generationParams } from '../jobs/views.js';
 import { validateUpload } from '../images/validate-upload.js';
 import { hashBands } from './image-analysis.js';
-import { paramsOf, type ResultChecks } from './checks.js';
+import { paramsOf, type ResultChecks, type Verdict } from './checks.js';
 import type { Standing } from './standing.js';
 import type { Announce, Settlement } from './settlement.js';
 import * as r from './sql/replicas.js';
 import { insertResult } from './sql/results.js';
-import { abandonVerifications, decideVerification } from './sql/verifications.js';
+import { abandonVerifications } from './sql/verifications.js';
+import { releaseHolds } from './sql/holds.js';
 
 type WorkerCaller = { workerId: string; userId: string };
 
@@ -99,6 +100,18 @@ export class Replicas {
     upload: Buffer,
   ): Promise<{ result: JobResult; announce?: Announce }> {
     const row = await this.leased(caller, id, leaseId);
+    const suspended = await this.standing.suspension(caller.workerId);
+    if (suspended) {
+      // Found bad while it ran this: the replica goes to another worker, the attempt returned.
+      await r.requeueReplica(this.db, {
+        id,
+        leaseId,
+        reason: suspended,
+        now: this.clock.now(),
+        giveBack: true,
+      });
+      throw new AppError('worker_suspended', `This worker is suspended: ${suspended}`);
+    }
     const g = await this.generations.get(row.generation_id);
     const image = await validateUpload(upload, g);
     const params = paramsOf(g, Number(row.seed));
@@ -119,9 +132,10 @@ export class Replicas {
           reason: verdict.detail,
           now,
           giveBack: false,
+          excludeOwner: caller.userId,
         });
         if (!back) return;
-        if (back.state === 'failed') await this.giveUp(trx, back.job_id, now);
+        if (back.state === 'failed') await this.giveUp(trx, back.job_id);
         await this.standing.strike(trx, {
           workerId: caller.workerId,
           ownerId: caller.userId,
@@ -133,38 +147,61 @@ export class Replicas {
       });
       throw new AppError('result_rejected', verdict.detail);
     }
-    const announce = await this.db.transaction().execute(async (trx) => {
-      const done = await r.completeReplica(trx, { id, leaseId, now });
-      if (!done) return null;
-      const mine = {
-        id,
-        job_id: row.job_id,
-        kind: 'replica' as const,
-        worker_id: caller.workerId,
-        owner_id: caller.userId,
-        model: row.model,
-        fingerprint: row.fingerprint,
-        params_key: verdict.paramsKey,
-        seed: Number(row.seed),
-        sha256: verdict.features.pixelSha256,
-        bytes: image.png.length,
-        phash: verdict.features.phash,
-        ...bandColumns(verdict.features.phash),
-        status: 'unverified' as const,
-        created_at: now,
-      };
-      await insertResult(trx, mine);
-      await this.standing.accepted(trx, {
-        workerId: caller.workerId,
-        ownerId: caller.userId,
-        msPerMpxStep: verdict.msPerMpxStep,
-      });
-      return (await this.settlement.settle(trx, done, mine, g.steps)) ?? undefined;
-    });
+    const announce = await this.commitResult(caller, row, id, leaseId, image, verdict, g.steps);
     if (announce === null) {
       throw new AppError('lease_lost', 'The lease was lost while the upload was checked.');
     }
     return { result: { jobId: id, sha256: image.sha256, bytes: image.png.length, url: '' }, announce };
+  }
+
+  private async commitResult(
+    caller: WorkerCaller,
+    row: r.ReplicaRow,
+    id: string,
+    leaseId: string,
+    image: { png: Buffer },
+    verdict: Extract<Verdict, { ok: true }>,
+    steps: number,
+  ): Promise<Announce | undefined | null> {
+    const now = this.clock.now();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const done = await r.completeReplica(trx, { id, leaseId, now });
+        if (!done) return null;
+        // The standing update locks the worker's row (PostgreSQL) and reads its state after any
+        // suspension committed meanwhile: a suspended worker casts no vote; everything here rolls back
+        // and the replica goes to another worker.
+        const standing = await this.standing.accepted(trx, {
+          workerId: caller.workerId,
+          ownerId: caller.userId,
+          msPerMpxStep: verdict.msPerMpxStep,
+        });
+        if (standing.state === 'suspended') throw new SuspendedMeanwhile(standing.reason ?? 'bad results');
+        const mine = {
+          id,
+          job_id: row.job_id,
+          kind: 'replica' as const,
+          worker_id: caller.workerId,
+          owner_id: caller.userId,
+          model: row.model,
+          fingerprint: row.fingerprint,
+          params_key: verdict.paramsKey,
+          seed: Number(row.seed),
+          sha256: verdict.features.pixelSha256,
+          bytes: image.png.length,
+          phash: verdict.features.phash,
+          ...bandColumns(verdict.features.phash),
+          status: 'unverified' as const,
+          created_at: now,
+        };
+        await insertResult(trx, mine);
+        return (await this.settlement.settle(trx, done, mine, steps)) ?? undefined;
+      });
+    } catch (err) {
+      if (!(err instanceof SuspendedMeanwhile)) throw err;
+      await r.requeueReplica(this.db, { id, leaseId, reason: err.message, now, giveBack: true });
+      throw new AppError('worker_suspended', `This worker is suspended: ${err.message}`);
+    }
   }
 
   /** The worker could not run it: another worker may. `giveBack` (shutting down) returns the attempt. */
@@ -182,8 +219,9 @@ export class Replicas {
         reason: p.reason,
         now,
         giveBack: p.giveBack,
+        ...(p.giveBack ? {} : { excludeOwner: caller.userId }),
       });
-      if (back?.state === 'failed') await this.giveUp(trx, back.job_id, now);
+      if (back?.state === 'failed') await this.giveUp(trx, back.job_id);
       return back;
     });
     if (!row) throw new AppError('lease_lost', 'The lease was lost before the failure was recorded.');
@@ -199,26 +237,32 @@ export class Replicas {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const expired = await r.expireReplicaLeases(trx, now);
-      for (const e of expired.filter((x) => x.state === 'failed')) await this.giveUp(trx, e.job_id, now);
+      for (const e of expired.filter((x) => x.state === 'failed')) await this.giveUp(trx, e.job_id);
       const stale = await r.abandonReplicas(trx, { now, queuedBefore: now - this.settings.replicaTtlMs });
+      const jobIds = stale.map((x) => x.job_id);
       await abandonVerifications(trx, {
-        jobIds: stale.map((s) => s.job_id),
+        jobIds,
         detail: 'No eligible worker took the second opinion in time.',
         now,
       });
+      // Nothing was found against them: held images are shown.
+      await releaseHolds(trx, jobIds);
       return expired.filter((x) => x.state === 'queued').map((x) => ({ model: x.model, pixels: x.pixels }));
     });
   }
 
-  private async giveUp(trx: Kysely<Database>, jobId: string, now: number) {
-    await decideVerification(trx, {
+  private async giveUp(trx: Kysely<Database>, jobId: string) {
+    await this.settlement.end(
+      trx,
       jobId,
-      state: 'abandoned',
-      detail: 'The second opinion failed on every worker that tried; the original stands unverified.',
-      now,
-    });
+      'abandoned',
+      'The second opinion failed on every worker that tried; the original stands unverified.',
+    );
   }
 }
+
+/** Thrown inside a transaction to roll it back: the worker was suspended while its upload was checked. */
+class SuspendedMeanwhile extends Error {}
 
 export function bandColumns(phash: string) {
   const [band0, band1, band2, band3] = hashBands(phash);

@@ -56,6 +56,34 @@ for (const dialect of testDialects()) {
         .selectAll()
         .where('job_id', '=', jobId)
         .executeTakeFirst();
+    /** A donor with a verified record: five results confirmed by a partner, on a model of their own. */
+    let trustedDonors = 0;
+    const trustedDonor = async () => {
+      trustedDonors++;
+      const donor = await Donor.create(c);
+      const partner = await Donor.create(c);
+      const own = `trusted-${randomBytes(4).toString('hex')}`;
+      for (let i = 0; i < 5; i++) {
+        // Seeds of its own too: the same picture for another model's job would be a replay.
+        await submitJobs(c, { model: own, seed: 900 + 10 * trustedDonors + i, steps: 25 });
+        for (const d of [donor, partner]) {
+          const job = await d.pop([own]);
+          assert.ok(job);
+          clock.advance(2000);
+          assert.equal((await d.deliver(job)).statusCode, 200);
+        }
+      }
+      assert.equal((await donor.reputation()).json().state, 'trusted');
+      return donor;
+    };
+    const hiddenReason = async (jobId: string) =>
+      (
+        await c.services.database.db
+          .selectFrom('hidden_images')
+          .select('reason')
+          .where('image_id', '=', jobId)
+          .executeTakeFirst()
+      )?.reason;
     const wrongPng = (job: Assignment) => honestPng({ ...job.params, seed: job.params.seed + 1000 });
 
     test('another account with the same weights re-runs a new worker’s result; agreement verifies both', async () => {
@@ -67,6 +95,7 @@ for (const dialect of testDialects()) {
       const g = await submit(101);
       const job = await take(a);
       assert.equal((await a.deliver(job)).statusCode, 200);
+      assert.match((await hiddenReason(job.id)) ?? '', /waiting for another worker to confirm/);
 
       assert.equal(await sameOwner.pop([model]), null, 'never the same account');
       assert.equal(await otherWeights.pop([model]), null, 'never other weights');
@@ -84,6 +113,7 @@ for (const dialect of testDialects()) {
       assert.equal(generation.status, 'done');
       assert.equal(before - (await balance(c.userKey)), PRICE, 'the requester paid for one image, not two');
       assert.equal((await verification(job.id))?.state, 'verified');
+      assert.equal(await hiddenReason(job.id), undefined, 'confirmed: shown in the gallery');
       for (const donor of [a, b]) {
         const rep = (await donor.reputation()).json();
         assert.deepEqual([rep.state, rep.results.verified, rep.strikes], ['new', 1, 0]);
@@ -122,10 +152,30 @@ for (const dialect of testDialects()) {
       );
     });
 
+    test('once a trusted worker with the same weights is around, second opinions wait for trusted workers', async () => {
+      const a = await Donor.create(c);
+      const b = await Donor.create(c);
+      for (let i = 0; i < 5; i++) {
+        await submit(250 + i);
+        assert.equal((await a.deliver(await take(a))).statusCode, 200);
+        assert.equal((await b.deliver(await take(b))).statusCode, 200);
+      }
+      assert.equal((await a.reputation()).json().state, 'trusted');
+      const newcomer = await Donor.create(c);
+      const another = await Donor.create(c);
+      await submit(260);
+      assert.equal((await newcomer.deliver(await take(newcomer))).statusCode, 200);
+      assert.equal(await another.pop([model]), null, 'not for a newcomer: it might share the shortcut');
+      const replica = await take(a);
+      assert.match(replica.id, /^rep_/);
+      assert.equal((await a.deliver(replica)).statusCode, 200);
+      assert.equal((await newcomer.reputation()).json().results.verified, 1);
+    });
+
     test('a disagreement goes to a third account; the outvoted original is withdrawn, struck and unpaid', async () => {
       const wrong = await Donor.create(c);
       const b = await Donor.create(c);
-      const d = await Donor.create(c);
+      const d = await trustedDonor();
       const g = await submit(301);
       const job = await take(wrong);
       assert.equal((await wrong.upload(job, await wrongPng(job))).statusCode, 200, 'plausible, so accepted');
@@ -135,17 +185,14 @@ for (const dialect of testDialects()) {
       assert.equal((await b.deliver(first)).statusCode, 200);
       assert.equal((await verification(job.id))?.state, 'pending');
       assert.equal(await b.pop([model]), null, 'the tiebreak goes to a third account');
+      const newcomer = await Donor.create(c);
+      assert.equal(await newcomer.pop([model]), null, 'and to a trusted one');
       const third = await take(d);
       assert.match(third.id, /^rep_/);
       assert.equal((await d.deliver(third)).statusCode, 200);
 
       assert.equal((await verification(job.id))?.state, 'overturned');
-      const hidden = await c.services.database.db
-        .selectFrom('hidden_images')
-        .select('reason')
-        .where('image_id', '=', job.id)
-        .executeTakeFirst();
-      assert.match(hidden?.reason ?? '', /^verification: two other workers/);
+      assert.match((await hiddenReason(job.id)) ?? '', /^verification: two other workers/);
       const rep = (await wrong.reputation()).json();
       assert.equal(rep.state, 'probation');
       assert.equal(rep.strikes, 2);
@@ -157,7 +204,8 @@ for (const dialect of testDialects()) {
           (e: { kind: string; check?: string }) => e.kind === 'overturned' && e.check === 'disagreement',
         ),
       );
-      for (const donor of [b, d]) assert.equal((await donor.reputation()).json().results.verified, 1);
+      assert.equal((await b.reputation()).json().results.verified, 1);
+      assert.equal((await d.reputation()).json().results.verified, 6);
       // The requester still sees their generation finished; the public gallery no longer shows the image.
       const generation = (
         await c.app.inject({ url: `/v1/generations/${g.id}`, headers: auth(c.userKey) })
@@ -172,7 +220,7 @@ for (const dialect of testDialects()) {
     test('a replica worker outvoted by the original and a third worker is the one struck', async () => {
       const a = await Donor.create(c);
       const liar = await Donor.create(c);
-      const d = await Donor.create(c);
+      const d = await trustedDonor();
       await submit(401);
       const job = await take(a);
       assert.equal((await a.deliver(job)).statusCode, 200);
@@ -184,6 +232,7 @@ for (const dialect of testDialects()) {
       const rep = (await liar.reputation()).json();
       assert.deepEqual([rep.state, rep.results.overturned, rep.heldCredits], ['probation', 1, 0]);
       assert.equal((await a.reputation()).json().results.verified, 1);
+      assert.equal((await d.reputation()).json().results.verified, 6);
     });
 
     test('a replica whose lease runs out goes to the next worker; one nobody takes in time is dropped without blame', async () => {

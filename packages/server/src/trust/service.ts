@@ -25,9 +25,10 @@ import { Settlement, type Announce } from './settlement.js';
 import { Replicas, bandColumns } from './replicas.js';
 import { WorkerLimits } from './limits.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
-import { insertResult } from './sql/results.js';
+import { insertResult, setResultStatus } from './sql/results.js';
 import { listEvents, sameRefusalsByOthers, type EventRow } from './sql/events.js';
 import { setHardwareClass } from './sql/standing.js';
+import { holdImage, withdrawImage } from './sql/holds.js';
 
 type WorkerCaller = { workerId: string; userId: string };
 
@@ -132,12 +133,19 @@ export class TrustService {
     return models;
   }
 
+  /** Why the worker is suspended (read fresh: results of a worker found bad are not accepted), or undefined. */
+  suspension(workerId: string): Promise<string | undefined> {
+    return this.enabled ? this.standing.suspension(workerId) : Promise.resolve(undefined);
+  }
+
   /** A replica this worker may run (full mode), claimed before the job queue: replicas are few and short-lived. */
   async claimReplica(caller: WorkerCaller, body: PopBody, models: readonly string[], leaseId: string) {
     if (this.mode !== 'full') return undefined;
     const fps = new Map((body.fingerprints ?? []).map((f) => [f.model, f.sha256]));
+    const { state } = await this.standing.current(caller.workerId);
     return this.replicas.claim(caller, {
       leaseId,
+      trusted: state === 'trusted',
       models: models.map((model) => ({ model, fingerprint: fps.get(model) ?? null })),
       maxPixels: body.maxPixels,
     });
@@ -196,6 +204,14 @@ export class TrustService {
       ownerId: caller.userId,
       msPerMpxStep: verdict.msPerMpxStep,
     });
+    if (row.state === 'suspended') {
+      // Suspended while this upload was being checked: withdrawn like its other unverified results (the
+      // earning stays held, never paid).
+      await setResultStatus(trx, { id: job.id, from: 'unverified', to: 'withdrawn' });
+      const reason = `verification: its worker was suspended (${row.reason ?? 'bad results'})`;
+      await withdrawImage(trx, { imageId: job.id, reason, now: this.deps.clock.now() });
+      return { holdEarning: true };
+    }
     let announce: Announce | undefined;
     if (this.mode === 'full' && this.random() < replicationChance(row, this.standing.policy)) {
       announce = await this.settlement.open(trx, {
@@ -208,6 +224,9 @@ export class TrustService {
         seed: Number(job.seed),
         fingerprint,
       });
+      // A worker without a verified record: its image waits out of the gallery and releases until
+      // another worker confirms it (settlement.ts shows it, or withdraws it).
+      if (holdsEarnings(row.state)) await holdImage(trx, { imageId: job.id, now: this.deps.clock.now() });
     }
     return { holdEarning: holdsEarnings(row.state), announce };
   }

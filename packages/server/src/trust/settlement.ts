@@ -1,8 +1,9 @@
 // Replication: opening a second opinion on a result, and deciding when the replicas come back.
 //
 // Round 1 gives the job (same parameters, same seed) to a worker of another account with the same model
-// fingerprint. If the two pictures are within TRUST_AGREE_MAX_DISTANCE perceptual-hash bits, both results
-// are verified. If not, round 2 asks a third worker (of a third account) and the majority decides:
+// fingerprint (a trusted one, when a trusted peer with those weights is around). If the two pictures are
+// within TRUST_AGREE_MAX_DISTANCE perceptual-hash bits, both results are verified. If not, round 2 asks a
+// third, trusted worker (of a third account) and the majority decides:
 //   - the third agrees with the original only → the round-1 replica is overturned (2 strikes);
 //   - the third agrees with the round-1 replica only → the original is overturned: 2 strikes, its image is
 //     withdrawn (hidden from the gallery and releases, reason "verification: …") and its earning, if still
@@ -16,13 +17,23 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { CreditsService } from '../credits/service.js';
 import { newId } from '../ids.js';
-import { hideImage } from '../moderation/queries.js';
+import { releaseHolds, withdrawImage } from './sql/holds.js';
 import { hammingDistance } from './image-analysis.js';
 import { holdsEarnings } from './policy.js';
 import type { Standing } from './standing.js';
 import { getResult, setResultStatus, type ResultRow } from './sql/results.js';
-import { doneReplicasOfJob, insertReplica, REPLICA_ID_PREFIX, type ReplicaRow } from './sql/replicas.js';
+import {
+  doneReplicasOfJob,
+  insertReplica,
+  REPLICA_ID_PREFIX,
+  trustedPeers,
+  type ReplicaRow,
+} from './sql/replicas.js';
 import { decideVerification, noteVerification, openVerification } from './sql/verifications.js';
+import type { VerificationStateColumn } from '../db/schema.js';
+
+/** A trusted peer counts when it polled within this long (10 minutes). */
+const PEER_SEEN_MS = 600_000;
 
 export interface SettlementSettings {
   agreeMaxDistance: number;
@@ -74,24 +85,14 @@ export class Settlement {
     const now = this.clock.now();
     const original = await getResult(trx, replica.job_id);
     if (!original || original.status === 'withdrawn' || original.status === 'overturned') {
-      await decideVerification(trx, {
-        jobId: replica.job_id,
-        state: 'abandoned',
-        detail: 'The original result was withdrawn meanwhile.',
-        now,
-      });
+      await this.end(trx, replica.job_id, 'abandoned', 'The original result was withdrawn meanwhile.');
       return undefined;
     }
     const agreeWithOriginal = this.agree(original, mine);
     if (replica.round === 1) {
       if (agreeWithOriginal) {
         await this.verify(trx, [original, mine], replica, steps, this.says(original, mine));
-        await decideVerification(trx, {
-          jobId: replica.job_id,
-          state: 'verified',
-          detail: this.says(original, mine),
-          now,
-        });
+        await this.end(trx, replica.job_id, 'verified', this.says(original, mine));
         return undefined;
       }
       await noteVerification(trx, {
@@ -123,12 +124,7 @@ export class Settlement {
           firstResult,
           `Two other workers agreed on a different picture for job ${replica.job_id}.`,
         );
-      await decideVerification(trx, {
-        jobId: replica.job_id,
-        state: 'verified',
-        detail: 'The third worker sided with the original.',
-        now,
-      });
+      await this.end(trx, replica.job_id, 'verified', 'The third worker sided with the original.');
     } else if (agreeWithFirst && !agreeWithOriginal && firstResult) {
       await this.verify(trx, [firstResult, mine], replica, steps, this.says(firstResult, mine));
       await this.overturn(
@@ -136,29 +132,28 @@ export class Settlement {
         original,
         `Two other workers agreed on a different picture for job ${replica.job_id}.`,
       );
-      await decideVerification(trx, {
-        jobId: replica.job_id,
-        state: 'overturned',
-        detail: 'The third worker sided with the replica.',
-        now,
-      });
+      await this.end(trx, replica.job_id, 'overturned', 'The third worker sided with the replica.');
     } else if (agreeWithFirst && agreeWithOriginal && firstResult) {
       await this.verify(trx, [original, firstResult, mine], replica, steps, 'Confirmed by a third worker.');
-      await decideVerification(trx, {
-        jobId: replica.job_id,
-        state: 'verified',
-        detail: 'The third worker agreed with both.',
-        now,
-      });
+      await this.end(trx, replica.job_id, 'verified', 'The third worker agreed with both.');
     } else {
-      await decideVerification(trx, {
-        jobId: replica.job_id,
-        state: 'inconclusive',
-        detail: 'Three different pictures; nobody is penalised.',
-        now,
-      });
+      await this.end(trx, replica.job_id, 'inconclusive', 'Three different pictures; nobody is penalised.');
     }
     return undefined;
+  }
+
+  /**
+   * Ends a case. Unless the original was overturned its image is shown if it was held: confirmed, or
+   * nothing was found against it.
+   */
+  async end(
+    trx: Kysely<Database>,
+    jobId: string,
+    state: Exclude<VerificationStateColumn, 'pending'>,
+    detail: string,
+  ) {
+    await decideVerification(trx, { jobId, state, detail, now: this.clock.now() });
+    if (state !== 'overturned') await releaseHolds(trx, [jobId]);
   }
 
   private agree(a: ResultRow, b: ResultRow): boolean {
@@ -201,11 +196,10 @@ export class Settlement {
   private async overturn(trx: Kysely<Database>, r: ResultRow, detail: string) {
     if (!(await setResultStatus(trx, { id: r.id, from: 'unverified', to: 'overturned' }))) return;
     if (r.kind === 'canonical') {
-      await hideImage(trx, {
-        image_id: r.job_id,
+      await withdrawImage(trx, {
+        imageId: r.job_id,
         reason: 'verification: two other workers given the same job and seed agreed on a different picture',
-        hidden_by: null,
-        hidden_at: this.clock.now(),
+        now: this.clock.now(),
       });
       await this.credits.held.reverseOne(trx, {
         earnKey: `earn:${r.job_id}`,
@@ -237,7 +231,22 @@ export class Settlement {
       now: number;
     },
   ) {
+    // A tiebreak always waits for a trusted worker: two newcomers who share a shortcut would agree with
+    // each other and outvote an honest worker, so nobody is overturned without a worker with a record on
+    // the winning side. A second opinion waits for one too when a trusted peer with the same weights is
+    // around (unfingerprinted models have no peer list: anyone may give their second opinion).
+    const excluded = c.excluded.filter((o): o is string => o !== null);
+    const trustedOnly =
+      c.round > 1 ||
+      (c.fingerprint !== null &&
+        (await trustedPeers(trx, {
+          model: c.model,
+          fingerprint: c.fingerprint,
+          excludedOwners: excluded,
+          seenSince: c.now - PEER_SEEN_MS,
+        })) > 0);
     await insertReplica(trx, {
+      trusted_only: trustedOnly ? 1 : 0,
       id: `${REPLICA_ID_PREFIX}${newId()}`,
       job_id: c.jobId,
       generation_id: c.generationId,

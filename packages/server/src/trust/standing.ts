@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database, TrustEventsTable, TrustStateColumn } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { CreditsService } from '../credits/service.js';
-import { hideImage } from '../moderation/queries.js';
+import { withdrawImage } from './sql/holds.js';
 import { nextState, type TrustPolicy } from './policy.js';
 import type { Fingerprints } from './fingerprints.js';
 import * as s from './sql/standing.js';
@@ -51,6 +51,13 @@ export class Standing {
     const entry = { state: row.state, reason: row.reason, at: now };
     this.cache.set(workerId, entry);
     return entry;
+  }
+
+  /** The reason the worker is suspended, read from the database (not the cache); undefined when it is not. */
+  async suspension(workerId: string): Promise<string | undefined> {
+    const row = await s.getStanding(this.db, workerId);
+    if (row?.state !== 'suspended') return undefined;
+    return row.reason ?? 'bad results';
   }
 
   forget(workerId: string): void {
@@ -169,11 +176,10 @@ export class Standing {
     const withdrawn = await withdrawUnverified(trx, workerId);
     const canonical = withdrawn.filter((r) => r.kind === 'canonical');
     for (const r of canonical) {
-      await hideImage(trx, {
-        image_id: r.job_id,
+      await withdrawImage(trx, {
+        imageId: r.job_id,
         reason: `verification: its worker was suspended (${reason})`,
-        hidden_by: null,
-        hidden_at: now,
+        now,
       });
     }
     // Checking them no longer matters: they are withdrawn whatever a second opinion would say.

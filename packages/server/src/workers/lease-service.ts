@@ -246,6 +246,12 @@ export class LeaseService {
     leaseId: string,
     upload: Buffer,
   ): Promise<JobResult> {
+    const suspended = await this.trust.suspension(caller.workerId);
+    if (suspended) {
+      // Found bad while it ran this job: the job goes back to the queue with its attempt (trust/).
+      await this.release(caller, job.id, leaseId);
+      throw new AppError('worker_suspended', `This worker is suspended: ${suspended}`);
+    }
     const g = await this.generations.get(job.generation_id);
     const image = await validateUpload(upload, g, imageParameters(g, job.seed));
     // Blank, noise, replay, too fast: refused before anything is stored, the job goes to another worker.

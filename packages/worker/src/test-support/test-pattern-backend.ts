@@ -12,6 +12,8 @@
 //              one-level change, so only a perceptual hash finds it);
 //   too-fast — skips the step delays and renders as if the job had one step (work it did not do);
 //   wrong    — a plausible picture of another seed, after the step delays (only replication finds it).
+// With badShare below 1 a worker misbehaves only on that share of its jobs (an intermittent fault, or a
+// cheat trying to stay under the radar) and is honest on the rest.
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import type { GenerationParams, Hardware } from '@dreamfold/protocol';
@@ -27,6 +29,8 @@ export interface TestPatternOptions {
   /** Generation throws with this message (to exercise the fail path). */
   failWith?: string;
   behaviour?: TestBehaviour;
+  /** The share of jobs (0–1) the behaviour applies to; the others are done honestly. Default 1. */
+  badShare?: number;
   /** Declared in the hardware report (the coordinator compares speeds within one kind of GPU). */
   gpu?: string;
   /** Changes the reported model fingerprints, as a different copy of the weights would. */
@@ -60,7 +64,7 @@ export class TestPatternBackend implements Backend {
   }
 
   async generate(params: GenerationParams, { onProgress, signal }: GenerateOptions): Promise<Buffer> {
-    const behaviour = this.options.behaviour ?? 'honest';
+    const behaviour = this.misbehavesOn(params) ? (this.options.behaviour ?? 'honest') : 'honest';
     const skipWork = behaviour === 'lazy' || behaviour === 'too-fast';
     for (let step = 1; step <= params.steps; step++) {
       if (!skipWork) await delay(this.options.stepDelayMs ?? 0, signal);
@@ -81,6 +85,14 @@ export class TestPatternBackend implements Backend {
       case 'replay':
         return this.replay(params);
     }
+  }
+
+  /** Whether this job gets the bad behaviour: a fixed share of jobs, chosen by a hash of the parameters. */
+  private misbehavesOn(params: GenerationParams): boolean {
+    const share = this.options.badShare ?? 1;
+    if (share >= 1) return true;
+    const digest = createHash('sha256').update(`${params.seed}|${params.prompt}`).digest();
+    return digest.readUInt32BE(0) / 2 ** 32 < share;
   }
 
   private async replay(params: GenerationParams): Promise<Buffer> {

@@ -2,7 +2,7 @@
 // Run as: node --conditions=development --import tsx src/test-support/test-worker-main.ts --server URL …
 // (key in DREAMFOLD_WORKER_KEY). Extra flags: --step-delay-ms, --model (repeatable), --fail-with,
 // --backoff-cap-ms (so a backoff test does not wait a minute for the coordinator to come back),
-// --behaviour (honest, lazy, noise, replay, too-fast, wrong: see test-pattern-backend.ts), --gpu,
+// --behaviour (honest, lazy, noise, replay, too-fast, wrong: see test-pattern-backend.ts), --bad-share, --gpu,
 // --fingerprint-salt (another copy of the weights).
 import { parseArgs } from 'node:util';
 import { resolveWorkerSettings } from '../settings.js';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     'backoff-cap-ms': { type: 'string' },
     'wait-seconds': { type: 'string' },
     behaviour: { type: 'string' },
+    'bad-share': { type: 'string' },
     gpu: { type: 'string' },
     'fingerprint-salt': { type: 'string' },
   },
@@ -50,6 +51,7 @@ try {
     ...(values.model ? { models: values.model } : {}),
     ...(values['fail-with'] ? { failWith: values['fail-with'] } : {}),
     ...(values.behaviour ? { behaviour: parseBehaviour(values.behaviour) } : {}),
+    ...(values['bad-share'] ? { badShare: Number(values['bad-share']) } : {}),
     ...(values.gpu ? { gpu: values.gpu } : {}),
     ...(values['fingerprint-salt'] ? { fingerprintSalt: values['fingerprint-salt'] } : {}),
   });

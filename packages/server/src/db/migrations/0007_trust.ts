@@ -20,9 +20,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // Accepted results since the last strike was added or taken off: every N clean ones take one off.
     .addColumn('clean', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('strikes', 'integer', (c) => c.notNull().defaultTo(0))
-    // Speed of its accepted results (EWMA, ms per megapixel-step) and the kind of hardware it reports:
-    // a result much faster than trusted workers of the same kind manage is not plausible.
+    // Speed of its accepted results (ms per megapixel-step: a moving average, and the fastest ever) and
+    // the kind of hardware it reports: a result much faster than the fastest trusted workers of the same
+    // kind ever managed is not plausible.
     .addColumn('ms_per_mpx_step', 'double precision')
+    .addColumn('best_ms_per_mpx_step', 'double precision')
     .addColumn('hw_class', 'text')
     .addColumn('registered_ip', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -87,6 +89,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('fingerprint', 'text')
     .addColumn('excluded_owner_a', 'text', (c) => c.notNull())
     .addColumn('excluded_owner_b', 'text')
+    // 1: only a trusted worker may run it (there was a trusted peer with the same weights when it was
+    // queued): the deciding opinion comes from a worker with a record, not from another newcomer, who
+    // might cheat the same way.
+    .addColumn('trusted_only', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('lease_id', 'text')
     .addColumn('worker_id', 'text')

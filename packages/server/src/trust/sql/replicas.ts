@@ -36,14 +36,17 @@ export interface ReplicaClaim {
   /** The models it serves, each with the fingerprint it reported (null: none). */
   models: readonly { model: string; fingerprint: string | null }[];
   maxPixels: number;
+  /** Whether the claimer is trusted (replicas queued as trusted_only go to trusted workers only). */
+  trusted: boolean;
   now: number;
   leaseMs: number;
 }
 
 /**
  * Leases the oldest queued replica this worker may run: a model it serves with the same weights as the
- * worker whose result is being checked, within its pixel budget, and never one of a job its owner already
- * ran (a second opinion from the same account proves nothing). PostgreSQL skips rows another claimer
+ * worker whose result is being checked, within its pixel budget, never one of a job its owner already ran
+ * (a second opinion from the same account proves nothing), and, when it is not trusted, only replicas no
+ * trusted peer was there for. PostgreSQL skips rows another claimer
  * holds; SQLite runs one writer at a time.
  */
 export async function claimReplica(
@@ -67,6 +70,7 @@ export async function claimReplica(
     where id = (
       select id from replicas
       where state = 'queued' and pixels <= ${c.maxPixels} and (${servable})
+        ${c.trusted ? sql`` : sql`and trusted_only = 0`}
         and excluded_owner_a <> ${c.ownerId}
         and (excluded_owner_b is null or excluded_owner_b <> ${c.ownerId})
       order by created_at, id limit 1 ${lock}
@@ -107,11 +111,20 @@ export async function completeReplica(
 
 /**
  * A failed (or refused) replica run: back to the queue for another worker until it has used its attempts.
- * `giveBack` (a worker shutting down) also returns the attempt.
+ * `giveBack` (a worker shutting down) also returns the attempt. A bad worker must not be able to use up a
+ * second opinion's attempts by itself, hence `excludeOwner`.
  */
 export async function requeueReplica(
   db: Kysely<Database>,
-  p: { id: string; leaseId: string; reason: string | null; now: number; giveBack: boolean },
+  p: {
+    id: string;
+    leaseId: string;
+    reason: string | null;
+    now: number;
+    giveBack: boolean;
+    /** An account whose worker failed or botched it does not get it again (if a slot is free). */
+    excludeOwner?: string;
+  },
 ): Promise<ReplicaRow | undefined> {
   const attempts = p.giveBack ? sql<number>`attempts - 1` : sql<number>`attempts`;
   const requeue = sql<boolean>`(${attempts} < max_attempts)`;
@@ -125,6 +138,7 @@ export async function requeueReplica(
       lease_id: null,
       worker_id: null,
       lease_expires_at: null,
+      ...(p.excludeOwner ? { excluded_owner_b: sql`coalesce(excluded_owner_b, ${p.excludeOwner})` } : {}),
     })
     .where('id', '=', p.id)
     .where('lease_id', '=', p.leaseId)
@@ -167,4 +181,27 @@ export async function abandonReplicas(
     q = q.where('job_id', 'in', p.jobIds);
   }
   return q.returning(['id', 'job_id']).execute();
+}
+
+/**
+ * Trusted workers seen lately (not revoked, not of the excluded accounts) that reported these weights
+ * for the model: when there are any, a new replica waits for one of them.
+ */
+export async function trustedPeers(
+  db: Kysely<Database>,
+  p: { model: string; fingerprint: string; excludedOwners: readonly string[]; seenSince: number },
+): Promise<number> {
+  const row = await db
+    .selectFrom('worker_fingerprints as f')
+    .innerJoin('worker_trust as t', 't.worker_id', 'f.worker_id')
+    .innerJoin('workers as w', 'w.id', 'f.worker_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('f.model', '=', p.model)
+    .where('f.sha256', '=', p.fingerprint)
+    .where('t.state', '=', 'trusted')
+    .where('w.revoked_at', 'is', null)
+    .where('w.last_seen_at', '>=', p.seenSince)
+    .where('w.user_id', 'not in', p.excludedOwners)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -19,6 +19,7 @@ export async function ensureStanding(
       reason: null,
       state_changed_at: p.now,
       ms_per_mpx_step: null,
+      best_ms_per_mpx_step: null,
       hw_class: null,
       registered_ip: p.ip,
       created_at: p.now,
@@ -33,8 +34,8 @@ export async function getStanding(db: Kysely<Database>, workerId: string): Promi
 
 /**
  * An accepted result: counts it, folds its speed into the moving average (weight 0.2: a worker's speed
- * follows a new GPU within a few jobs, one slow job moves it little) and, every `decayAfter` clean results,
- * takes one strike off.
+ * follows a new GPU within a few jobs, one slow job moves it little) and its fastest, and, every
+ * `decayAfter` clean results, takes one strike off.
  */
 export async function countAccepted(
   db: Kysely<Database>,
@@ -45,12 +46,18 @@ export async function countAccepted(
       ? sql<number | null>`ms_per_mpx_step`
       : sql<number>`case when ms_per_mpx_step is null then cast(${p.msPerMpxStep} as double precision)
           else 0.8 * ms_per_mpx_step + 0.2 * cast(${p.msPerMpxStep} as double precision) end`;
+  const best =
+    p.msPerMpxStep === null
+      ? sql<number | null>`best_ms_per_mpx_step`
+      : sql<number>`case when best_ms_per_mpx_step is null or best_ms_per_mpx_step > cast(${p.msPerMpxStep} as double precision)
+          then cast(${p.msPerMpxStep} as double precision) else best_ms_per_mpx_step end`;
   const decays = sql<boolean>`(strikes > 0 and clean + 1 >= cast(${p.decayAfter} as integer))`;
   return db
     .updateTable('worker_trust')
     .set((eb) => ({
       accepted: eb('accepted', '+', 1),
       ms_per_mpx_step: speed,
+      best_ms_per_mpx_step: best,
       strikes: sql`case when ${decays} then strikes - 1 else strikes end`,
       clean: sql`case when ${decays} then 0 else clean + 1 end`,
     }))
@@ -105,17 +112,21 @@ export async function setHardwareClass(db: Kysely<Database>, workerId: string, h
   await db.updateTable('worker_trust').set({ hw_class: hwClass }).where('worker_id', '=', workerId).execute();
 }
 
-/** Speeds of trusted workers with this kind of hardware (for the timing check's reference). */
-export async function trustedSpeeds(db: Kysely<Database>, hwClass: string): Promise<number[]> {
+/**
+ * The fastest speed each trusted worker with this kind of hardware ever showed (the timing check's
+ * reference). The fastest, not the average: a loaded machine is slow on average but never faster than it
+ * can compute, so only the fastest says what the hardware can do.
+ */
+export async function trustedBestSpeeds(db: Kysely<Database>, hwClass: string): Promise<number[]> {
   const rows = await db
     .selectFrom('worker_trust')
-    .select('ms_per_mpx_step')
+    .select('best_ms_per_mpx_step')
     .where('hw_class', '=', hwClass)
     .where('state', '=', 'trusted')
-    .where('ms_per_mpx_step', 'is not', null)
+    .where('best_ms_per_mpx_step', 'is not', null)
     .limit(1000)
     .execute();
-  return rows.map((r) => Number(r.ms_per_mpx_step));
+  return rows.map((r) => Number(r.best_ms_per_mpx_step));
 }
 
 /** Takes back one strike (never below zero): it turned out not to be the worker's fault. */
