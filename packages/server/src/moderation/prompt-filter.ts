@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { toIso } from '../ids.js';
-import { recordAudit } from '../audit/record.js';
+import { readSetting, writeSetting } from '../settings/store.js';
 import { compileRules, InvalidRulesError, parseRuleFile, type CompiledRules } from './prompt-rules.js';
 
 const KEY = 'prompt_filter';
@@ -98,20 +98,12 @@ export class PromptFilter {
     const previous = await this.current(true);
     const now = this.clock.now();
     const value = JSON.stringify(compiled.rules);
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('settings')
-        .values({ key: KEY, value, updated_at: now, updated_by: actorId })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now, updated_by: actorId }))
-        .execute();
-      await recordAudit(trx, {
-        actorId,
-        action: 'settings.prompt_filter',
-        targetType: 'settings',
-        targetId: KEY,
-        detail: describeChange(previous, compiled.rules, 'settings'),
-        at: now,
-      });
+    await writeSetting(this.db, {
+      key: KEY,
+      value,
+      actorId,
+      now,
+      detail: describeChange(previous, compiled.rules, 'settings'),
     });
     this.cached = undefined;
     return this.state();
@@ -123,16 +115,12 @@ export class PromptFilter {
     if (previous.source !== 'settings') return this.state();
     const now = this.clock.now();
     const next = this.fromFile?.rules ?? EMPTY.rules;
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('settings').where('key', '=', KEY).execute();
-      await recordAudit(trx, {
-        actorId,
-        action: 'settings.prompt_filter',
-        targetType: 'settings',
-        targetId: KEY,
-        detail: describeChange(previous, next, this.fromFile ? 'file' : 'none'),
-        at: now,
-      });
+    await writeSetting(this.db, {
+      key: KEY,
+      value: undefined,
+      actorId,
+      now,
+      detail: describeChange(previous, next, this.fromFile ? 'file' : 'none'),
     });
     this.cached = undefined;
     return this.state();
@@ -141,11 +129,7 @@ export class PromptFilter {
   private async current(fresh = false): Promise<Current> {
     const now = this.clock.now();
     if (!fresh && this.cached && this.cached.until > now) return this.cached.current;
-    const row = await this.db
-      .selectFrom('settings')
-      .select(['value', 'updated_at', 'updated_by'])
-      .where('key', '=', KEY)
-      .executeTakeFirst();
+    const row = await readSetting(this.db, KEY);
     let current: Current;
     if (!row) {
       current = this.fromFile

@@ -6,7 +6,7 @@ import type { SafetyThresholds } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import { recordAudit } from '../audit/record.js';
+import { readSetting, writeSetting } from '../settings/store.js';
 
 const KEY = 'safety_thresholds';
 const CACHE_MS = 2000;
@@ -28,11 +28,7 @@ export class ThresholdSetting {
   async current(): Promise<StoredThresholds> {
     const now = this.clock.now();
     if (this.cached && this.cached.until > now) return this.cached.value;
-    const row = await this.db
-      .selectFrom('settings')
-      .select(['value', 'updated_at', 'updated_by'])
-      .where('key', '=', KEY)
-      .executeTakeFirst();
+    const row = await readSetting(this.db, KEY);
     const stored = row ? (JSON.parse(row.value) as Partial<SafetyThresholds>) : {};
     const value: StoredThresholds = {
       hideAbove: stored.hideAbove ?? this.initial.hideAbove,
@@ -57,23 +53,15 @@ export class ThresholdSetting {
     const previous = await this.current();
     const now = this.clock.now();
     const value = JSON.stringify({ hideAbove: next.hideAbove, blurAbove: next.blurAbove });
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('settings')
-        .values({ key: KEY, value, updated_at: now, updated_by: actorId })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now, updated_by: actorId }))
-        .execute();
-      await recordAudit(trx, {
-        actorId,
-        action: 'settings.safety_thresholds',
-        targetType: 'settings',
-        targetId: KEY,
-        detail: {
-          from: { hideAbove: previous.hideAbove, blurAbove: previous.blurAbove },
-          to: { hideAbove: next.hideAbove, blurAbove: next.blurAbove },
-        },
-        at: now,
-      });
+    await writeSetting(this.db, {
+      key: KEY,
+      value,
+      actorId,
+      now,
+      detail: {
+        from: { hideAbove: previous.hideAbove, blurAbove: previous.blurAbove },
+        to: { hideAbove: next.hideAbove, blurAbove: next.blurAbove },
+      },
     });
     this.cached = undefined;
     return this.current();

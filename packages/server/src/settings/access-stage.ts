@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { AccessStage } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
-import { recordAudit } from '../audit/record.js';
+import { readSetting, writeSetting } from './store.js';
 
 const KEY = 'access_stage';
 const CACHE_MS = 2000;
@@ -22,11 +22,7 @@ export class AccessStageSetting {
   async current(): Promise<AccessStage> {
     const now = this.clock.now();
     if (this.cached && this.cached.until > now) return this.cached.stage;
-    const row = await this.db
-      .selectFrom('settings')
-      .select('value')
-      .where('key', '=', KEY)
-      .executeTakeFirst();
+    const row = await readSetting(this.db, KEY);
     const stored = row ? (JSON.parse(row.value) as unknown) : undefined;
     const stage: AccessStage = stored === 'open' || stored === 'research' ? stored : this.initial;
     this.cached = { stage, until: now + CACHE_MS };
@@ -36,21 +32,12 @@ export class AccessStageSetting {
   async set(actorId: string, stage: AccessStage): Promise<void> {
     const previous = await this.current();
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
-      const value = JSON.stringify(stage);
-      await trx
-        .insertInto('settings')
-        .values({ key: KEY, value, updated_at: now, updated_by: actorId })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now, updated_by: actorId }))
-        .execute();
-      await recordAudit(trx, {
-        actorId,
-        action: 'settings.access_stage',
-        targetType: 'settings',
-        targetId: KEY,
-        detail: { from: previous, to: stage },
-        at: now,
-      });
+    await writeSetting(this.db, {
+      key: KEY,
+      value: JSON.stringify(stage),
+      actorId,
+      now,
+      detail: { from: previous, to: stage },
     });
     this.cached = { stage, until: now + CACHE_MS };
   }
