@@ -5,21 +5,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
-import { client, finishedGeneration, seeded, type Task } from './test-fixtures.js';
-
-/** Mean and sample standard deviation, two-pass (independent of the server's sums of squares). */
-function stats(xs: number[]): { count: number; mean?: number; stddev?: number } {
-  if (xs.length === 0) return { count: 0 };
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  if (xs.length < 2) return { count: 1, mean };
-  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
-  return { count: xs.length, mean, stddev: Math.sqrt(ss / (xs.length - 1)) };
-}
-
-function assertClose(actual: number | undefined, expected: number | undefined, what: string): void {
-  if (expected === undefined) return assert.equal(actual, undefined, what);
-  assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
-}
+import { assertClose, client, finishedGeneration, seeded, stats, type Task } from './test-fixtures.js';
 
 for (const dialect of testDialects()) {
   describe(`annotation quality control (${dialect})`, () => {

@@ -1,5 +1,6 @@
 // Helpers for the annotation tests: finished images whose pixels say what they are (so a simulated
 // honest rater can answer from what it was shown, as a person would), and a rater that speaks HTTP.
+import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { auth, type TestCoordinator } from '../test-support/coordinator.js';
 import { pop, registerWorker, upload } from '../test-support/worker-client.js';
@@ -104,4 +105,18 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Mean and sample standard deviation, two-pass (independent of the server's sums of squares). */
+export function stats(xs: number[]): { count: number; mean?: number; stddev?: number } {
+  if (xs.length === 0) return { count: 0 };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return { count: 1, mean };
+  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  return { count: xs.length, mean, stddev: Math.sqrt(ss / (xs.length - 1)) };
+}
+
+export function assertClose(actual: number | undefined, expected: number | undefined, what: string): void {
+  if (expected === undefined) return assert.equal(actual, undefined, what);
+  assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
 }
