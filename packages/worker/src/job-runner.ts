@@ -137,6 +137,16 @@ async function deliver(
         log.info({ reason: err.type }, 'result not accepted: the job is no longer ours');
         return err.type === 'job_cancelled' ? 'cancelled' : 'lease_lost';
       }
+      if (err instanceof ProblemError && err.type === 'result_rejected') {
+        // A verification check refused it (blank, noise, replay, too fast); the coordinator already gave
+        // the job to another worker, so there is nothing to report back. The owner sees it on the
+        // worker's reputation page.
+        log.error(
+          { status: err.status, type: err.type, err: err.message },
+          'result rejected by verification',
+        );
+        return 'rejected';
+      }
       if (err instanceof ProblemError) {
         // 4xx such as invalid_image or wrong_image_size: our backend produced something unusable.
         log.error({ status: err.status, type: err.type, err: err.message }, 'result rejected');

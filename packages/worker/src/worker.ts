@@ -179,9 +179,14 @@ export class Worker {
       );
     }
     const hardware: Hardware = { ...hostHardware(), ...(await backend.hardware()) };
+    // The SHA-256 of each model's weights: results are compared only between identical copies.
+    const fingerprints = models.flatMap((m) =>
+      m.fingerprint ? [{ model: m.id, sha256: m.fingerprint }] : [],
+    );
     return {
       backend: backend.name,
       models: models.map((m) => m.id),
+      ...(fingerprints.length > 0 ? { fingerprints } : {}),
       maxPixels: Math.min(maxPixels, PROTOCOL_MAX_PIXELS),
       hardware,
       version: WORKER_VERSION,
@@ -193,6 +198,12 @@ export class Worker {
 /** A pop refused with 4xx cannot get better by retrying: a wrong or revoked key, or a bad model list. */
 function fatalFromPop(err: unknown): Error {
   if (err instanceof ProblemError) {
+    if (err.type === 'worker_suspended') {
+      return new FatalWorkerError(
+        'worker_suspended',
+        `The coordinator suspended this worker for bad results: ${err.message}. Its owner can read why on the worker's reputation page; a fixed setup needs a new registration.`,
+      );
+    }
     if (err.status === 401 || err.status === 403) {
       return new FatalWorkerError(
         'worker_key_rejected',

@@ -4,9 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createTinyModel } from '@dreamfold/diffusion';
+import { createTinyModel, fingerprintModel } from '@dreamfold/diffusion';
 import { startTestCoordinator, tempDir, testDialects, type TestCoordinator } from '@dreamfold/server/testing';
 import {
+  call,
   createGeneration,
   downloadImage,
   isFinished,
@@ -20,7 +21,9 @@ for (const dialect of testDialects()) {
     let c: TestCoordinator;
     let modelDir = '';
     before(async () => {
-      c = await startTestCoordinator({ dialect, listen: true });
+      // With verification on: a real model's output passes the cheap checks, and the worker reports the
+      // SHA-256 of its weights.
+      c = await startTestCoordinator({ dialect, listen: true, env: { TRUST_VERIFY: 'full' } });
       modelDir = (await createTinyModel(join(tempDir(), 'tiny-sd'))).dir;
     });
     after(() => c.shutdown());
@@ -60,6 +63,22 @@ for (const dialect of testDialects()) {
       const meta = await sharp(png).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 64, 64]);
       assert.ok(worker.logs.some((l) => l.msg === 'worker started' && l.backend === 'onnx'));
+      const workerId = (
+        await c.services.database.db
+          .selectFrom('workers')
+          .select('id')
+          .where('name', '=', 'onnx-cpu')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const reputation = await call<{
+        results: { accepted: number; rejected: number };
+        fingerprints: { model: string; sha256?: string }[];
+      }>(`${c.url}/v1/workers/${workerId}/reputation`, c.userKey);
+      assert.deepEqual([reputation.results.accepted, reputation.results.rejected], [1, 0]);
+      assert.deepEqual(
+        reputation.fingerprints.map((f) => [f.model, f.sha256]),
+        [['tiny-sd', (await fingerprintModel(modelDir)).sha256]],
+      );
       assert.doesNotMatch(worker.output(), new RegExp(key));
     });
   });

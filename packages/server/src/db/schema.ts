@@ -393,6 +393,8 @@ export interface TrustResultsTable {
   sha256: string;
   bytes: number;
   phash: string;
+  /** Second perceptual hash: confirms a near-copy found by phash (see trust/thresholds.ts). */
+  dhash: string;
   band0: number;
   band1: number;
   band2: number;

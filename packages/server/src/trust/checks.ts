@@ -159,7 +159,11 @@ export class ResultChecks {
       // Same seed, similar prompt: a model honestly draws a similar picture; only other seeds count.
       if (r.job_id === s.jobId || r.params_key === key || Number(r.seed) === s.params.seed) continue;
       const d = hammingDistance(r.phash, f.phash);
-      if (d <= THRESHOLDS.replayDistance) {
+      // Confirmed by the second hash: unrelated pictures do collide on one 64-bit hash now and then.
+      if (
+        d <= THRESHOLDS.replayDistance &&
+        hammingDistance(r.dhash, f.dhash) <= THRESHOLDS.replayConfirmDistance
+      ) {
         return `The image is a near copy of an earlier result made with another seed (${d} of 64 perceptual-hash bits differ; ${THRESHOLDS.replayDistance} or fewer counts as a copy).`;
       }
     }

@@ -190,6 +190,7 @@ export class Replicas {
           sha256: verdict.features.pixelSha256,
           bytes: image.png.length,
           phash: verdict.features.phash,
+          dhash: verdict.features.dhash,
           ...bandColumns(verdict.features.phash),
           status: 'unverified' as const,
           created_at: now,

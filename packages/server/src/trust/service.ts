@@ -195,6 +195,7 @@ export class TrustService {
       sha256: verdict.features.pixelSha256,
       bytes: image.bytes,
       phash: verdict.features.phash,
+      dhash: verdict.features.dhash,
       ...bandColumns(verdict.features.phash),
       status: 'unverified',
       created_at: this.deps.clock.now(),

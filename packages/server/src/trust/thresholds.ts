@@ -29,7 +29,10 @@
 //   → replay when ≤ 7 from an earlier result with another seed: every disguise (max 6) is found, and
 //     honest pictures of other seeds are ≥ 18 away. (Same-seed pairs are left out on purpose: a model
 //     given the same seed and a similar prompt makes a similar picture, honestly.)
-// (dHash separates a little less well: another seed 19 … 43, test patterns 7 … 30; pHash is used.)
+// dHash separates a little less well on its own (another seed 19 … 43, test patterns 7 … 30), but it
+// fails on other pictures than pHash does: among 4,000 honest test patterns (8 M pairs) one pair of
+// different pictures came within 4 pHash bits, and was 22 dHash bits apart, while disguised replays stay
+// within 4 dHash bits. A near-copy therefore needs both: pHash ≤ 7 and dHash ≤ 8.
 
 export const THRESHOLDS = {
   /** Largest per-channel std dev (32×32 copy) below which a result is blank. */
@@ -40,4 +43,6 @@ export const THRESHOLDS = {
   agreeDistance: 3,
   /** pHash distance at or below which a result replays an earlier one of another seed. */
   replayDistance: 7,
+  /** dHash distance at or below which such a pHash match is confirmed as a copy. */
+  replayConfirmDistance: 8,
 } as const;

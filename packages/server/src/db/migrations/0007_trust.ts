@@ -57,6 +57,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('sha256', 'text', (c) => c.notNull())
     .addColumn('bytes', 'integer', (c) => c.notNull())
     .addColumn('phash', 'text', (c) => c.notNull())
+    .addColumn('dhash', 'text', (c) => c.notNull())
     .addColumn('band0', 'integer', (c) => c.notNull())
     .addColumn('band1', 'integer', (c) => c.notNull())
     .addColumn('band2', 'integer', (c) => c.notNull())

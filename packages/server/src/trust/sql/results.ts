@@ -12,7 +12,7 @@ export async function getResult(db: Kysely<Database>, id: string): Promise<Resul
   return db.selectFrom('trust_results').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-type Earlier = Pick<ResultRow, 'id' | 'job_id' | 'params_key' | 'seed' | 'phash'>;
+type Earlier = Pick<ResultRow, 'id' | 'job_id' | 'params_key' | 'seed' | 'phash' | 'dhash'>;
 
 /** Earlier results with exactly these bytes (newest first, bounded). */
 export async function resultsWithSha(
@@ -22,7 +22,7 @@ export async function resultsWithSha(
 ): Promise<Earlier[]> {
   return db
     .selectFrom('trust_results')
-    .select(['id', 'job_id', 'params_key', 'seed', 'phash'])
+    .select(['id', 'job_id', 'params_key', 'seed', 'phash', 'dhash'])
     .where('sha256', '=', sha256)
     .orderBy('created_at', 'desc')
     .limit(limit)
@@ -41,7 +41,7 @@ export async function resultsNearBands(
 ): Promise<Earlier[]> {
   return db
     .selectFrom('trust_results')
-    .select(['id', 'job_id', 'params_key', 'seed', 'phash'])
+    .select(['id', 'job_id', 'params_key', 'seed', 'phash', 'dhash'])
     .where((eb) =>
       eb.or([
         eb('band0', 'in', probes[0]),
