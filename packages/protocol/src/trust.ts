@@ -91,12 +91,16 @@ export const WorkerReputation = Type.Object({
     verified: Type.Integer({ description: 'Confirmed by another worker.' }),
     overturned: Type.Integer({ description: 'Two other workers agreed on a different picture.' }),
     rejected: Type.Integer({ description: 'Refused on arrival (blank, noise, replay, too fast).' }),
-    failed: Type.Integer({ description: 'Jobs it reported it could not do.' }),
+    failed: Type.Integer({
+      description:
+        'Jobs that ended in a failure counted against it: its own failures and refused results (a request ' +
+        'that cannot succeed, a model mismatch or a coordinator outage never count).',
+    }),
   }),
   agreementRate: Type.Optional(
     Type.Number({ description: 'verified / (verified + overturned); absent until one was compared.' }),
   ),
-  failureRate: Type.Optional(Type.Number({ description: 'failed / (accepted + rejected + failed).' })),
+  failureRate: Type.Optional(Type.Number({ description: 'failed / (accepted + failed).' })),
   msPerMegapixelStep: Type.Optional(Type.Number({ description: 'Measured speed (lower is faster).' })),
   strikes: Type.Integer({ description: 'Recent bad results; 2 put a worker on probation, 4 suspend it.' }),
   heldCredits: Type.Integer({

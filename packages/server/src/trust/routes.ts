@@ -34,7 +34,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         response: { 200: WorkerReputation, ...problems },
       },
     },
-    async (req) => trust.reputation(viewer(req), req.params.id),
+    async (req) => trust.views.reputation(viewer(req), req.params.id),
   );
 
   app.get(
@@ -50,7 +50,7 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         response: { 200: TrustEventList, ...problems },
       },
     },
-    async (req) => trust.events(viewer(req), req.params.id, req.query.limit ?? 50, req.query.cursor),
+    async (req) => trust.views.events(viewer(req), req.params.id, req.query.limit ?? 50, req.query.cursor),
   );
 
   app.get(

@@ -7,7 +7,7 @@
 //   replicas  → everything for ids starting `rep_` goes to `replicas`;
 //   reaper    → replicas.expire.
 import type { Kysely } from 'kysely';
-import type { JobResult, PopBody, TrustEvent, TrustEventList, WorkerReputation } from '@dreamfold/protocol';
+import type { JobResult, PopBody } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
@@ -16,17 +16,17 @@ import type { EventBus } from '../events/bus.js';
 import type { CreditsService } from '../credits/service.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
 import type { GenerationRow, JobRow } from '../jobs/sql/read-generations.js';
-import { AppError, notFound } from '../errors.js';
-import { toIso } from '../ids.js';
+import { AppError } from '../errors.js';
 import { Fingerprints } from './fingerprints.js';
 import { Standing } from './standing.js';
 import { paramsOf, ResultChecks, type Verdict } from './checks.js';
 import { Settlement, type Announce } from './settlement.js';
 import { Replicas, bandColumns } from './replicas.js';
 import { WorkerLimits } from './limits.js';
+import { ReputationViews } from './views.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
 import { insertResult, setResultStatus } from './sql/results.js';
-import { listEvents, sameRefusalsByOthers, type EventRow } from './sql/events.js';
+import { sameRefusalsByOthers } from './sql/events.js';
 import { setHardwareClass } from './sql/standing.js';
 import { holdImage, withdrawImage } from './sql/holds.js';
 
@@ -60,6 +60,8 @@ export class TrustService {
   readonly checks: ResultChecks;
   readonly replicas: Replicas;
   readonly limits: WorkerLimits;
+  /** The reputation page and events, for owners and staff. */
+  readonly views: ReputationViews;
   private readonly settlement: Settlement;
   private readonly hwClasses = new Map<string, string | null>();
   private readonly random: () => number;
@@ -100,6 +102,13 @@ export class TrustService {
       },
     );
     this.limits = new WorkerLimits(db, clock, config.workerLimits);
+    this.views = new ReputationViews(
+      db,
+      this.standing,
+      this.fingerprints,
+      deps.credits,
+      this.mode === 'full',
+    );
   }
 
   get enabled(): boolean {
@@ -308,88 +317,4 @@ export class TrustService {
     await setHardwareClass(this.deps.db, workerId, hwClass);
     this.hwClasses.set(workerId, hwClass);
   }
-
-  // --- what owners and staff read ---------------------------------------------------------------
-
-  async reputation(viewer: { userId: string; staff: boolean }, workerId: string): Promise<WorkerReputation> {
-    const { db } = this.deps;
-    const worker = await this.ownedWorker(viewer, workerId);
-    const row = await this.standing.row(db, workerId);
-    const accepted = Number(row.accepted);
-    const verified = Number(row.verified);
-    const overturned = Number(row.overturned);
-    const rejected = Number(row.rejected);
-    const failed = Number(worker.jobs_failed);
-    const compared = verified + overturned;
-    const attempts = accepted + rejected + failed;
-    const events = await listEvents(db, { workerId, limit: 10 });
-    return {
-      workerId,
-      state: row.state,
-      ...(row.reason ? { reason: row.reason } : {}),
-      stateSince: toIso(Number(row.state_changed_at)),
-      replicationPercent:
-        this.mode === 'full' ? Math.round(replicationChance(row, this.standing.policy) * 1000) / 10 : 0,
-      results: { accepted, verified, overturned, rejected, failed },
-      ...(compared > 0 ? { agreementRate: verified / compared } : {}),
-      ...(attempts > 0 ? { failureRate: failed / attempts } : {}),
-      ...(row.ms_per_mpx_step !== null ? { msPerMegapixelStep: Number(row.ms_per_mpx_step) } : {}),
-      strikes: Number(row.strikes),
-      heldCredits: await this.deps.credits.held.balance(db, workerId),
-      fingerprints: await this.fingerprints.statuses(workerId, JSON.parse(worker.models) as string[]),
-      recentEvents: events.map(eventView),
-    };
-  }
-
-  async events(
-    viewer: { userId: string; staff: boolean },
-    workerId: string,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<TrustEventList> {
-    await this.ownedWorker(viewer, workerId);
-    const rows = await listEvents(this.deps.db, { workerId, limit, before: decodeCursor(cursor) });
-    const last = rows.at(-1);
-    return {
-      items: rows.map(eventView),
-      nextCursor:
-        rows.length === limit && last
-          ? Buffer.from(JSON.stringify([Number(last.created_at), last.id])).toString('base64url')
-          : undefined,
-    };
-  }
-
-  /** Another owner's worker answers 404, like one that does not exist. */
-  private async ownedWorker(viewer: { userId: string; staff: boolean }, workerId: string) {
-    const worker = await this.deps.db
-      .selectFrom('workers')
-      .select(['id', 'user_id', 'models', 'jobs_failed'])
-      .where('id', '=', workerId)
-      .executeTakeFirst();
-    if (!worker || (worker.user_id !== viewer.userId && !viewer.staff)) throw notFound('Worker');
-    return worker;
-  }
-}
-
-function eventView(e: EventRow): TrustEvent {
-  return {
-    id: e.id,
-    kind: e.kind,
-    ...(e.check_name ? { check: e.check_name } : {}),
-    ...(e.job_id ? { jobId: e.job_id } : {}),
-    ...(e.state ? { state: e.state } : {}),
-    detail: e.detail,
-    at: toIso(Number(e.created_at)),
-  };
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
 }

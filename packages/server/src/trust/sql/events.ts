@@ -58,3 +58,12 @@ export async function sameRefusalsByOthers(
   }
   return [...byWorker.values()];
 }
+
+/** The worker's owner and what the reputation page shows of its row. */
+export async function workerOfOwner(db: Kysely<Database>, workerId: string) {
+  return db
+    .selectFrom('workers')
+    .select(['id', 'user_id', 'models', 'jobs_failed'])
+    .where('id', '=', workerId)
+    .executeTakeFirst();
+}
