@@ -1,8 +1,9 @@
 // Benchmark of @dreamfold/datasets: how fast a release is written and how much memory it takes as the
 // platform grows, each figure beside a baseline measured in this same run.
 //   node --conditions=development --import tsx bench/datasets.ts      (npm run bench -- datasets)
-// Environment: BENCH_ROWS (default 1,000,000 images), BENCH_SMALL (default 100,000), BENCH_SQLITE=0 skips
-// the end-to-end run from a coordinator database.
+// Environment: BENCH_ROWS (default 1,000,000 images), BENCH_SMALL (default 100,000), BENCH_LARGE (a third
+// size for the memory figure, off by default), BENCH_SQLITE=0 skips the end-to-end run from a coordinator
+// database; BENCH_TRACE=1 prints each child's peak RSS by phase.
 //
 // Every measured release runs in a child process of its own, so its peak RSS (getrusage maxrss) is its
 // own. Figures:
@@ -40,6 +41,8 @@ interface TarStream {
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SMALL = Number(process.env.BENCH_SMALL ?? 100_000);
+/** Optional third size for the memory figure, e.g. 3000000 (a few minutes more). */
+const LARGE = Number(process.env.BENCH_LARGE ?? 0);
 const SQLITE = process.env.BENCH_SQLITE !== '0';
 
 // --- synthetic platform rows (shared by parent and children) ---
@@ -78,29 +81,34 @@ const WORDS =
 async function child(mode: string, rows: number, dir: string): Promise<void> {
   const started = performance.now();
   const { writeRelease } = await import('@dreamfold/datasets');
-  const images = async function* (): AsyncGenerator<ReleaseImage> {
-    // Ids come sorted, as the caller must give them.
-    for (let i = 0; i < rows; i++) {
-      const w = i % WORDS.length;
-      yield {
-        id: `img${String(i).padStart(12, '0')}`,
-        sha256: TINY_SHA,
-        prompt: `${WORDS[w]} ${WORDS[(w + 3) % WORDS.length]} ${WORDS[(w + 5) % WORDS.length]} number ${i}`,
-        negativePrompt: i % 3 === 0 ? 'blurry, low quality' : '',
-        model: i % 2 ? 'sd-1.5' : 'sdxl-turbo',
-        sampler: 'euler',
-        steps: 20 + (i % 10),
-        guidanceScale: 7.5,
-        seed: i * 7919,
-        width: 512,
-        height: 512,
-        createdAt: Date.UTC(2026, 0, 1) + i * 1000,
-        creatorId: `user-${i % 5000}`,
-        workerId: `worker-${i % 200}`,
-        aestheticScore: i % 2 ? 4 + (i % 50) / 10 : null,
-        punsafe: (i % 100) / 100,
-        flags: { answers: i % 4 === 0 ? 1 : 0, nsfw: 0, broken: 0, offensive: 0, does_not_match_prompt: 0 },
-      };
+  // Ids come sorted, as the caller must give them, in pages of 500 as the coordinator's source hands them on.
+  const image = (i: number): ReleaseImage => {
+    const w = i % WORDS.length;
+    return {
+      id: `img${String(i).padStart(12, '0')}`,
+      sha256: TINY_SHA,
+      prompt: `${WORDS[w]} ${WORDS[(w + 3) % WORDS.length]} ${WORDS[(w + 5) % WORDS.length]} number ${i}`,
+      negativePrompt: i % 3 === 0 ? 'blurry, low quality' : '',
+      model: i % 2 ? 'sd-1.5' : 'sdxl-turbo',
+      sampler: 'euler',
+      steps: 20 + (i % 10),
+      guidanceScale: 7.5,
+      seed: i * 7919,
+      width: 512,
+      height: 512,
+      createdAt: Date.UTC(2026, 0, 1) + i * 1000,
+      creatorId: `user-${i % 5000}`,
+      workerId: `worker-${i % 200}`,
+      aestheticScore: i % 2 ? 4 + (i % 50) / 10 : null,
+      punsafe: (i % 100) / 100,
+      flags: { answers: i % 4 === 0 ? 1 : 0, nsfw: 0, broken: 0, offensive: 0, does_not_match_prompt: 0 },
+    };
+  };
+  const images = async function* (): AsyncGenerator<ReleaseImage[]> {
+    for (let start = 0; start < rows; start += 500) {
+      const page: ReleaseImage[] = [];
+      for (let i = start; i < Math.min(rows, start + 500); i++) page.push(image(i));
+      yield page;
     }
   };
   // One rating per 5 images and one preference per 20, on published images.
@@ -124,9 +132,22 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       };
   };
   let result: unknown;
+  let lastPhase = 'start';
+  const peaks: Record<string, number> = {};
+  const sampler = process.env.BENCH_TRACE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        const rss = Math.round(m.rss / 2 ** 20);
+        if (rss > (peaks[lastPhase] ?? 0)) {
+          peaks[lastPhase] = rss;
+          peaks[`${lastPhase}.heap`] = Math.round(m.heapUsed / 2 ** 20);
+          peaks[`${lastPhase}.external`] = Math.round(m.external / 2 ** 20);
+        }
+      }, 50)
+    : undefined;
   if (mode === 'generate') {
     let n = 0;
-    for await (const _ of images()) n++;
+    for await (const page of images()) n += page.length;
     for (const _ of ratings()) n++;
     result = { rows: n };
   } else if (mode === 'release') {
@@ -136,12 +157,25 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       createdAt: new Date(Date.UTC(2026, 0, 1)),
       salt: 'benchmark salt, long enough',
       images: images(),
-      ratings: ratings(),
-      preferences: preferences(),
+      ratings: process.env.BENCH_NO_ANNOTATIONS ? [] : ratings(),
+      preferences: process.env.BENCH_NO_ANNOTATIONS ? [] : preferences(),
       readImage: async () => TINY_PNG,
       aggregateRatingKind: 'aesthetic',
+      duckdbMemoryLimit: process.env.BENCH_DUCKDB_MEMORY,
+      onProgress: (p) => {
+        lastPhase = p.phase;
+      },
     });
-    result = { seconds: r.seconds, manifestSha256: r.manifestSha256, shards: r.manifest.counts.shards };
+    if (sampler) {
+      clearInterval(sampler);
+      console.error(`peak RSS by phase (MB, sampled every 50 ms): ${JSON.stringify(peaks)}`);
+    }
+    result = {
+      seconds: r.seconds,
+      cpuSeconds: r.cpuSeconds,
+      manifestSha256: r.manifestSha256,
+      shards: r.manifest.counts.shards,
+    };
   } else if (mode === 'duckdb-range') {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:');
@@ -234,6 +268,7 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
 
 interface ChildResult {
   total: number;
+  cpuSeconds?: Record<string, number>;
   maxRssMb: number;
   seconds?: number | Record<string, number>;
   manifestSha256?: string;
@@ -304,6 +339,13 @@ async function main(): Promise<void> {
     ROWS / (tar.seconds as number),
   );
   console.log(
+    `  CPU seconds by phase (JavaScript + DuckDB threads): ${Object.entries(
+      release.cpuSeconds as Record<string, number>,
+    )
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')}`,
+  );
+  console.log(
     `  phases (s): ${Object.entries(phases)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ')}`,
@@ -326,6 +368,16 @@ async function main(): Promise<void> {
     `generating the ${fmt(ROWS)} rows only`,
     idle.maxRssMb,
   );
+  if (LARGE > 0) {
+    const large = runChild('release', LARGE);
+    line(
+      `release of ${fmt(LARGE)} rows, MB`,
+      large.maxRssMb,
+      'MB',
+      `release of ${fmt(ROWS)} rows`,
+      release.maxRssMb,
+    );
+  }
   const again = runChild('release', SMALL);
   console.log(
     `\nReproducible: two releases of ${fmt(SMALL)} rows have ${again.manifestSha256 === small.manifestSha256 ? 'the same' : 'DIFFERENT'} manifest SHA-256 (${small.manifestSha256?.slice(0, 16)}…)`,

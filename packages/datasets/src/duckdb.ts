@@ -1,11 +1,11 @@
-// DuckDB is the release's table engine (the project's chosen dependency for Parquet). It works from a
-// database file in the release's scratch folder with a memory limit, so a release of any size spills to
-// disk instead of growing the process.
+// DuckDB is the release's table engine (the project's chosen dependency for Parquet). It works in memory
+// under a memory limit and spills to the release's scratch folder beyond it, so a release of any size
+// does not grow the process.
 
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 export interface DuckDBOptions {
-  /** Database file; its folder also takes DuckDB's spill files. */
+  /** ':memory:' or a database file. */
   path: string;
   tempDirectory: string;
   memoryLimit: string;

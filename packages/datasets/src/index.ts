@@ -22,6 +22,7 @@ export type {
   ReleasePreference,
   ReleaseProgress,
   ReleaseRating,
+  RowSource,
 } from './types.js';
 export {
   MANIFEST_FILE,

@@ -8,15 +8,19 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { sqlString } from './duckdb.js';
 
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
+const BUFFER_BYTES = 2 << 20;
 
 export function csvText(value: string): string {
   return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
 }
 
 export class StagingFile {
-  private lines: string[] = [];
-  private chars = 0;
+  /** Filled buffers waiting for the next flush, and the one being filled. */
+  private sealed: Buffer[] = [];
+  private sealedBytes = 0;
+  private current = Buffer.allocUnsafe(BUFFER_BYTES);
+  private offset = 0;
   rows = 0;
 
   private constructor(
@@ -28,20 +32,41 @@ export class StagingFile {
     return new StagingFile(path, await open(path, 'w'));
   }
 
-  /** Adds one CSV line (without its newline); true when ~1 MB is gathered and flush() should be awaited. */
+  /**
+   * Adds one CSV line (without its newline), encoded into a buffer at once: a line kept as a string
+   * until a later join survives garbage collections and costs more to collect than to write. True when
+   * ~1 MB is gathered and flush() should be awaited.
+   */
   add(line: string): boolean {
-    this.lines.push(line);
-    this.chars += line.length;
+    const worst = line.length * 3 + 1;
+    if (worst > this.current.length - this.offset) {
+      if (this.offset > 0) {
+        this.sealed.push(this.current.subarray(0, this.offset));
+        this.sealedBytes += this.offset;
+      }
+      this.current = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, worst));
+      this.offset = 0;
+    }
+    this.offset += this.current.write(line, this.offset, 'utf8');
+    this.current[this.offset++] = 10;
     this.rows++;
-    return this.chars >= FLUSH_CHARS;
+    return this.sealedBytes + this.offset >= FLUSH_BYTES;
   }
 
   async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join('\n') + '\n';
-    this.lines = [];
-    this.chars = 0;
-    await this.handle.write(text, null, 'utf8');
+    const buffers = this.offset > 0 ? [...this.sealed, this.current.subarray(0, this.offset)] : this.sealed;
+    if (buffers.length === 0) return;
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await this.handle.writev(buffers);
+    if (bytesWritten < total) {
+      // A short write (rare for files): write the rest in order.
+      const rest = Buffer.concat(buffers).subarray(bytesWritten);
+      for (let done = 0; done < rest.length;) done += (await this.handle.write(rest, done)).bytesWritten;
+    }
+    this.sealed = [];
+    this.sealedBytes = 0;
+    // The write has finished with these bytes: the buffer can be filled again.
+    this.offset = 0;
   }
 
   async close(): Promise<void> {

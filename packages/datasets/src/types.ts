@@ -67,6 +67,9 @@ export interface ExclusionCount {
   description: string;
 }
 
+/** Rows, or pages of rows, from a cursor, a generator or an array. */
+export type RowSource<T> = AsyncIterable<T | readonly T[]> | Iterable<T | readonly T[]>;
+
 export type ReleasePhase = 'annotations' | 'images' | 'tables' | 'shards' | 'manifest';
 
 export interface ReleaseProgress {
@@ -89,9 +92,13 @@ export interface ReleaseOptions {
    * re-run gives the same pseudonyms, another release gives unlinkable ones.
    */
   salt: Uint8Array | string;
-  images: AsyncIterable<ReleaseImage> | Iterable<ReleaseImage>;
-  ratings?: AsyncIterable<ReleaseRating> | Iterable<ReleaseRating>;
-  preferences?: AsyncIterable<ReleasePreference> | Iterable<ReleasePreference>;
+  /**
+   * The streams may yield rows one by one or in pages (arrays of rows, as a paged query reads them):
+   * pages save an asynchronous step per row.
+   */
+  images: RowSource<ReleaseImage>;
+  ratings?: RowSource<ReleaseRating>;
+  preferences?: RowSource<ReleasePreference>;
   /** The PNG bytes of an image, by SHA-256. Rejecting or answering nothing fails the release. */
   readImage(sha256: string): Promise<Uint8Array | null | undefined>;
   /**
@@ -123,7 +130,7 @@ export interface ReleaseOptions {
   readConcurrency?: number;
   /** Used for the progress bar of the 'images' phase. */
   expectedImages?: number;
-  /** DuckDB's memory limit, e.g. "512MB" (default); it spills to disk beyond it. */
+  /** DuckDB's memory limit, e.g. "256MB" (default); it spills to disk beyond it. */
   duckdbMemoryLimit?: string;
   onProgress?(progress: ReleaseProgress): void;
   signal?: AbortSignal;

@@ -11,6 +11,11 @@ import {
 } from './types.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * Image ids are visible ASCII: then JavaScript's string order (the sort the caller gives), byte order
+ * (DuckDB's) and every database's "C" order agree, which the merge of images and aggregates relies on.
+ */
+const IMAGE_ID = /^[\x21-\x7e]{1,256}$/;
 const TAG = /^[a-z0-9_.:-]{1,64}$/;
 const INT32_MAX = 2 ** 31 - 1;
 const MAX_ID_LENGTH = 256;
@@ -44,6 +49,12 @@ function finite(stream: string, row: string, field: string, value: unknown): num
   return value;
 }
 
+function imageId(stream: string, row: string, field: string, value: unknown): string {
+  const s = text(stream, row, field, value);
+  if (!IMAGE_ID.test(s)) fail(stream, row, field, 'must be 1–256 visible ASCII characters');
+  return s;
+}
+
 function tag(stream: string, row: string, field: string, value: unknown): string {
   const s = text(stream, row, field, value);
   if (!TAG.test(s)) fail(stream, row, field, `must match [a-z0-9_.:-]{1,64} (got ${JSON.stringify(s)})`);
@@ -54,7 +65,7 @@ function tag(stream: string, row: string, field: string, value: unknown): string
 export function checkImage(image: ReleaseImage): void {
   if (typeof image !== 'object' || image === null)
     throw new DatasetError('invalid_row', 'images: a row is not an object');
-  const row = id('images', '?', 'id', image.id);
+  const row = imageId('images', '?', 'id', image.id);
   const s = 'images';
   if (typeof image.sha256 !== 'string' || !SHA256.test(image.sha256))
     fail(s, row, 'sha256', 'must be 64 lower-case hex digits');
@@ -82,7 +93,7 @@ export function checkRating(rating: ReleaseRating, index: number): void {
   const s = 'ratings';
   const row = `#${index}`;
   if (typeof rating !== 'object' || rating === null) fail(s, row, 'row', 'is not an object');
-  id(s, row, 'imageId', rating.imageId);
+  imageId(s, row, 'imageId', rating.imageId);
   id(s, row, 'raterId', rating.raterId);
   finite(s, row, 'score', rating.score);
   tag(s, row, 'kind', rating.kind);
@@ -94,8 +105,8 @@ export function checkPreference(preference: ReleasePreference, index: number): v
   const s = 'preferences';
   const row = `#${index}`;
   if (typeof preference !== 'object' || preference === null) fail(s, row, 'row', 'is not an object');
-  id(s, row, 'imageA', preference.imageA);
-  id(s, row, 'imageB', preference.imageB);
+  imageId(s, row, 'imageA', preference.imageA);
+  imageId(s, row, 'imageB', preference.imageB);
   if (preference.imageA === preference.imageB) fail(s, row, 'imageB', 'must differ from imageA');
   text(s, row, 'prompt', preference.prompt);
   if (!CHOICES.includes(preference.choice))

@@ -23,7 +23,7 @@ import {
   tempDir,
   type Fixture,
 } from '../test-support/fixtures.js';
-import { parquetSchema, readParquet, readTar } from '../test-support/read-back.js';
+import { parquetSchema, queryParquet, readParquet, readTar } from '../test-support/read-back.js';
 import type { ReleaseImage } from '../types.js';
 
 const SALT = 'a test salt of sixteen bytes or more';
@@ -323,4 +323,41 @@ test('no raw account id, email or excluded image id appears anywhere in a releas
       : (await readFile(path)).toString('latin1');
     for (const needle of needles) assert.ok(!text.includes(needle), `${e.name} contains ${needle}`);
   }
+});
+
+test('aggregates are merged into the right rows across many DuckDB chunks', async (t) => {
+  const out = await tempDir(t);
+  // ~4,500 rated images and ~6,000 compared ones: the sorted aggregates arrive in several chunks, and
+  // every fifth image is left out (so its aggregates must be skipped by the merge).
+  const fixture = makeFixture({ count: 6000, keep: (i) => i % 5 !== 3 });
+  await writeRelease(
+    fixtureOptions(fixture, out, {
+      aggregateRatingKind: 'aesthetic',
+      readEmbedding: async () => null,
+      shardSize: 1000,
+    }),
+  );
+  const published = new Set(fixture.images.map((i) => i.id));
+  const agg = expectedAggregates(fixture, published);
+  const rows = await queryParquet(
+    `SELECT id, rating_count, rating_mean, pairwise_wins, pairwise_losses, pairwise_ties FROM read_parquet('${join(out, 'r1', 'metadata.parquet')}')`,
+  );
+  assert.equal(rows.length, fixture.images.length);
+  let rated = 0;
+  for (const r of rows) {
+    const scores = agg.ratings.get(r.id as string) ?? [];
+    const pw = agg.pairwise.get(r.id as string) ?? { wins: 0, losses: 0, ties: 0 };
+    if (scores.length) rated++;
+    assert.equal(r.rating_count, scores.length, `${r.id} rating_count`);
+    if (scores.length)
+      assert.ok(
+        Math.abs((r.rating_mean as number) - scores.reduce((a, b) => a + b, 0) / scores.length) < 1e-12,
+      );
+    assert.deepEqual(
+      [r.pairwise_wins, r.pairwise_losses, r.pairwise_ties],
+      [pw.wins, pw.losses, pw.ties],
+      `${r.id}`,
+    );
+  }
+  assert.ok(rated > 2048 * 1.5, `${rated} rated images span several chunks`);
 });

@@ -1,7 +1,9 @@
 // writeRelease: one dataset release, start to finish.
 //
-//   1. stage   – read the caller's streams once: check rows, pseudonymise, assign shards and keys,
-//                write img_emb, stage CSV for DuckDB                                (stage-inputs.ts)
+//   1. stage   – read the caller's streams once (ratings and preferences first, their per-image
+//                aggregates computed by DuckDB; then images): check rows, pseudonymise, assign shards
+//                and keys, merge aggregates, write img_emb, stage CSV for DuckDB
+//                                                          (stage-inputs.ts, aggregates.ts)
 //   2. tables  – DuckDB writes metadata / ratings / preferences / changes Parquet   (tables.ts)
 //   3. shards  – WebDataset tars streamed from metadata.parquet + readImage         (write-shards.ts)
 //   4. card and manifest (sizes and SHA-256 of every file)
@@ -29,7 +31,9 @@ import { Pseudonymizer } from '../pseudonym.js';
 import { sha256 } from '../hash.js';
 import type { ReleaseOptions, ReleasePhase, ReleaseProgress } from '../types.js';
 import { stageImages, stagePreferences, stageRatings } from './stage-inputs.js';
-import { writeTables } from './tables.js';
+import { writeMetadata, writeTables } from './tables.js';
+import { StagingFile } from '../staging.js';
+import { loadAnnotations, openAggregates } from './aggregates.js';
 import { writeShards } from './write-shards.js';
 
 export const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -132,39 +136,47 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
     await mkdir(join(work, 'duckdb-tmp'), { recursive: true });
     for (const dir of ['shards', 'img_emb', 'metadata']) await mkdir(join(temp, dir));
 
-    const staged = await stageImages(
-      options,
-      { workDir: work, embeddingFile: join(temp, 'img_emb', 'img_emb_0000.npy'), shardSize, embeddingDim },
-      pseudonyms,
-      progress,
-    );
-    phaseDone('images');
+    // Annotations first: their per-image aggregates are merged into the image rows as they stream by.
     const ratingsFile = join(work, 'ratings.csv');
     const preferencesFile = join(work, 'preferences.csv');
     await stageRatings(options.ratings, ratingsFile, pseudonyms, options.signal, progress);
     await stagePreferences(options.preferences, preferencesFile, pseudonyms, options.signal, progress);
-    phaseDone('annotations');
-
-    const hasEmbeddings = staged.embeddings > 0;
-    if (!hasEmbeddings) {
-      // A file of zeros (1.5 GB per million images) helps nobody: without embeddings there is no img_emb.
-      await rm(join(temp, 'img_emb'), { recursive: true });
-      await rm(join(temp, 'metadata'), { recursive: true });
-    }
     const duck = {
-      path: join(work, 'release.duckdb'),
+      path: ':memory:',
       tempDirectory: join(work, 'duckdb-tmp'),
-      memoryLimit: options.duckdbMemoryLimit ?? '512MB',
+      memoryLimit: options.duckdbMemoryLimit ?? '256MB',
     };
-    const { tables, shards } = await withDuckDB(duck, async (connection) => {
+    const { staged, hasEmbeddings, tables, shards } = await withDuckDB(duck, async (connection) => {
+      await loadAnnotations(connection, { ratings: ratingsFile, preferences: preferencesFile });
+      const aggregates = await openAggregates(connection, options.aggregateRatingKind);
+      phaseDone('annotations');
+
+      const imagesFile = join(work, 'images.csv');
+      const staged = await stageImages(
+        options,
+        {
+          staging: await StagingFile.create(imagesFile),
+          embeddingFile: join(temp, 'img_emb', 'img_emb_0000.npy'),
+          shardSize,
+          embeddingDim,
+        },
+        pseudonyms,
+        progress,
+        aggregates,
+      );
+      phaseDone('images');
+      await writeMetadata(connection, imagesFile, join(temp, 'metadata.parquet'));
+
+      const hasEmbeddings = staged.embeddings > 0;
+      if (!hasEmbeddings) {
+        // A file of zeros (1.5 GB per million images) helps nobody: without embeddings there is no img_emb.
+        await rm(join(temp, 'img_emb'), { recursive: true });
+        await rm(join(temp, 'metadata'), { recursive: true });
+      }
       progress({ phase: 'tables', done: 0, total: undefined });
       const tables = await writeTables(connection, {
         folder: temp,
-        imagesFile: staged.file,
-        ratingsFile,
-        preferencesFile,
         previousMetadata: previous?.metadataPath,
-        aggregateRatingKind: options.aggregateRatingKind,
         laionView: hasEmbeddings,
       });
       phaseDone('tables');
@@ -180,7 +192,7 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
         progress,
       });
       phaseDone('shards');
-      return { tables, shards };
+      return { staged, hasEmbeddings, tables, shards };
     });
     await rm(work, { recursive: true });
 

@@ -19,24 +19,28 @@ async function filesOf(folder: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
-test('running the same release twice gives byte-identical files', async (t) => {
+test('running the same release twice gives byte-identical files (rows one by one or in pages)', async (t) => {
   const out = await tempDir(t);
   const fixture = makeFixture({ count: 35 });
-  // Generators, as a database cursor would feed them, read once per release.
-  const run = (outDir: string) =>
+  // Generators, as a database cursor would feed them, read once per release: the first run row by row,
+  // the second in pages of 7 (as a paged query yields them).
+  const pages = <T>(rows: T[]): T[][] =>
+    Array.from({ length: Math.ceil(rows.length / 7) }, (_, i) => rows.slice(i * 7, i * 7 + 7));
+  const run = (outDir: string, paged: boolean) =>
     writeRelease(
       fixtureOptions(fixture, outDir, {
         images: (async function* () {
-          yield* fixture.images;
+          yield* paged ? pages(fixture.images) : fixture.images;
         })(),
         ratings: (async function* () {
-          yield* fixture.ratings;
+          yield* paged ? pages(fixture.ratings) : fixture.ratings;
         })(),
+        preferences: paged ? pages(fixture.preferences) : fixture.preferences,
         readConcurrency: 3,
       }),
     );
-  const first = await run(join(out, 'a'));
-  const second = await run(join(out, 'b'));
+  const first = await run(join(out, 'a'), false);
+  const second = await run(join(out, 'b'), true);
   const a = await filesOf(first.path);
   const b = await filesOf(second.path);
   assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());

@@ -1,31 +1,31 @@
-// Phase 2 of a release: DuckDB turns the staged rows into every Parquet table. Ratings and preferences
-// are kept only where all the images they name are in the release, and the rating / pairwise columns
-// of metadata.parquet are computed from exactly those rows, so the files agree with each other.
+// Phase 2 of a release: DuckDB turns the staged rows into every Parquet table.
 //
 // Row order is part of a release's bytes, and DuckDB keeps it only through order-preserving operators
-// (scans, filters, projections, POSITIONAL JOIN), not through joins. So the wide image rows are never
-// joined or sorted: only the narrow (row, id) table is, into `aligned` (one row of aggregates per image,
-// in image order), which a POSITIONAL JOIN then lays beside the staged images as they are read once.
-// A guard in that query fails the release if the two sides ever disagree on the row. Aggregates run over
-// sorted input, so a parallel sum cannot change the last bit of a mean between two runs.
+// (scans, filters, projections, window functions with an empty OVER, POSITIONAL JOIN), never through
+// joins. The staged image rows already carry their aggregates (aggregates.ts), so metadata.parquet is
+// one parallel scan of the staged file, in order, without a join or a sort.
+//
+// Ratings and preferences are published only where every image they name is in the release. A rating
+// of an image not in the release only ever counted for that image, so nothing else changes; a left-out
+// preference had counted for its other image too, and when that image is published its pairwise columns
+// are corrected here (rare: the coordinator already streams only preferences between public images), so
+// the aggregates always equal what preferences.parquet holds.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError } from '../errors.js';
 import { PARQUET, sqlString } from '../duckdb.js';
 import { readStaged } from '../staging.js';
 import { FLAG_NAMES } from '../types.js';
-import { STAGED_IMAGE_COLUMNS, STAGED_PREFERENCE_COLUMNS, STAGED_RATING_COLUMNS } from './stage-inputs.js';
+import { outcomesSql } from './aggregates.js';
+import { STAGED_IMAGE_COLUMNS } from './stage-inputs.js';
 
 export interface TablesInput {
-  /** The release folder being written. */
+  /** The release folder being written (metadata.parquet is already in it). */
   folder: string;
-  imagesFile: string;
-  ratingsFile: string;
-  preferencesFile: string;
   /** The previous release's metadata.parquet (already checked against its manifest). */
   previousMetadata: string | undefined;
-  aggregateRatingKind: string | undefined;
   /** Also write the LAION-compatible view metadata/metadata_0000.parquet. */
   laionView: boolean;
 }
@@ -54,16 +54,30 @@ const TAIL_COLUMNS = `i.aesthetic_score, i.punsafe,
   {${['answers', ...FLAG_NAMES].map((n) => `'${n}': i.flag_${n}`).join(', ')}} AS flags,
   i.has_embedding`;
 
+/**
+ * Writes metadata.parquet from the staged image rows (a file, or a named pipe still being written):
+ * one scan in file order, no join, no sort.
+ */
+export async function writeMetadata(
+  connection: DuckDBConnection,
+  staged: string,
+  metadata: string,
+): Promise<void> {
+  await connection.run(`
+    COPY (
+      SELECT ${IMAGE_COLUMNS},
+             i.rating_mean, i.rating_count, i.rating_std, i.pairwise_wins, i.pairwise_losses, i.pairwise_ties,
+             ${TAIL_COLUMNS}
+      FROM ${readStaged(staged, STAGED_IMAGE_COLUMNS)} i
+    ) TO ${sqlString(metadata)} ${PARQUET}`);
+}
+
+/** Every other table, once metadata.parquet is written. */
 export async function writeTables(connection: DuckDBConnection, input: TablesInput): Promise<TablesResult> {
   const out = (file: string) => sqlString(join(input.folder, file));
-  const stagedImages = readStaged(input.imagesFile, STAGED_IMAGE_COLUMNS);
-  await connection.run(`CREATE TABLE image_ids AS SELECT row, id FROM ${stagedImages}`);
-  await connection.run(
-    `CREATE TABLE ratings_in AS SELECT * FROM ${readStaged(input.ratingsFile, STAGED_RATING_COLUMNS)}`,
-  );
-  await connection.run(
-    `CREATE TABLE preferences_in AS SELECT * FROM ${readStaged(input.preferencesFile, STAGED_PREFERENCE_COLUMNS)}`,
-  );
+  const metadata = join(input.folder, 'metadata.parquet');
+  await connection.run(`CREATE TABLE image_ids AS SELECT id FROM read_parquet(${sqlString(metadata)})`);
+
   // Only rows whose images are all published: a rating of a taken-down image must not reveal its id.
   await connection.run(
     `CREATE TABLE ratings AS SELECT r.* FROM ratings_in r SEMI JOIN image_ids i ON i.id = r.image_id`,
@@ -75,59 +89,9 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     SEMI JOIN image_ids b ON b.id = p.image_b`);
   const ratings = await count(connection, 'SELECT count(*) FROM ratings');
   const preferences = await count(connection, 'SELECT count(*) FROM preferences');
-
-  if (ratings + preferences === 0) {
-    // Nothing to aggregate (e.g. before anyone rated): no join at all.
-    await connection.run(`
-      COPY (
-        SELECT ${IMAGE_COLUMNS},
-               NULL::DOUBLE AS rating_mean, 0::INTEGER AS rating_count, NULL::DOUBLE AS rating_std,
-               0::INTEGER AS pairwise_wins, 0::INTEGER AS pairwise_losses, 0::INTEGER AS pairwise_ties,
-               ${TAIL_COLUMNS}
-        FROM ${stagedImages} i
-      ) TO ${out('metadata.parquet')} ${PARQUET}`);
-  } else {
-    const kindFilter =
-      input.aggregateRatingKind === undefined ? '' : `WHERE kind = ${sqlString(input.aggregateRatingKind)}`;
-    await connection.run(`
-      CREATE TABLE aligned AS
-      WITH rating_stats AS (
-        SELECT image_id,
-               avg(score ORDER BY score) AS rating_mean,
-               count(*) AS rating_count,
-               stddev_samp(score ORDER BY score) AS rating_std
-        FROM ratings ${kindFilter}
-        GROUP BY image_id
-      ),
-      outcomes AS (
-        SELECT image_a AS id, CASE choice WHEN 'a' THEN 1 WHEN 'b' THEN -1 ELSE 0 END AS outcome FROM preferences
-        UNION ALL
-        SELECT image_b AS id, CASE choice WHEN 'b' THEN 1 WHEN 'a' THEN -1 ELSE 0 END AS outcome FROM preferences
-      ),
-      pairwise AS (
-        SELECT id, count_if(outcome = 1) AS wins, count_if(outcome = -1) AS losses, count_if(outcome = 0) AS ties
-        FROM outcomes GROUP BY id
-      )
-      SELECT i.row,
-             r.rating_mean::DOUBLE AS rating_mean,
-             coalesce(r.rating_count, 0)::INTEGER AS rating_count,
-             r.rating_std::DOUBLE AS rating_std,
-             coalesce(p.wins, 0)::INTEGER AS pairwise_wins,
-             coalesce(p.losses, 0)::INTEGER AS pairwise_losses,
-             coalesce(p.ties, 0)::INTEGER AS pairwise_ties
-      FROM image_ids i
-      LEFT JOIN rating_stats r ON r.image_id = i.id
-      LEFT JOIN pairwise p ON p.id = i.id
-      ORDER BY i.row`);
-    await connection.run(`
-      COPY (
-        SELECT ${IMAGE_COLUMNS},
-               a.rating_mean, a.rating_count, a.rating_std, a.pairwise_wins, a.pairwise_losses, a.pairwise_ties,
-               ${TAIL_COLUMNS}
-        FROM ${stagedImages} i POSITIONAL JOIN aligned a
-        WHERE CASE WHEN i.row = a.row THEN true ELSE error('metadata rows and aggregates are misaligned') END
-      ) TO ${out('metadata.parquet')} ${PARQUET}`);
-  }
+  const ratingsIn = await count(connection, 'SELECT count(*) FROM ratings_in');
+  const preferencesIn = await count(connection, 'SELECT count(*) FROM preferences_in');
+  if (preferences < preferencesIn) await correctPairwise(connection, metadata);
 
   await connection.run(`
     COPY (SELECT rater, image_id, score, kind FROM ratings ORDER BY image_id, rater, kind, score)
@@ -175,8 +139,6 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
       ) TO ${out('metadata/metadata_0000.parquet')} ${PARQUET}`);
   }
 
-  const ratingsIn = await count(connection, 'SELECT count(*) FROM ratings_in');
-  const preferencesIn = await count(connection, 'SELECT count(*) FROM preferences_in');
   return {
     ratings,
     preferences,
@@ -185,4 +147,39 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     added: await count(connection, `SELECT count(*) FROM changes WHERE change = 'added'`),
     removed: await count(connection, `SELECT count(*) FROM changes WHERE change = 'removed'`),
   };
+}
+
+/**
+ * Takes the outcomes of left-out preferences off the pairwise columns of the published images they
+ * named, rewriting metadata.parquet: the corrections, one row per image in row order (a narrow join and
+ * sort), laid beside the rows by POSITIONAL JOIN.
+ */
+async function correctPairwise(connection: DuckDBConnection, metadata: string): Promise<void> {
+  const corrections = await count(
+    connection,
+    `WITH left_out AS (SELECT * FROM preferences_in EXCEPT ALL SELECT * FROM preferences)
+     SELECT count(*) FROM (${outcomesSql('left_out')}) o SEMI JOIN image_ids i ON i.id = o.id`,
+  );
+  if (corrections === 0) return;
+  await connection.run(`
+    CREATE TABLE pairwise_correction AS
+    WITH left_out AS (SELECT * FROM preferences_in EXCEPT ALL SELECT * FROM preferences),
+    per_image AS (
+      SELECT id, count_if(outcome = 1) AS wins, count_if(outcome = -1) AS losses, count_if(outcome = 0) AS ties
+      FROM (${outcomesSql('left_out')}) GROUP BY id
+    )
+    SELECT m.row, coalesce(c.wins, 0) AS wins, coalesce(c.losses, 0) AS losses, coalesce(c.ties, 0) AS ties
+    FROM (SELECT row_number() OVER () AS row, id FROM read_parquet(${sqlString(metadata)})) m
+    LEFT JOIN per_image c ON c.id = m.id
+    ORDER BY m.row`);
+  const corrected = `${metadata}.corrected`;
+  await connection.run(`
+    COPY (
+      SELECT m.* REPLACE (
+               (m.pairwise_wins - c.wins)::INTEGER AS pairwise_wins,
+               (m.pairwise_losses - c.losses)::INTEGER AS pairwise_losses,
+               (m.pairwise_ties - c.ties)::INTEGER AS pairwise_ties)
+      FROM read_parquet(${sqlString(metadata)}) m POSITIONAL JOIN pairwise_correction c
+    ) TO ${sqlString(corrected)} ${PARQUET}`);
+  await rename(corrected, metadata);
 }

@@ -20,16 +20,25 @@ import {
 
 /** Rows per query; a page is small enough for any database and large enough that paging costs little. */
 export const PAGE_ROWS = 5000;
+/**
+ * Rows handed on at a time: converting a whole query page at once keeps twice as many objects alive
+ * through each young-generation collection, which costs more than the extra steps.
+ */
+const SLICE_ROWS = 500;
 
-/** Yields the rows of `fetchPage` page by page, each page starting after the last id of the one before. */
-async function* paged<T extends { id: string }>(
+/**
+ * Yields `fetchPage`'s rows a page at a time (the library takes pages as they are, saving an asynchronous
+ * step per row), each page starting after the last id of the one before.
+ */
+async function* paged<T extends { id: string }, R>(
   fetchPage: (after: string | null, limit: number) => Promise<T[]>,
   pageRows: number,
-): AsyncGenerator<T> {
+  toRow: (row: T) => R,
+): AsyncGenerator<R[]> {
   let after: string | null = null;
   for (;;) {
     const rows = await fetchPage(after, pageRows);
-    yield* rows;
+    for (let i = 0; i < rows.length; i += SLICE_ROWS) yield rows.slice(i, i + SLICE_ROWS).map(toRow);
     if (rows.length < pageRows) return;
     after = rows[rows.length - 1]!.id;
   }
@@ -38,62 +47,67 @@ async function* paged<T extends { id: string }>(
 const num = (v: number | string | null | undefined): number | null =>
   v === null || v === undefined ? null : Number(v);
 
-export function releaseImages(db: Kysely<Database>, pageRows = PAGE_ROWS): AsyncIterable<ReleaseImage> {
-  return (async function* () {
-    for await (const r of paged((after, limit) => publishedImagesPage(db, after, limit), pageRows)) {
-      yield {
-        id: r.id,
-        // publicImages only returns rows with a result.
-        sha256: r.sha256 as string,
-        prompt: r.prompt,
-        negativePrompt: r.negativePrompt,
-        model: r.model,
-        sampler: r.sampler,
-        steps: Number(r.steps),
-        guidanceScale: Number(r.guidanceScale),
-        seed: Number(r.seed),
-        width: Number(r.width),
-        height: Number(r.height),
-        createdAt: Number(r.createdAt),
-        creatorId: r.creatorId,
-        workerId: r.workerId,
-        aestheticScore: num(r.aestheticScore),
-        punsafe: num(r.punsafe),
-        flags: {
-          answers: num(r.flagAnswers) ?? 0,
-          nsfw: num(r.flagNsfw) ?? 0,
-          broken: num(r.flagBroken) ?? 0,
-          offensive: num(r.flagOffensive) ?? 0,
-          does_not_match_prompt: num(r.flagMismatch) ?? 0,
-        },
-      };
-    }
-  })();
+export function releaseImages(db: Kysely<Database>, pageRows = PAGE_ROWS): AsyncIterable<ReleaseImage[]> {
+  return paged(
+    (after, limit) => publishedImagesPage(db, after, limit),
+    pageRows,
+    (r): ReleaseImage => ({
+      id: r.id,
+      // publicImages only returns rows with a result.
+      sha256: r.sha256 as string,
+      prompt: r.prompt,
+      negativePrompt: r.negativePrompt,
+      model: r.model,
+      sampler: r.sampler,
+      steps: Number(r.steps),
+      guidanceScale: Number(r.guidanceScale),
+      seed: Number(r.seed),
+      width: Number(r.width),
+      height: Number(r.height),
+      createdAt: Number(r.createdAt),
+      creatorId: r.creatorId,
+      workerId: r.workerId,
+      aestheticScore: num(r.aestheticScore),
+      punsafe: num(r.punsafe),
+      flags: {
+        answers: num(r.flagAnswers) ?? 0,
+        nsfw: num(r.flagNsfw) ?? 0,
+        broken: num(r.flagBroken) ?? 0,
+        offensive: num(r.flagOffensive) ?? 0,
+        does_not_match_prompt: num(r.flagMismatch) ?? 0,
+      },
+    }),
+  );
 }
 
-export function releaseRatings(db: Kysely<Database>, pageRows = PAGE_ROWS): AsyncIterable<ReleaseRating> {
-  return (async function* () {
-    for await (const r of paged((after, limit) => publishableRatingsPage(db, after, limit), pageRows)) {
-      yield { imageId: r.imageId, raterId: r.raterId, score: Number(r.rating), kind: 'aesthetic' };
-    }
-  })();
+export function releaseRatings(db: Kysely<Database>, pageRows = PAGE_ROWS): AsyncIterable<ReleaseRating[]> {
+  return paged(
+    (after, limit) => publishableRatingsPage(db, after, limit),
+    pageRows,
+    (r): ReleaseRating => ({
+      imageId: r.imageId,
+      raterId: r.raterId,
+      score: Number(r.rating),
+      kind: 'aesthetic',
+    }),
+  );
 }
 
 export function releasePreferences(
   db: Kysely<Database>,
   pageRows = PAGE_ROWS,
-): AsyncIterable<ReleasePreference> {
-  return (async function* () {
-    for await (const r of paged((after, limit) => publishablePreferencesPage(db, after, limit), pageRows)) {
-      yield {
-        imageA: r.imageA,
-        imageB: r.imageB as string,
-        prompt: r.prompt,
-        choice: r.choice as PreferenceChoice,
-        raterId: r.raterId,
-      };
-    }
-  })();
+): AsyncIterable<ReleasePreference[]> {
+  return paged(
+    (after, limit) => publishablePreferencesPage(db, after, limit),
+    pageRows,
+    (r): ReleasePreference => ({
+      imageA: r.imageA,
+      imageB: r.imageB as string,
+      prompt: r.prompt,
+      choice: r.choice as PreferenceChoice,
+      raterId: r.raterId,
+    }),
+  );
 }
 
 /** The PNG of an image from the blob store (undefined when the blob is gone: the release then fails). */

@@ -14,6 +14,7 @@ import { startTestCoordinator, type TestCoordinator } from '../test-support/coor
 import { makeImages } from '../test-support/images.js';
 import { auth } from '../test-support/coordinator.js';
 import { buildPlatform, type Platform } from './test-fixtures.js';
+import { DatasetService } from './release-service.js';
 
 async function query(sql: string): Promise<Record<string, unknown>[]> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -169,6 +170,21 @@ for (const dialect of testDialects()) {
       const [b] = await parquet(join(r.path, 'metadata.parquet'), 'SELECT creator');
       assert.notEqual(a!.creator, b!.creator);
       await assert.rejects(c.services.datasets.release({ name: 'second' }), /exists or is being built/);
+
+      // Keyset paging with pages of 2 rows reads exactly the same rows.
+      const paged = new DatasetService(c.services.database.db, c.services.blobs, clock, {
+        dir: join(c.config.dataDir, 'paged'),
+        pageRows: 2,
+      });
+      const pr = await paged.release({ name: 'paged', previous: null });
+      assert.deepEqual(
+        (await parquet(join(pr.path, 'metadata.parquet'), 'SELECT id')).map((m) => m.id),
+        (await parquet(join(r.path, 'metadata.parquet'), 'SELECT id')).map((m) => m.id),
+      );
+      assert.deepEqual(
+        [pr.manifest.counts.ratings, pr.manifest.counts.preferences],
+        [r.manifest.counts.ratings, r.manifest.counts.preferences],
+      );
     });
   });
 }

@@ -4,7 +4,7 @@
 // one page in id order after a keyset cursor, so a release of any size never loads all rows.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { publicImages } from '../moderation/visibility.js';
+import { isPublicImage, publicImages } from '../moderation/visibility.js';
 
 /** A page of published images with everything a release row needs, in id order after `after`. */
 export async function publishedImagesPage(db: Kysely<Database>, after: string | null, limit: number) {
@@ -66,7 +66,11 @@ export async function publishableRatingsPage(db: Kysely<Database>, after: string
   return q.execute();
 }
 
-/** Pairwise answers under the same rules, with the prompt of the first image (both share it). */
+/**
+ * Pairwise answers under the same rules, between two public images (the library would leave out a pair
+ * with a non-public image anyway, but then has to correct the other image's pairwise counts), with the
+ * prompt of the first image (both share it).
+ */
 export async function publishablePreferencesPage(db: Kysely<Database>, after: string | null, limit: number) {
   let q = db
     .selectFrom('annotation_tasks as t')
@@ -83,6 +87,8 @@ export async function publishablePreferencesPage(db: Kysely<Database>, after: st
       'ga.prompt as prompt',
     ])
     .where('t.kind', '=', 'pairwise')
+    .where(isPublicImage(db, sql.ref('t.image_a')))
+    .where(isPublicImage(db, sql.ref('t.image_b')))
     .where('t.answered_at', 'is not', null)
     .where('t.choice', 'is not', null)
     .where('t.image_b', 'is not', null)
