@@ -53,6 +53,7 @@ for (const dialect of testDialects()) {
   describe(`verification against a population of worker processes (${dialect})`, () => {
     let c: TestCoordinator;
     const processes: TestProcess[] = [];
+    const badProcesses: TestProcess[] = [];
     /** worker id → what it is. */
     const members = new Map<string, Member>();
 
@@ -84,7 +85,9 @@ for (const dialect of testDialects()) {
         const args = ['--model', MODEL, '--step-delay-ms', '25', '--gpu', 'Simulated GPU'];
         args.push('--behaviour', member.behaviour, '--bad-share', String(member.share));
         args.push('--wait-seconds', '1', '--backoff-cap-ms', '500');
-        processes.push(startTestWorker({ url: c.url, key, args }));
+        const child = startTestWorker({ url: c.url, key, args });
+        processes.push(child);
+        if (member.behaviour !== 'honest') badProcesses.push(child);
       }
     }
 
@@ -267,6 +270,11 @@ for (const dialect of testDialects()) {
           honestOnProbation.length / honestCount <= 0.01,
           `honest on probation: ${await history(honestOnProbation.map((h) => h.worker_id))}`,
         );
+        // Each bad worker was told why it gets no more jobs, and stopped.
+        for (const p of badProcesses) {
+          await p.waitForOutput(/The coordinator suspended this worker for bad results/, 60_000);
+          assert.equal((await p.exited).code, 1);
+        }
         for (const s of states) {
           const member = members.get(s.worker_id);
           if (member && member.behaviour !== 'honest')
