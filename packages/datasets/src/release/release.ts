@@ -165,6 +165,7 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
         aggregates,
       );
       phaseDone('images');
+      progress({ phase: 'tables', done: 0, total: undefined });
       await writeMetadata(connection, imagesFile, join(temp, 'metadata.parquet'));
 
       const hasEmbeddings = staged.embeddings > 0;
@@ -173,7 +174,6 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
         await rm(join(temp, 'img_emb'), { recursive: true });
         await rm(join(temp, 'metadata'), { recursive: true });
       }
-      progress({ phase: 'tables', done: 0, total: undefined });
       const tables = await writeTables(connection, {
         folder: temp,
         previousMetadata: previous?.metadataPath,
