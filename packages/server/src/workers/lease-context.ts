@@ -1,0 +1,86 @@
+// What every part of the worker's side of the queue shares: the dependencies the coordinator wires in once
+// (app.ts builds them through LeaseService's constructor), the settings, and the lease fence: reading a
+// job for a call that names a lease, and the error a stale lease gets.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/bus.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { AppError, notFound } from '../errors.js';
+import type { JobRow } from '../jobs/sql/read-generations.js';
+import type { GenerationPublisher } from '../jobs/publisher.js';
+import type { GenerationCache } from '../jobs/generation-cache.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { CreditsService } from '../credits/service.js';
+import type { LeaseHooks } from '../fairness/lease-hooks.js';
+import type { TrustService } from '../trust/service.js';
+
+export interface LeaseSettings {
+  leaseMs: number;
+  heartbeatIntervalMs: number;
+  maxPopWaitMs: number;
+  maxUploadBytes: number;
+  /** How long a presigned upload URL stays valid. */
+  uploadUrlTtlSeconds: number;
+  /** Read on each pop: the address may only be known once the server listens. */
+  publicUrl: () => string;
+}
+
+/** The worker principal: its id and its owner's (who earns its credits). */
+export type WorkerCaller = { workerId: string; userId: string };
+
+export interface LeaseDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  bus: EventBus;
+  blobs: BlobStore;
+  publisher: GenerationPublisher;
+  generations: GenerationCache;
+  metrics: Metrics;
+  settings: LeaseSettings;
+  credits: CreditsService;
+  /** Output safety and fairness steps inside these transactions (fairness/lease-hooks.ts). */
+  hooks: LeaseHooks;
+  /** Verification and reputation (trust/): admission, checks on results, replicas (ids `rep_…`). */
+  trust: TrustService;
+}
+
+export function leaseLost(
+  detail = 'This lease expired or was handed back; drop the job and pop the next one.',
+): AppError {
+  return new AppError('lease_lost', detail);
+}
+
+export async function readJob(db: Kysely<Database>, jobId: string): Promise<JobRow> {
+  const job = await db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  if (!job) throw notFound('Job');
+  return job;
+}
+
+/** The job, if this worker still holds it under this lease; otherwise why not (lease_lost, job_cancelled). */
+export async function leasedJob(
+  db: Kysely<Database>,
+  caller: WorkerCaller,
+  jobId: string,
+  leaseId: string,
+): Promise<JobRow> {
+  const job = await readJob(db, jobId);
+  if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) throw leaseLost();
+  if (job.state === 'cancelled') throw new AppError('job_cancelled', 'The requester cancelled this job.');
+  if (job.state !== 'leased') throw leaseLost(`The job is already ${job.state}.`);
+  return job;
+}
+
+/** Throws lease_lost unless the job was cancelled under this very lease (then returns). */
+export async function explainLostLease(
+  db: Kysely<Database>,
+  caller: WorkerCaller,
+  jobId: string,
+  leaseId: string,
+): Promise<void> {
+  const job = await readJob(db, jobId);
+  if (job.state === 'cancelled' && job.lease_id === leaseId && job.worker_id === caller.workerId) return;
+  throw leaseLost();
+}
