@@ -17,7 +17,7 @@ export type { ModelFolderInfo } from './model-folder.js';
 export { fingerprintModel } from './fingerprint.js';
 export type { ModelFingerprint } from './fingerprint.js';
 
-export { availableProviders, PROVIDER_NAMES, isProviderName } from './onnx/providers.js';
+export { availableProviders, PROVIDER_NAMES, isProviderName, runtimeVersion } from './onnx/providers.js';
 export type { ProviderName, ProviderStatus, ProviderOptions } from './onnx/providers.js';
 
 export { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
@@ -44,5 +44,17 @@ export {
 export type { PngParameters } from '@dreamfold/protocol/png';
 export { insertPngText, readPngTexts } from '@dreamfold/protocol/png';
 
-export { createTinyModel } from './tiny-model/create.js';
+export { loadImageEncoder, hasImageEncoder, IMAGE_ENCODER_FILE } from './image-encoder/encoder.js';
+export type { ImageEncoder, LoadImageEncoderOptions } from './image-encoder/encoder.js';
+export {
+  parsePreprocessorConfig,
+  resizedSize,
+  PREPROCESSOR_FILE,
+  CLIP_MEAN,
+  CLIP_STD,
+} from './image-encoder/config.js';
+export type { ImagePreprocessorConfig } from './image-encoder/config.js';
+export { preprocessImage } from './image-encoder/preprocess.js';
+
+export { createTinyModel, TINY_PREPROCESSOR_CONFIG } from './tiny-model/create.js';
 export type { TinyModelOptions, TinyModel } from './tiny-model/create.js';

@@ -62,6 +62,15 @@ describe('createTinyModel', () => {
     assert.ok((await readFile(join(dir, 'unet/model.onnx_data'))).length > 0);
   });
 
+  it('optionally writes an image encoder with the CLIPVisionModelWithProjection interface', async () => {
+    const { dir, files } = await createTinyModel(join(tempDir(), 'm'), { imageEncoderDim: 12 });
+    assert.ok(files.includes('image_encoder/preprocessor_config.json'));
+    assert.deepEqual(await signature(join(dir, 'image_encoder/model.onnx')), {
+      inputs: ['pixel_values:float32[batch_size,3,224,224]'],
+      outputs: ['image_embeds:float32[batch_size,12]'],
+    });
+  });
+
   it('is deterministic: the same options write the same bytes', async () => {
     const a = await createTinyModel(join(tempDir(), 'a'));
     const b = await createTinyModel(join(tempDir(), 'b'));

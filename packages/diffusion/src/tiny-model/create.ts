@@ -7,7 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeededRandom } from '../random.js';
 import type { Precision } from './graph-builder.js';
-import { textEncoderGraph, unetGraph, vaeDecoderGraph, vaeEncoderGraph } from './graphs.js';
+import {
+  imageEncoderGraph,
+  textEncoderGraph,
+  unetGraph,
+  vaeDecoderGraph,
+  vaeEncoderGraph,
+} from './graphs.js';
 import { tinyTokenizerFiles, tinyVocabSize } from './tokenizer-files.js';
 import type { TokenizerFlavor } from './tokenizer-files.js';
 
@@ -26,7 +32,28 @@ export interface TinyModelOptions {
   hiddenSize?: number;
   /** Seed of the random weights: the same options always write the same bytes. Default 0. */
   weightSeed?: number;
+  /**
+   * Write image_encoder/ (a CLIP vision tower with projection, as Optimum exports it) with embeddings of this
+   * width, e.g. 768. Default: none.
+   */
+  imageEncoderDim?: number;
 }
+
+/** openai/clip-vit-large-patch14's preprocessor_config.json, as transformers writes it today. */
+export const TINY_PREPROCESSOR_CONFIG = {
+  crop_size: { height: 224, width: 224 },
+  do_center_crop: true,
+  do_convert_rgb: true,
+  do_normalize: true,
+  do_rescale: true,
+  do_resize: true,
+  image_mean: [0.48145466, 0.4578275, 0.40821073],
+  image_processor_type: 'CLIPImageProcessor',
+  image_std: [0.26862954, 0.26130258, 0.27577711],
+  resample: 3,
+  rescale_factor: 0.00392156862745098,
+  size: { shortest_edge: 224 },
+};
 
 export interface TinyModel {
   dir: string;
@@ -97,6 +124,18 @@ export async function createTinyModel(dir: string, options: TinyModelOptions = {
   if (options.vaeEncoder ?? true) {
     files.set('vae_encoder/config.json', vaeConfig);
     files.set('vae_encoder/model.onnx', vaeEncoderGraph(rng, precision).model);
+  }
+
+  if (options.imageEncoderDim !== undefined) {
+    // Separate stream: adding the encoder leaves every other graph's weights as they were.
+    const encoderRng = new SeededRandom(options.weightSeed ?? 0, 1);
+    const dim = options.imageEncoderDim;
+    files.set(
+      'image_encoder/config.json',
+      json({ architectures: ['CLIPVisionModelWithProjection'], image_size: 224, projection_dim: dim }),
+    );
+    files.set('image_encoder/preprocessor_config.json', json(TINY_PREPROCESSOR_CONFIG));
+    files.set('image_encoder/model.onnx', imageEncoderGraph(encoderRng, precision, dim).model);
   }
 
   for (const [name, content] of files) {

@@ -121,3 +121,25 @@ export function vaeEncoderGraph(rng: SeededRandom, precision: Precision) {
   g.output('latent_sample', latent, ['batch_size', 4, 'latent_height', 'latent_width']);
   return g.build();
 }
+
+/**
+ * pixel_values [B,3,224,224] → image_embeds [B,D], like Optimum's CLIPVisionModelWithProjection export:
+ * 32×32 average pool → flatten (3·7·7 = 147) → Linear(147, D). Every pixel region and channel moves the
+ * embedding, so different images embed differently.
+ */
+export function imageEncoderGraph(rng: SeededRandom, precision: Precision, dim: number) {
+  const g = new GraphBuilder('image_encoder', precision);
+  const pixels = g.input('pixel_values', 'float', ['batch_size', 3, 224, 224]);
+  const pooled = g.node('AveragePool', [pixels], { kernel_shape: [32, 32], strides: [32, 32] });
+  const flat = g.node('Flatten', [pooled], { axis: 1 });
+  const features = 3 * 7 * 7;
+  const embeds = g.node('Add', [
+    g.node('MatMul', [
+      flat,
+      g.weight('visual_projection', [features, dim], gaussian(rng, features * dim, 0.3)),
+    ]),
+    g.weight('visual_projection.bias', [dim], gaussian(rng, dim, 0.1)),
+  ]);
+  g.output('image_embeds', embeds, ['batch_size', dim]);
+  return g.build();
+}
