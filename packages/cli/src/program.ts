@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { ROLES } from '@dreamfold/protocol';
 import type { WorkerCommandOptions } from './commands/worker.js';
+import type { DoctorCommandOptions } from './commands/doctor.js';
 import type {
   FilterCommandOptions,
   ScoreCommandOptions,
@@ -58,6 +59,20 @@ export function buildProgram(): Command {
       const { worker } = await import('./commands/worker.js');
       // Exit right away: an idle keep-alive socket must not hold a finished worker for seconds.
       process.exit(await worker(opts));
+    });
+  workerCommand
+    .command('doctor')
+    .description(
+      'Check what this machine can run: Node, ONNX Runtime, providers, memory, models, coordinator',
+    )
+    .option('--server <url>', 'also check this coordinator and the worker key (or DREAMFOLD_SERVER)')
+    .option('--key <key>', 'worker key dfw_… (prefer the DREAMFOLD_WORKER_KEY environment variable)')
+    .option('--model-dir <dir>', 'a model folder to check; repeat for several', collect, [])
+    .option('--provider <name>', 'execution provider the worker will use (default cpu)')
+    .option('--max-pixels <n>', 'largest width×height the worker will accept')
+    .option('--json', 'print one JSON object per check')
+    .action(async (opts: DoctorCommandOptions) => {
+      process.exit(await (await import('./commands/doctor.js')).doctor(opts));
     });
   for (const [name, paused] of [
     ['pause', true],

@@ -1,6 +1,7 @@
 // Public surface of the worker package: what the CLI (and anyone embedding a worker) may use.
 export type { Backend, BackendFactory, GenerateOptions, ModelInfo } from './backend.js';
 export { BACKENDS, findBackend, backendNames, type BackendChoice } from './backends/index.js';
+export { runDoctor, type DoctorCheck, type DoctorOptions, type DoctorVerdict } from './backends/doctor.js';
 export { Worker, type WorkerOptions, type StopReason } from './worker.js';
 export { runWorker, type RunWorkerOptions } from './runtime.js';
 export {

@@ -114,6 +114,12 @@ export function fits(needMb: number, memory: MemoryKind, r: Resources): FitVerdi
   return { fits: needMb <= best.totalMb, needMb, against: `${best.totalMb} MB VRAM on ${best.name}` };
 }
 
+/**
+ * The platform's minimum for a donor: 5.1 GiB of VRAM (or an Apple M1's unified memory) holds SD 1.5 in
+ * fp16 with sequential guidance. `dreamfold worker doctor` compares the machine with it.
+ */
+export const DONOR_MIN_MEMORY_MB = Math.round(5.1 * 1024);
+
 /** Below this, the worker cannot even write its temporary files: it refuses to start. */
 export const MIN_FREE_DISK_MB = 256;
 

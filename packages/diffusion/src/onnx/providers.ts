@@ -148,6 +148,11 @@ export async function assertProviderAvailable(options: ProviderOptions): Promise
   await session.release();
 }
 
+/** The onnxruntime-node version actually loaded (for `dreamfold worker doctor`). */
+export function runtimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
 /** Every provider name with whether it works on this machine and install, and if not, why. */
 export async function availableProviders(): Promise<ProviderStatus[]> {
   const out: ProviderStatus[] = [];

@@ -50,6 +50,8 @@ export interface PipelineInfo extends ModelFolderInfo {
   provider: ProviderName;
   guidance: GuidanceMode;
   samplers: readonly SamplerName[];
+  /** Width × height the UNet was exported for, when its sample input has fixed spatial dimensions. */
+  fixedSize: { width: number; height: number } | undefined;
 }
 
 export interface LoadedModel {
@@ -123,6 +125,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
     }
     const hiddenSize = unetHidden ?? textHidden;
     const batchUnet = fixedDim(sample, 0) !== 1;
+    const [fixedH, fixedW] = [fixedDim(sample, 2), fixedDim(sample, 3)];
     const batchText = fixedDim(textEncoder.inputs.get('input_ids')!, 0) !== 1;
     const info: PipelineInfo = {
       ...folder.info,
@@ -134,6 +137,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
       provider: options.provider ?? 'cpu',
       guidance: batchUnet ? (options.guidance ?? 'batched') : 'sequential',
       samplers: SAMPLER_NAMES,
+      fixedSize: fixedH && fixedW ? { width: fixedW * 8, height: fixedH * 8 } : undefined,
     };
     return { folder, info, textEncoder, unet, vaeDecoder, vaeEncoder, batchText, batchUnet };
   } catch (error) {

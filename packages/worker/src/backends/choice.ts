@@ -9,3 +9,9 @@ export interface BackendChoice {
   /** Where the backend tells the donor about a model it will not serve (too big for this machine, …). */
   warn?: (message: string) => void;
 }
+
+/** Model ids travel in the protocol: lowercase letters, digits, ".", "_", "-" (see ModelName). */
+export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** What a consumer GPU handles comfortably for SD 1.x; --max-pixels lowers it (or raises it). */
+export const ONNX_DEFAULT_MAX_PIXELS = 1024 * 1024;

@@ -15,14 +15,8 @@ import {
 import type { Backend, GenerateOptions, ModelInfo } from '../backend.js';
 import { FatalWorkerError } from '../errors.js';
 import { JobRefusedError } from '../failure-class.js';
-import type { BackendChoice } from './choice.js';
+import { MODEL_ID, ONNX_DEFAULT_MAX_PIXELS, type BackendChoice } from './choice.js';
 import { memoryOf, probeResources, selectFitting, type Resources } from '../resources.js';
-
-/** What a consumer GPU handles comfortably for SD 1.x; --max-pixels lowers it (or raises it). */
-export const ONNX_DEFAULT_MAX_PIXELS = 1024 * 1024;
-
-/** Model ids travel in the protocol: lowercase letters, digits, ".", "_", "-" (see ModelName). */
-const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 interface ModelEntry {
   id: string;
