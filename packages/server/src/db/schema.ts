@@ -152,6 +152,8 @@ export interface JobsTable {
   max_ms_per_mpx_step: number | null;
   /** The class of the last failure or expiry (see fairness/failure-classes.ts). */
   failure_class: string | null;
+  /** Times it was queued again after its result was withdrawn (0010, trust/reruns.ts). */
+  reruns: Generated<number>;
 }
 
 export interface IdempotencyKeysTable {
@@ -369,7 +371,7 @@ export interface WorkerTrustTable {
   streak: Generated<number>;
   clean: Generated<number>;
   strikes: Generated<number>;
-  ms_per_mpx_step: number | null;
+  /** The fastest it ever was (the timing check's reference); its average speed is workers.ms_per_mpx_step. */
   best_ms_per_mpx_step: number | null;
   hw_class: string | null;
   registered_ip: string | null;
@@ -466,6 +468,20 @@ export interface TrustEventsTable {
   created_at: number;
 }
 
+/** Batched re-evaluations after a threshold or rule change (0010, safety/reevaluation.ts). */
+export interface ReevaluationsTable {
+  kind: 'safety_thresholds' | 'prompt_filter';
+  target: string;
+  actor_id: string | null;
+  after_id: string | null;
+  processed: Generated<number>;
+  hidden: Generated<number>;
+  shown: Generated<number>;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -498,4 +514,5 @@ export interface Database {
   model_fingerprints: ModelFingerprintsTable;
   worker_fingerprints: WorkerFingerprintsTable;
   trust_events: TrustEventsTable;
+  reevaluations: ReevaluationsTable;
 }

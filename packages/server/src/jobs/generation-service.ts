@@ -28,10 +28,12 @@ import type { GenerationPublisher } from './publisher.js';
 import type { GenerationCache } from './generation-cache.js';
 import type { CreditsService } from '../credits/service.js';
 import { maxMsPerMegapixelStep } from '../fairness/speed.js';
+import { breach, type GenerationLimitsSetting } from '../settings/generation-limits.js';
 
 export interface GenerationLimits {
   maxPixels: number;
   maxAttempts: number;
+  settings?: Pick<GenerationLimitsSetting, 'current'>;
 }
 
 /** The requester's side of the queue: submit, read, list, cancel. */
@@ -53,14 +55,17 @@ export class GenerationService {
   ): Promise<IdempotentAnswer<Generation>> {
     const width = body.width ?? GENERATION_DEFAULTS.width;
     const height = body.height ?? GENERATION_DEFAULTS.height;
-    if (width * height > this.limits.maxPixels) {
-      throw new AppError(
-        'limit_exceeded',
-        `${width}×${height} is ${width * height} pixels; this platform allows at most ${this.limits.maxPixels}.`,
-      );
-    }
     const n = body.n ?? GENERATION_DEFAULTS.n;
     const steps = body.steps ?? GENERATION_DEFAULTS.steps;
+    // The limits an admin set at run time (settings/generation-limits.ts), else MAX_PIXELS alone.
+    const limits = (await this.limits.settings?.current()) ?? {
+      maxPixels: this.limits.maxPixels,
+      maxSide: LIMITS.maxSide,
+      maxSteps: LIMITS.maxSteps,
+      maxImagesPerRequest: LIMITS.maxImagesPerRequest,
+    };
+    const broken = breach(limits, { width, height, steps, n });
+    if (broken) throw new AppError('limit_exceeded', broken);
     const seed = body.seed ?? randomInt(0, LIMITS.maxSeed - LIMITS.maxImagesPerRequest);
     // Priced before the transaction: the access stage is read outside it.
     const charge = await this.credits.quoteGeneration({ width, height, steps, n });
@@ -116,6 +121,7 @@ export class GenerationService {
           leased_at: null,
           max_ms_per_mpx_step: maxMsPerMpxStep,
           failure_class: null,
+          reruns: 0,
         }));
         // The cost moves into escrow in the same transaction, or nothing is created (402).
         await this.credits.reserve(trx, { userId, generationId: generation.id, n, charge });

@@ -45,7 +45,8 @@ export class ReputationViews {
       results: { accepted, verified, overturned, rejected, failed },
       ...(compared > 0 ? { agreementRate: verified / compared } : {}),
       ...(attempts > 0 ? { failureRate: failed / attempts } : {}),
-      ...(row.ms_per_mpx_step !== null ? { msPerMegapixelStep: Number(row.ms_per_mpx_step) } : {}),
+      // The one average (fairness's, workers.ms_per_mpx_step): what the queue and ETAs use too.
+      ...(worker.ms_per_mpx_step !== null ? { msPerMegapixelStep: Number(worker.ms_per_mpx_step) } : {}),
       strikes: Number(row.strikes),
       heldCredits: await this.credits.held.balance(this.db, workerId),
       fingerprints: await this.fingerprints.statuses(workerId, JSON.parse(worker.models) as string[]),

@@ -63,7 +63,7 @@ export async function sameRefusalsByOthers(
 export async function workerOfOwner(db: Kysely<Database>, workerId: string) {
   return db
     .selectFrom('workers')
-    .select(['id', 'user_id', 'models', 'jobs_failed'])
+    .select(['id', 'user_id', 'models', 'jobs_failed', 'ms_per_mpx_step'])
     .where('id', '=', workerId)
     .executeTakeFirst();
 }

@@ -18,7 +18,6 @@ export async function ensureStanding(
       state: 'new',
       reason: null,
       state_changed_at: p.now,
-      ms_per_mpx_step: null,
       best_ms_per_mpx_step: null,
       hw_class: null,
       registered_ip: p.ip,
@@ -33,19 +32,14 @@ export async function getStanding(db: Kysely<Database>, workerId: string): Promi
 }
 
 /**
- * An accepted result: counts it, folds its speed into the moving average (weight 0.2: a worker's speed
- * follows a new GPU within a few jobs, one slow job moves it little) and its fastest, and, every
- * `decayAfter` clean results, takes one strike off.
+ * An accepted result: counts it, keeps its speed if it is the fastest yet, and, every `decayAfter` clean
+ * results, takes one strike off. The worker's average speed is fairness's (workers.ms_per_mpx_step,
+ * folded in by the same completion transaction): one average, read by the queue, ETAs and this page.
  */
 export async function countAccepted(
   db: Kysely<Database>,
   p: { workerId: string; msPerMpxStep: number | null; decayAfter: number },
 ): Promise<StandingRow> {
-  const speed =
-    p.msPerMpxStep === null
-      ? sql<number | null>`ms_per_mpx_step`
-      : sql<number>`case when ms_per_mpx_step is null then cast(${p.msPerMpxStep} as double precision)
-          else 0.8 * ms_per_mpx_step + 0.2 * cast(${p.msPerMpxStep} as double precision) end`;
   const best =
     p.msPerMpxStep === null
       ? sql<number | null>`best_ms_per_mpx_step`
@@ -56,7 +50,6 @@ export async function countAccepted(
     .updateTable('worker_trust')
     .set((eb) => ({
       accepted: eb('accepted', '+', 1),
-      ms_per_mpx_step: speed,
       best_ms_per_mpx_step: best,
       strikes: sql`case when ${decays} then strikes - 1 else strikes end`,
       clean: sql`case when ${decays} then 0 else clean + 1 end`,
