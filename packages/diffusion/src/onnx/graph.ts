@@ -14,6 +14,8 @@ export interface InputSpec {
   name: string;
   types: readonly ort.Tensor.Type[];
   rank: number | readonly number[];
+  /** Present only in some exports (e.g. an LCM UNet's timestep_cond); its absence is not an error. */
+  optional?: boolean;
 }
 
 export interface GraphSpec {
@@ -102,7 +104,7 @@ function checkInterface(file: string, session: ort.InferenceSession, spec: Graph
     inputs.set(meta.name, meta);
   }
   for (const input of spec.inputs) {
-    if (!inputs.has(input.name)) {
+    if (!inputs.has(input.name) && !input.optional) {
       const found = session.inputNames.join(', ') || 'none';
       throw malformed(`input "${input.name}" is missing (inputs: ${found})`);
     }

@@ -24,6 +24,8 @@ export interface DenoiseInput {
    */
   embeddings: ort.Tensor[];
   guidanceScale: number;
+  /** An LCM UNet's guidance-scale embedding [1, dim]; such a UNet always runs unguided (batch 1). */
+  timestepCond?: ort.Tensor | undefined;
   noise: NoiseSource;
   timings: TimingRecorder;
   signal: AbortSignal | undefined;
@@ -54,6 +56,7 @@ export async function denoise(input: DenoiseInput): Promise<void> {
       sample: sample.tensor(batch, latentDims),
       timestep: timestepTensor(timestep.type as TimestepType, t, timestep.shape.length, batch),
       encoder_hidden_states: context,
+      ...(input.timestepCond ? { timestep_cond: input.timestepCond } : {}),
     }));
     const { output, ms } = await runGraph(model.unet, feeds, timings, 'unetMs');
     if (output.size !== batch * size) {

@@ -7,6 +7,9 @@ import { decodeInitImage } from '../image/init-image.js';
 import { encodePng } from '../image/encode-png.js';
 import { formatParameters } from '@dreamfold/protocol/png';
 import { fixedDim } from '../onnx/graph.js';
+import { floatTensor } from '../onnx/tensors.js';
+import type { FloatType } from '../onnx/tensors.js';
+import { guidanceScaleEmbedding } from './guidance-embedding.js';
 import { NoiseStream, SeededRandom } from '../random.js';
 import { createScheduler } from '../schedulers/index.js';
 import type { LoadedModel } from './load.js';
@@ -68,8 +71,10 @@ export async function generate(
   const scheduler = timings.measure('schedulerMs', () =>
     createScheduler(params.sampler, model.folder.info.scheduler, params.steps, { strength: params.strength }),
   );
-  // As in diffusers: guidance ≤ 1 means the unconditional pass would not change the result, so skip it.
-  const guided = params.guidanceScale > 1;
+  // As in diffusers: guidance ≤ 1 means the unconditional pass would not change the result, so skip it; an
+  // LCM UNet takes the guidance scale as an embedding instead, one run on the prompt alone.
+  const embeddingDim = model.info.guidanceEmbeddingDim;
+  const guided = params.guidanceScale > 1 && embeddingDim === undefined;
   const batched = guided && model.info.guidance === 'batched';
   const ids = timings.measure('tokenizeMs', () =>
     guided
@@ -102,8 +107,19 @@ export async function generate(
     });
   }
 
+  const timestepCond =
+    embeddingDim === undefined
+      ? undefined
+      : timings.measure('tensorsMs', () =>
+          floatTensor(
+            model.unet.inputs.get('timestep_cond')!.type as FloatType,
+            guidanceScaleEmbedding(params.guidanceScale, embeddingDim),
+            [1, embeddingDim],
+          ),
+        );
   await denoise({
     model,
+    timestepCond,
     scheduler,
     latents,
     latentDims,

@@ -4,6 +4,8 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { DiffusionError } from '../errors.js';
+import { join } from 'node:path';
+import { fileExists, optionalNumber, readModelJson } from '../model-files.js';
 import { GRAPH_FILES, readModelFolder } from '../model-folder.js';
 import type { ModelFolder, ModelFolderInfo } from '../model-folder.js';
 import { fixedDim, openGraph } from '../onnx/graph.js';
@@ -52,6 +54,11 @@ export interface PipelineInfo extends ModelFolderInfo {
   samplers: readonly SamplerName[];
   /** Width × height the UNet was exported for, when its sample input has fixed spatial dimensions. */
   fixedSize: { width: number; height: number } | undefined;
+  /**
+   * An LCM-distilled UNet's `timestep_cond` width (its config's time_cond_proj_dim): the guidance scale goes in
+   * as an embedding and each step is one UNet run on the prompt alone. undefined for other UNets.
+   */
+  guidanceEmbeddingDim: number | undefined;
 }
 
 export interface LoadedModel {
@@ -97,6 +104,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
         { name: 'sample', types: FLOAT, rank: 4 },
         { name: 'timestep', types: ['int64', 'int32', 'float32', 'float16'], rank: [0, 1] },
         { name: 'encoder_hidden_states', types: FLOAT, rank: 3 },
+        { name: 'timestep_cond', types: FLOAT, rank: 2, optional: true },
       ],
       outputs: ['out_sample'],
     });
@@ -137,6 +145,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
       provider: options.provider ?? 'cpu',
       guidance: batchUnet ? (options.guidance ?? 'batched') : 'sequential',
       samplers: SAMPLER_NAMES,
+      guidanceEmbeddingDim: unet.inputs.has('timestep_cond') ? await timestepCondDim(root, unet) : undefined,
       fixedSize: fixedH && fixedW ? { width: fixedW * 8, height: fixedH * 8 } : undefined,
     };
     return { folder, info, textEncoder, unet, vaeDecoder, vaeEncoder, batchText, batchUnet };
@@ -144,4 +153,21 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
     await Promise.all(opened.map((graph) => graph.session.release()));
     throw error;
   }
+}
+
+/** Width of timestep_cond: fixed in the graph (Optimum exports it so), else unet/config.json time_cond_proj_dim. */
+async function timestepCondDim(root: string, unet: Graph): Promise<number> {
+  const fixed = fixedDim(unet.inputs.get('timestep_cond')!, 1);
+  if (fixed !== undefined) return fixed;
+  const file = 'unet/config.json';
+  const config = (await fileExists(join(root, file))) ? await readModelJson(root, file) : {};
+  const dim = optionalNumber(config, 'time_cond_proj_dim', file);
+  if (dim === undefined || !Number.isInteger(dim) || dim < 2) {
+    throw new DiffusionError(
+      'model_file_malformed',
+      `${GRAPH_FILES.unet} takes timestep_cond of unknown width: ${file} must state time_cond_proj_dim`,
+      { file },
+    );
+  }
+  return dim;
 }

@@ -37,7 +37,15 @@ export interface TinyModelOptions {
    * width, e.g. 768. Default: none.
    */
   imageEncoderDim?: number;
+  /**
+   * An LCM-distilled UNet: a `timestep_cond` input [B, 256] (the guidance-scale embedding; 256 is
+   * time_cond_proj_dim of the published LCM UNets), stated in unet/config.json. Default false.
+   */
+  lcm?: boolean;
 }
+
+/** time_cond_proj_dim of the tiny LCM UNet. */
+export const TINY_LCM_COND_DIM = 256;
 
 /** openai/clip-vit-large-patch14's preprocessor_config.json, as transformers writes it today. */
 export const TINY_PREPROCESSOR_CONFIG = {
@@ -113,8 +121,16 @@ export async function createTinyModel(dir: string, options: TinyModelOptions = {
     hidden,
     options.timestepType ?? 'int64',
     options.unetExternalData ?? false,
+    options.lcm ? [{ name: 'timestep_cond', dim: TINY_LCM_COND_DIM, scale: 0.5 }] : [],
   );
-  files.set('unet/config.json', json({ _class_name: 'UNet2DConditionModel', cross_attention_dim: hidden }));
+  files.set(
+    'unet/config.json',
+    json({
+      _class_name: 'UNet2DConditionModel',
+      cross_attention_dim: hidden,
+      ...(options.lcm ? { time_cond_proj_dim: TINY_LCM_COND_DIM } : {}),
+    }),
+  );
   files.set('unet/model.onnx', unet.model);
   if (unet.externalData) files.set('unet/model.onnx_data', unet.externalData);
 

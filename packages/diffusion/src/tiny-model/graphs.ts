@@ -37,9 +37,18 @@ export function textEncoderGraph(rng: SeededRandom, precision: Precision, vocabS
   return g.build();
 }
 
+/** An extra float UNet input [B, dim] (LCM's timestep_cond, SDXL's text_embeds and time_ids), projected in. */
+export interface UnetCondition {
+  name: string;
+  dim: number;
+  /** Standard deviation of its projection weights: small for inputs with large values (time_ids). */
+  scale: number;
+}
+
 /**
  * sample [B,4,h,w], timestep [steps] (int64 or float), encoder_hidden_states [B,77,D] → out_sample [B,4,h,w]:
- * Conv3x3 → + sin(timestep embedding) + projected mean of the text embedding → Tanh → Conv3x3.
+ * Conv3x3 → + sin(timestep embedding) + projected mean of the text embedding (+ each extra condition projected)
+ * → Tanh → Conv3x3.
  */
 export function unetGraph(
   rng: SeededRandom,
@@ -47,6 +56,7 @@ export function unetGraph(
   hidden: number,
   timestepType: 'int64' | 'float',
   externalData: boolean,
+  conditions: readonly UnetCondition[] = [],
 ) {
   const width = 8;
   const g = new GraphBuilder('unet', precision, externalData ? { location: 'model.onnx_data' } : undefined);
@@ -76,7 +86,14 @@ export function unetGraph(
     ]),
     perChannel,
   ]);
-  const mixed = g.node('Tanh', [g.node('Add', [g.node('Add', [conv1, timeEmbedding]), textEmbedding])]);
+  let sum = g.node('Add', [g.node('Add', [conv1, timeEmbedding]), textEmbedding]);
+  for (const condition of conditions) {
+    const value = g.input(condition.name, 'float', ['batch_size', condition.dim]);
+    const weights = gaussian(rng, condition.dim * width, condition.scale);
+    const projection = g.weight(`${condition.name}_projection`, [condition.dim, width], weights);
+    sum = g.node('Add', [sum, g.node('Reshape', [g.node('MatMul', [value, projection]), perChannel])]);
+  }
+  const mixed = g.node('Tanh', [sum]);
   const out = g.node(
     'Conv',
     [
