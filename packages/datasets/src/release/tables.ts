@@ -76,7 +76,9 @@ export async function writeMetadata(
 export async function writeTables(connection: DuckDBConnection, input: TablesInput): Promise<TablesResult> {
   const out = (file: string) => sqlString(join(input.folder, file));
   const metadata = join(input.folder, 'metadata.parquet');
-  await connection.run(`CREATE TABLE image_ids AS SELECT id FROM read_parquet(${sqlString(metadata)})`);
+  // Views, not tables: the id column is read from the Parquet files where needed, so nothing held in
+  // DuckDB grows with the number of images.
+  await connection.run(`CREATE VIEW image_ids AS SELECT id FROM read_parquet(${sqlString(metadata)})`);
 
   // Only rows whose images are all published: a rating of a taken-down image must not reveal its id.
   await connection.run(
@@ -108,7 +110,7 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
   if (input.previousMetadata !== undefined) {
     try {
       await connection.run(
-        `CREATE TABLE previous_ids AS SELECT id::VARCHAR AS id FROM read_parquet(${sqlString(input.previousMetadata)})`,
+        `CREATE VIEW previous_ids AS SELECT id::VARCHAR AS id FROM read_parquet(${sqlString(input.previousMetadata)})`,
       );
     } catch (error) {
       throw new DatasetError(
@@ -122,13 +124,13 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     await connection.run(`CREATE TABLE previous_ids (id VARCHAR)`);
   }
   await connection.run(`
-    CREATE TABLE changes AS
+    COPY (
     SELECT id, change FROM (
       SELECT i.id, 'added' AS change FROM image_ids i ANTI JOIN previous_ids p ON p.id = i.id
       UNION ALL
       SELECT p.id, 'removed' AS change FROM previous_ids p ANTI JOIN image_ids i ON i.id = p.id
-    ) ORDER BY id`);
-  await connection.run(`COPY changes TO ${out('changes.parquet')} ${PARQUET}`);
+    ) ORDER BY id
+    ) TO ${out('changes.parquet')} ${PARQUET}`);
 
   if (input.laionView) {
     await connection.run(`
@@ -144,8 +146,14 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     preferences,
     ratingsLeftOut: ratingsIn - ratings,
     preferencesLeftOut: preferencesIn - preferences,
-    added: await count(connection, `SELECT count(*) FROM changes WHERE change = 'added'`),
-    removed: await count(connection, `SELECT count(*) FROM changes WHERE change = 'removed'`),
+    added: await count(
+      connection,
+      `SELECT count(*) FROM read_parquet(${out('changes.parquet')}) WHERE change = 'added'`,
+    ),
+    removed: await count(
+      connection,
+      `SELECT count(*) FROM read_parquet(${out('changes.parquet')}) WHERE change = 'removed'`,
+    ),
   };
 }
 
