@@ -21,6 +21,10 @@ import type { ChildReady, ChildRequest, ChildStats } from './_protocol.js';
 // --- SQL statement accounting (installed before the database is opened) ---
 
 const statements = new Map<string, number>();
+/** SQLite only: nanoseconds spent executing each kind of statement. */
+const statementNs = new Map<string, number>();
+/** Signatures memoised per statement text: the regexes would otherwise cost more than some statements. */
+const signatures = new Map<string, string>();
 let eluMark: EventLoopUtilization = performance.eventLoopUtilization();
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
@@ -40,9 +44,14 @@ function signature(text: string): string {
   return table ? `${verb} ${table}` : verb;
 }
 
-function count(text: string): void {
-  const sig = signature(text);
+function count(text: string): string {
+  let sig = signatures.get(text);
+  if (sig === undefined) {
+    sig = signature(text);
+    signatures.set(text, sig);
+  }
   statements.set(sig, (statements.get(sig) ?? 0) + 1);
+  return sig;
 }
 
 type Stmt = {
@@ -64,12 +73,14 @@ SQLite.prototype.prepare = function prepare(this: SQLite.Database, source: strin
       const original = proto[method];
       proto[method] = function timed(this: unknown, ...args: unknown[]) {
         // Counted per execution, not per prepare: the coordinator memoises prepared statements.
-        count((this as { source: string }).source);
+        const sig = count((this as { source: string }).source);
         const s = process.hrtime.bigint();
         try {
           return original.apply(this, args);
         } finally {
-          sqliteExecNs += Number(process.hrtime.bigint() - s);
+          const ns = Number(process.hrtime.bigint() - s);
+          sqliteExecNs += ns;
+          statementNs.set(sig, (statementNs.get(sig) ?? 0) + ns);
         }
       };
     }
@@ -156,6 +167,7 @@ function serve(hooks: {
       switch (req.cmd) {
         case 'reset':
           statements.clear();
+          statementNs.clear();
           sqlitePrepareNs = 0;
           sqliteExecNs = 0;
           eluMark = performance.eventLoopUtilization();
@@ -166,6 +178,7 @@ function serve(hooks: {
         case 'stats': {
           const stats: ChildStats = {
             statements: Object.fromEntries(statements),
+            statementMs: Object.fromEntries([...statementNs].map(([k, ns]) => [k, ns / 1e6])),
             sqlitePrepareMs: sqlitePrepareNs / 1e6,
             sqliteExecMs: sqliteExecNs / 1e6,
             cpu: process.cpuUsage(),

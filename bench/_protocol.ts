@@ -16,6 +16,8 @@ export interface ChildRequest {
 export interface ChildStats {
   /** SQL statements executed since the last reset, by "verb table". */
   statements: Record<string, number>;
+  /** SQLite only: milliseconds spent executing each kind of statement since the last reset. */
+  statementMs: Record<string, number>;
   /** SQLite only: time on the event loop compiling and running statements. */
   sqlitePrepareMs: number;
   sqliteExecMs: number;

@@ -214,7 +214,12 @@ function printPhase(label: string, p: Phase, noopRps: number): void {
   const rows = Object.entries(p.after.statements).sort((a, b) => b[1] - a[1]);
   console.log(
     `    SQL statements per rating: ${(total / p.count).toFixed(2)} — ` +
-      rows.map(([sig, k]) => `${sig} ${(k / p.count).toFixed(2)}`).join(' · '),
+      rows
+        .map(([sig, k]) => {
+          const ms = p.after.statementMs[sig];
+          return `${sig} ${(k / p.count).toFixed(2)}${ms ? ` (${((1000 * ms) / p.count).toFixed(0)} µs)` : ''}`;
+        })
+        .join(' · '),
   );
   if (p.after.sqliteExecMs > 0) {
     console.log(
