@@ -47,7 +47,7 @@ export const TrustEventKind = StringEnum(TRUST_EVENT_KINDS, {
     'rejected: a cheap check refused a result (the job went to another worker); forgiven: workers of ' +
     'three accounts got the same refusal for one job, so the request was the cause and the strike was ' +
     'taken back; verified: another worker confirmed a result; overturned: two other workers agreed ' +
-    'against it; state_changed: see `state`; withdrawn: results not yet verified were taken out of the ' +
+    'against it; state_changed: see `state` (a moderator reinstating a suspended worker is one, to probation); withdrawn: results not yet verified were taken out of the ' +
     'gallery and future releases.',
 });
 
@@ -72,6 +72,11 @@ export const TrustEventQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    kind: Type.Optional(
+      StringEnum(TRUST_EVENT_KINDS, {
+        description: 'Only events of this kind: `state_changed` is the history of its states, with reasons.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,8 @@ import {
   IdParams,
   ModelFingerprints,
   ModelParams,
+  ModerationReasonBody,
+  Problem,
   PutModelFingerprintsBody,
   TrustEventList,
   TrustEventQuery,
@@ -50,7 +52,25 @@ export const trustRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         response: { 200: TrustEventList, ...problems },
       },
     },
-    async (req) => trust.views.events(viewer(req), req.params.id, req.query.limit ?? 50, req.query.cursor),
+    async (req) =>
+      trust.views.events(viewer(req), req.params.id, req.query.limit ?? 50, req.query.cursor, req.query.kind),
+  );
+
+  app.post(
+    '/v1/moderation/workers/:id/reinstate',
+    {
+      config: { auth: 'moderator' },
+      schema: {
+        tags: ['moderation'],
+        summary:
+          'Reinstate a suspended worker, with the reason its owner will read: it comes back on probation (every result checked), never trusted at once.',
+        security: bearerSecurity,
+        params: IdParams,
+        body: ModerationReasonBody,
+        response: { 200: WorkerReputation, ...problems, 409: Problem },
+      },
+    },
+    async (req) => trust.reinstate(userOf(req).userId, req.params.id, req.body.reason),
   );
 
   app.get(

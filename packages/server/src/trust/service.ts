@@ -7,7 +7,7 @@
 //   replicas  → everything for ids starting `rep_` goes to `replicas`;
 //   reaper    → replicas.expire.
 import type { Kysely } from 'kysely';
-import type { JobResult, PopBody } from '@dreamfold/protocol';
+import type { JobResult, PopBody, WorkerReputation } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
@@ -16,7 +16,8 @@ import type { EventBus } from '../events/bus.js';
 import type { CreditsService } from '../credits/service.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
 import type { GenerationRow, JobRow } from '../jobs/sql/read-generations.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import { recordAudit } from '../audit/record.js';
 import { Fingerprints } from './fingerprints.js';
 import { Standing } from './standing.js';
 import { paramsOf, ResultChecks, type Verdict } from './checks.js';
@@ -26,7 +27,7 @@ import { WorkerLimits } from './limits.js';
 import { ReputationViews } from './views.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
 import { insertResult, setResultStatus } from './sql/results.js';
-import { sameRefusalsByOthers } from './sql/events.js';
+import { sameRefusalsByOthers, workerOfOwner } from './sql/events.js';
 import { setHardwareClass } from './sql/standing.js';
 import { holdImage, withdrawImage } from './sql/holds.js';
 
@@ -306,6 +307,31 @@ export class TrustService {
   async announce(a: Announce | undefined): Promise<void> {
     // Two: the worker whose result is being checked may be the first one woken, and it cannot take it.
     if (a) await this.deps.bus.publishJobs({ model: a.model, count: 2, pixels: a.pixels });
+  }
+
+  /**
+   * A moderator reinstates a suspended worker (on probation; see Standing.reinstate), audited in the same
+   * transaction. 404 for an unknown worker, 409 when it is not suspended.
+   */
+  async reinstate(actorId: string, workerId: string, reason: string): Promise<WorkerReputation> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      if (!(await workerOfOwner(trx, workerId))) throw notFound('Worker');
+      const before = await this.standing.row(trx, workerId);
+      const row = await this.standing.reinstate(trx, { workerId, reason, now });
+      if (!row) throw new AppError('conflict', `The worker is not suspended (it is ${before.state}).`);
+      await recordAudit(trx, {
+        actorId,
+        action: 'worker.reinstate',
+        targetType: 'worker',
+        targetId: workerId,
+        detail: { reason, suspendedFor: before.reason },
+        at: now,
+      });
+    });
+    this.standing.forget(workerId);
+    return this.views.reputation({ userId: actorId, staff: true }, workerId);
   }
 
   /** The hardware class (backend and GPU name) speed references are kept per; only named GPUs get one. */

@@ -142,6 +142,32 @@ export class Standing {
     }
   }
 
+  /**
+   * A moderator reinstates a suspended worker. It comes back on probation, not trusted: every result is
+   * checked again (replication 1) and it keeps `probationStrikes` strikes, so it is trusted only once they
+   * have worn off and `verifiedToTrust` results in a row were confirmed, and it is suspended again after
+   * fewer bad results than a newcomer. What its suspension did stays done: its withdrawn results were
+   * re-run by other workers and its reversed earnings are not paid back. Undefined when it was not suspended.
+   */
+  async reinstate(
+    trx: Kysely<Database>,
+    p: { workerId: string; reason: string; now: number },
+  ): Promise<s.StandingRow | undefined> {
+    const detail =
+      `Reinstated by a moderator: ${p.reason} It is on probation: every result is checked until ` +
+      `${this.policy.verifiedToTrust} in a row are confirmed and its strikes have worn off.`;
+    const row = await s.reinstate(trx, {
+      workerId: p.workerId,
+      reason: detail.slice(0, 1000),
+      strikes: this.policy.probationStrikes,
+      now: p.now,
+    });
+    if (!row) return undefined;
+    this.forget(p.workerId);
+    await this.event(trx, { worker_id: p.workerId, kind: 'state_changed', state: 'probation', detail });
+    return row;
+  }
+
   /** Applies the state change the counters call for, with its consequences. */
   private async settle(trx: Kysely<Database>, row: s.StandingRow, ownerId: string, cause: string) {
     const move = nextState(row, this.policy, cause);

@@ -167,3 +167,27 @@ export function solidImage(width: number, height: number, grey = 90): Promise<Bu
     .png()
     .toBuffer();
 }
+
+/**
+ * Suspends the donor the way a bad worker gets suspended: four blank results in a row (1 strike each), each
+ * for a new job of `model`.
+ */
+export async function suspendWithBlanks(
+  c: TestCoordinator,
+  clock: ManualClock,
+  donor: Donor,
+  model: string,
+  seedBase = 7000,
+): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    const submitted = await submitJobs(c, { model, seed: seedBase + i });
+    if (submitted.statusCode !== 201) throw new Error(`submit failed: ${submitted.body}`);
+    const job = await donor.pop([model]);
+    if (!job) throw new Error('no job for the donor to spoil');
+    clock.advance(2000);
+    const res = await donor.upload(job, await solidImage(job.params.width, job.params.height, 30 + i));
+    if (res.statusCode !== 422) throw new Error(`a blank was not refused: ${res.statusCode} ${res.body}`);
+  }
+  const state = (await donor.reputation()).json().state as string;
+  if (state !== 'suspended') throw new Error(`four strikes left the donor ${state}`);
+}

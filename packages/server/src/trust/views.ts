@@ -59,9 +59,10 @@ export class ReputationViews {
     workerId: string,
     limit: number,
     cursor: string | undefined,
+    kind?: TrustEvent['kind'],
   ): Promise<TrustEventList> {
     await this.owned(viewer, workerId);
-    const rows = await listEvents(this.db, { workerId, limit, before: decodeCursor(cursor) });
+    const rows = await listEvents(this.db, { workerId, limit, before: decodeCursor(cursor), kind });
     const last = rows.at(-1);
     return {
       items: rows.map(eventView),

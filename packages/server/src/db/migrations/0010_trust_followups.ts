@@ -7,7 +7,8 @@
 //    different measure, not a second average.
 // 2. jobs.reruns: how many times a job was queued again after its result was withdrawn (its worker was
 //    found bad). Part of the earning's key, so the worker who re-runs it is paid (earn:<job>:r<n>).
-// 3. reevaluations: progress of the batched re-evaluations that follow a change of the classifier
+// 3. trust_events_worker_kind: a worker's state history (reinstatements included) read by index.
+// 4. reevaluations: progress of the batched re-evaluations that follow a change of the classifier
 //    thresholds or the prompt-filter rules (safety/reevaluation.ts): one row per kind, the keyset
 //    position reached, so a restart resumes where it stopped and two replicas never run one twice.
 import { sql, type Kysely } from 'kysely';
@@ -21,6 +22,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('jobs')
     .addColumn('reruns', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+
+  // A worker's history of states (GET /v1/workers/{id}/trust-events?kind=state_changed) without reading
+  // every event it ever had.
+  await db.schema
+    .createIndex('trust_events_worker_kind')
+    .on('trust_events')
+    .columns(['worker_id', 'kind', 'created_at', 'id'])
     .execute();
 
   await db.schema
@@ -43,6 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('reevaluations').execute();
+  await db.schema.dropIndex('trust_events_worker_kind').execute();
   await db.schema.alterTable('jobs').dropColumn('reruns').execute();
   await db.schema.alterTable('worker_trust').addColumn('ms_per_mpx_step', 'double precision').execute();
   await sql`update worker_trust set ms_per_mpx_step =

@@ -18,9 +18,15 @@ export async function insertEvent(
 /** Newest first; the cursor is the (created_at, id) of the previous page's last row. */
 export async function listEvents(
   db: Kysely<Database>,
-  p: { workerId: string; limit: number; before?: { createdAt: number; id: string } },
+  p: {
+    workerId: string;
+    limit: number;
+    before?: { createdAt: number; id: string };
+    kind?: TrustEventsTable['kind'];
+  },
 ): Promise<EventRow[]> {
   let q = db.selectFrom('trust_events').selectAll().where('worker_id', '=', p.workerId);
+  if (p.kind) q = q.where('kind', '=', p.kind);
   if (p.before) {
     const { createdAt, id } = p.before;
     q = q.where((eb) =>

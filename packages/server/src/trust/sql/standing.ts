@@ -101,6 +101,30 @@ export async function changeState(
     .executeTakeFirst();
 }
 
+/**
+ * A suspended worker back on probation with `strikes` strikes and its verified streak and clean run
+ * started again; undefined when it was not suspended (another moderator was first, or it never was).
+ */
+export async function reinstate(
+  db: Kysely<Database>,
+  p: { workerId: string; reason: string; strikes: number; now: number },
+): Promise<StandingRow | undefined> {
+  return db
+    .updateTable('worker_trust')
+    .set({
+      state: 'probation',
+      reason: p.reason,
+      state_changed_at: p.now,
+      strikes: p.strikes,
+      streak: 0,
+      clean: 0,
+    })
+    .where('worker_id', '=', p.workerId)
+    .where('state', '=', 'suspended')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function setHardwareClass(db: Kysely<Database>, workerId: string, hwClass: string | null) {
   await db.updateTable('worker_trust').set({ hw_class: hwClass }).where('worker_id', '=', workerId).execute();
 }
