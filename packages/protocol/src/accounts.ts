@@ -85,5 +85,7 @@ export const Stats = Type.Object({
   imagesGenerated: Type.Integer(),
   workersOnline: Type.Integer(),
   queueLength: Type.Integer(),
+  ratingsCollected: Type.Integer({ description: 'Rating, pairwise and flag answers given.' }),
+  datasetsReleased: Type.Integer({ description: 'Open dataset releases published.' }),
 });
 export type Stats = Static<typeof Stats>;

@@ -11,3 +11,4 @@ export * from './safety.js';
 export * from './fairness.js';
 export * from './trust.js';
 export * from './datasets.js';
+export * from './donors.js';

@@ -62,6 +62,10 @@ import { leaseHooks } from './fairness/lease-hooks.js';
 import { fairnessRoutes } from './fairness/routes.js';
 import { TrustService } from './trust/service.js';
 import { trustRoutes } from './trust/routes.js';
+import { DonorService } from './donors/service.js';
+import { donorRoutes } from './donors/routes.js';
+import { GenerationLimitsSetting } from './settings/generation-limits.js';
+import { generationLimitRoutes } from './settings/limits-routes.js';
 import { sha256Hex } from './ids.js';
 
 export interface BuildOptions {
@@ -162,6 +166,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     generations: generationCache,
     config,
   });
+  const generationLimits = new GenerationLimitsSetting(db, clock, config.maxPixels);
   const generations = new GenerationService(
     db,
     clock,
@@ -171,6 +176,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     {
       maxPixels: config.maxPixels,
       maxAttempts: config.maxAttempts,
+      settings: generationLimits,
     },
     credits,
   );
@@ -229,6 +235,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     fairness,
     requesters,
     trust,
+    donors: new DonorService(db, clock, promptFilter),
+    generationLimits,
   };
 
   const app = Fastify({
@@ -296,6 +304,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(safetyRoutes, { services });
   await app.register(fairnessRoutes, { services });
   await app.register(trustRoutes, { services });
+  await app.register(donorRoutes, { services });
+  await app.register(generationLimitRoutes, { services });
   // The web app at `/` and its client-side routes (http/web-app.ts).
   await app.register(webApp, { root: options.webRoot });
 

@@ -22,6 +22,8 @@ import type { FairnessService } from './fairness/service.js';
 import type { RequesterFairness } from './fairness/requesters.js';
 
 import type { TrustService } from './trust/service.js';
+import type { DonorService } from './donors/service.js';
+import type { GenerationLimitsSetting } from './settings/generation-limits.js';
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
   config: Config;
@@ -56,4 +58,8 @@ export interface Services {
   requesters: RequesterFairness;
   /** Verification of results and worker reputation (trust/). */
   trust: TrustService;
+  /** Donors leaderboard and profiles, workers' current jobs and throughput (donors/). */
+  donors: DonorService;
+  /** Generation limits an admin may change at run time (settings/generation-limits.ts). */
+  generationLimits: GenerationLimitsSetting;
 }

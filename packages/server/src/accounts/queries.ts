@@ -108,6 +108,8 @@ export async function eraseUser(
     .where('revoked_at', 'is', null)
     .execute();
   await db.deleteFrom('email_tokens').where('user_id', '=', p.id).execute();
+  // A public name chosen for the donors leaderboard is personal data too (donors/).
+  await db.deleteFrom('donor_profiles').where('user_id', '=', p.id).execute();
 }
 
 /** Applications waiting for (or given) a decision, oldest first. */

@@ -468,6 +468,14 @@ export interface TrustEventsTable {
   created_at: number;
 }
 
+/** How a donor appears on the public leaderboard (0009, donors/); no row: a pseudonym. */
+export interface DonorProfilesTable {
+  user_id: string;
+  listing: 'pseudonym' | 'name' | 'hidden';
+  public_name: string | null;
+  updated_at: number;
+}
+
 /** Batched re-evaluations after a threshold or rule change (0010, safety/reevaluation.ts). */
 export interface ReevaluationsTable {
   kind: 'safety_thresholds' | 'prompt_filter';
@@ -515,4 +523,5 @@ export interface Database {
   worker_fingerprints: WorkerFingerprintsTable;
   trust_events: TrustEventsTable;
   reevaluations: ReevaluationsTable;
+  donor_profiles: DonorProfilesTable;
 }

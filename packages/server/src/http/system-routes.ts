@@ -48,12 +48,29 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: { tags: ['system'], summary: 'Live platform figures.', response: { 200: Stats } },
     },
     async () => {
-      const states = await countQueued(services.database.db);
+      const db = services.database.db;
+      const [states, workersOnline, ratings, releases] = await Promise.all([
+        countQueued(db),
+        services.workers.onlineCount(),
+        // One row per rater, so this stays small however many answers there are.
+        db
+          .selectFrom('annotation_raters')
+          .select(
+            sql<string | number>`coalesce(sum(rating_answers + pairwise_answers + flag_answers), 0)`.as('n'),
+          )
+          .executeTakeFirstOrThrow(),
+        // dataset_releases is the datasets domain's own table (datasets/queries.ts), outside `Database`.
+        sql<{ n: string | number }>`select count(*) as n from dataset_releases where state = 'ready'`.execute(
+          db,
+        ),
+      ]);
       const count = (s: string) => states.find((r) => r.state === s)?.count ?? 0;
       return {
         imagesGenerated: count('done'),
-        workersOnline: await services.workers.onlineCount(),
+        workersOnline,
         queueLength: count('queued'),
+        ratingsCollected: Number(ratings.n),
+        datasetsReleased: Number(releases.rows[0]?.n ?? 0),
       };
     },
   );

@@ -7,6 +7,7 @@ import * as m0005 from './0005_moderation.js';
 import * as m0006 from './0006_datasets.js';
 import * as m0007 from './0007_trust.js';
 import * as m0008 from './0008_safety.js';
+import * as m0009 from './0009_donors.js';
 import * as m0010 from './0010_trust_followups.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
@@ -21,6 +22,7 @@ export const migrationProvider: MigrationProvider = {
       '0006_datasets': m0006,
       '0007_trust': m0007,
       '0008_safety': m0008,
+      '0009_donors': m0009,
       '0010_trust_followups': m0010,
     };
   },
