@@ -12,3 +12,4 @@ export * from './fairness.js';
 export * from './trust.js';
 export * from './datasets.js';
 export * from './donors.js';
+export * from './embeddings.js';

@@ -53,6 +53,8 @@ import { imageRoutes } from './images/routes.js';
 import type { Services } from './services.js';
 import { DatasetService } from './datasets/release-service.js';
 import { datasetRoutes } from './datasets/routes.js';
+import { ScoringService } from './scoring/service.js';
+import { scoringRoutes } from './scoring/routes.js';
 import { SafetyService } from './safety/service.js';
 import { safetyRoutes } from './safety/routes.js';
 import { CoordinatorRuns } from './fairness/outages.js';
@@ -83,6 +85,8 @@ export interface BuildOptions {
   webRoot?: string;
   /** How often the dataset release schedule is checked (ms). */
   datasetScheduleCheckMs?: number;
+  /** How often the background scorer looks for embeddings to score (ms). */
+  scoringIntervalMs?: number;
 }
 
 export type CoordinatorApp = FastifyInstance<
@@ -210,7 +214,12 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     leaseHooks(safetyService, fairness),
     trust,
   );
-  const datasets = new DatasetService(db, blobs, clock, { dir: join(config.dataDir, 'datasets'), log });
+  const datasets = new DatasetService(db, blobs, clock, {
+    dir: join(config.dataDir, 'datasets'),
+    log,
+    embeddingDim: config.scoring.embeddingDim,
+  });
+  const scoring = new ScoringService(db, blobs, clock, trust, { ...config.scoring, log });
   const services: Services = {
     config,
     clock,
@@ -231,6 +240,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     images,
     annotations,
     datasets,
+    scoring,
     safety: safetyService,
     fairness,
     requesters,
@@ -301,6 +311,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   await app.register(moderationRoutes, { services });
   await app.register(imageRoutes, { services });
   await app.register(datasetRoutes, { services });
+  await app.register(scoringRoutes, { services });
   await app.register(safetyRoutes, { services });
   await app.register(fairnessRoutes, { services });
   await app.register(trustRoutes, { services });
@@ -319,12 +330,14 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   reaper.unref();
   safety.unref();
   datasets.start(options.datasetScheduleCheckMs ?? 60_000);
+  scoring.start(options.scoringIntervalMs ?? 5_000);
 
   app.addHook('preClose', async () => {
     clearInterval(reaper);
     clearInterval(safety);
     leases.stop();
     await datasets.stop();
+    await scoring.stop();
     await safetyService.stop();
     await runs.stop();
   });

@@ -98,6 +98,13 @@ export interface Config {
   };
   /** Refuse requests no worker seen within this many seconds can serve (fairness/); 0: never refuse. */
   unservableWindowSeconds: number;
+  /** CLIP image embeddings and aesthetic scoring (scoring/). */
+  scoring: {
+    /** Width of the embeddings workers send and releases ship (768: CLIP ViT-L/14). */
+    embeddingDim: number;
+    /** Embeddings per background scoring batch. */
+    batchRows: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -212,5 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       blurThreshold: fraction(env, 'NSFW_BLUR_THRESHOLD', 0.5),
     },
     unservableWindowSeconds: int(env, 'UNSERVABLE_WINDOW_SECONDS', 600, 0, 7 * 86_400),
+    scoring: {
+      embeddingDim: int(env, 'EMBEDDING_DIM', 768, 1, 4096),
+      batchRows: int(env, 'SCORING_BATCH_ROWS', 500, 1, 10_000),
+    },
   };
 }

@@ -17,6 +17,7 @@ import type { ModerationService } from './moderation/service.js';
 import type { ImageService } from './images/service.js';
 import type { Annotations } from './annotations/index.js';
 import type { DatasetService } from './datasets/release-service.js';
+import type { ScoringService } from './scoring/service.js';
 import type { SafetyService } from './safety/service.js';
 import type { FairnessService } from './fairness/service.js';
 import type { RequesterFairness } from './fairness/requesters.js';
@@ -50,6 +51,8 @@ export interface Services {
   annotations: Annotations;
   /** Dataset releases, their files and the release schedule (datasets/). */
   datasets: DatasetService;
+  /** Workers' CLIP embeddings and the aesthetic predictor that scores them (scoring/). */
+  scoring: ScoringService;
   /** The NSFW classifier, its thresholds and appeals (safety/). */
   safety: SafetyService;
   /** Donors: failure classes, outages, pause, why-idle, receipts (fairness/). */

@@ -22,6 +22,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import * as q from './queries.js';
 import { datasetDb, type DatasetDatabase } from './tables.js';
 import {
+  PageEmbeddings,
   imageReader,
   releaseExclusions,
   releaseImages,
@@ -46,6 +47,8 @@ export interface DatasetServiceOptions {
   shardSize?: number;
   /** Rows per page of the source queries. */
   pageRows?: number;
+  /** Width of the stored CLIP embeddings (EMBEDDING_DIM); default 768. */
+  embeddingDim?: number;
 }
 
 export interface ReleaseRequest {
@@ -152,12 +155,15 @@ export class DatasetService {
     try {
       const pageRows = this.options.pageRows;
       const { exclusions, publicImages: expectedImages } = await releaseExclusions(this.base);
+      const embeddings = new PageEmbeddings(this.base);
       const result = await writeRelease({
         outDir,
         name,
         createdAt: new Date(now),
         salt: await this.salt(name),
-        images: releaseImages(this.base, pageRows),
+        images: releaseImages(this.base, pageRows, embeddings),
+        readEmbedding: embeddings.read,
+        embeddingDim: this.options.embeddingDim,
         ratings: releaseRatings(this.base, pageRows),
         preferences: releasePreferences(this.base, pageRows),
         readImage: imageReader(this.blobs),

@@ -11,6 +11,9 @@ import type {
 } from '@dreamfold/datasets';
 import type { Database } from '../db/schema.js';
 import { imageKey, type BlobStore } from '../storage/blob-store.js';
+import { storedHalfBits } from '../scoring/embedding-codec.js';
+import { validEmbeddingsBetween } from '../scoring/queries.js';
+import { scoringDb } from '../scoring/tables.js';
 import {
   exclusionTallies,
   publishableRatingsPage,
@@ -47,9 +50,38 @@ async function* paged<T extends { id: string }, R>(
 const num = (v: number | string | null | undefined): number | null =>
   v === null || v === undefined ? null : Number(v);
 
-export function releaseImages(db: Kysely<Database>, pageRows = PAGE_ROWS): AsyncIterable<ReleaseImage[]> {
+/**
+ * The CLIP embeddings of the page of images being released, read with one range query per page (the
+ * library asks for them one image at a time) and kept only until the next page: float16 bits, copied into
+ * img_emb as they are stored.
+ */
+export class PageEmbeddings {
+  private page = new Map<string, Uint16Array>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async load(ids: readonly string[]): Promise<void> {
+    this.page = new Map();
+    if (ids.length === 0) return;
+    const rows = await validEmbeddingsBetween(scoringDb(this.db), ids[0]!, ids[ids.length - 1]!);
+    for (const row of rows) this.page.set(row.imageId, storedHalfBits(row.data));
+  }
+
+  read = async (id: string): Promise<Uint16Array | null> => this.page.get(id) ?? null;
+}
+
+export function releaseImages(
+  db: Kysely<Database>,
+  pageRows = PAGE_ROWS,
+  embeddings?: PageEmbeddings,
+): AsyncIterable<ReleaseImage[]> {
   return paged(
-    (after, limit) => publishedImagesPage(db, after, limit),
+    async (after, limit) => {
+      const rows = await publishedImagesPage(db, after, limit);
+      // Every row of the previous page was handed on before this one is read (see paged).
+      await embeddings?.load(rows.map((r) => r.id));
+      return rows;
+    },
     pageRows,
     (r): ReleaseImage => ({
       id: r.id,
