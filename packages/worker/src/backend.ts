@@ -22,6 +22,14 @@ export interface GenerateOptions {
   signal: AbortSignal;
 }
 
+/** A CLIP image embedding of a generated image, sent to the coordinator with the result. */
+export interface ImageEmbedding {
+  /** L2-normalised values. */
+  values: Float32Array;
+  /** The image encoder, when known (e.g. openai/clip-vit-large-patch14). */
+  model?: string;
+}
+
 export interface Backend {
   /** Reported to the coordinator as `backend` on pop. */
   readonly name: string;
@@ -30,6 +38,11 @@ export interface Backend {
   load(modelId: string): Promise<void>;
   /** Resolves to PNG bytes of exactly params.width × params.height; rejects (AbortError) when aborted. */
   generate(params: GenerationParams, options: GenerateOptions): Promise<Buffer>;
+  /**
+   * The CLIP image embedding of a PNG this backend generated, when the loaded model has an image encoder;
+   * undefined otherwise. Optional: backends without encoders leave it out.
+   */
+  embed?(png: Buffer, modelId: string): Promise<ImageEmbedding | undefined>;
   /** What the machine offers (GPU, VRAM, execution provider), merged into the worker's hardware report. */
   hardware(): Promise<Hardware>;
   close(): Promise<void>;

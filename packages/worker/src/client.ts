@@ -12,6 +12,8 @@ import type {
   PopResponse,
   WhyIdle,
 } from '@dreamfold/protocol';
+import { float32ToHalf } from '@dreamfold/diffusion';
+import type { ImageEmbedding } from './backend.js';
 import { ProblemError, TransientError, isAbortError } from './errors.js';
 import { parseRetryAfter } from './backoff.js';
 
@@ -105,6 +107,22 @@ export class CoordinatorClient {
     });
     return this.request('POST', this.jobUrl(job.id, 'complete'), {
       json: { leaseId: job.leaseId, key: upload.key },
+      timeoutMs: this.timeout(),
+      signal,
+    });
+  }
+
+  /** The result's CLIP embedding, as float16 (half the bytes; releases store float16 anyway). */
+  sendEmbedding(job: JobAssignment, embedding: ImageEmbedding, signal?: AbortSignal): Promise<unknown> {
+    const half = float32ToHalf(embedding.values);
+    return this.request('PUT', this.jobUrl(job.id, 'embedding'), {
+      json: {
+        leaseId: job.leaseId,
+        dtype: 'float16',
+        dim: embedding.values.length,
+        data: Buffer.from(half.buffer, half.byteOffset, half.byteLength).toString('base64'),
+        ...(embedding.model ? { model: embedding.model } : {}),
+      },
       timeoutMs: this.timeout(),
       signal,
     });

@@ -3,7 +3,7 @@
 // release); a job that is no longer ours (cancelled, lease lost) is simply dropped.
 import type { JobAssignment, WorkerFailureClass } from '@dreamfold/protocol';
 import type { Logger } from 'pino';
-import type { Backend } from './backend.js';
+import type { Backend, ImageEmbedding } from './backend.js';
 import type { CoordinatorClient } from './client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import { ProblemError, TransientError, isDropJob } from './errors.js';
@@ -70,7 +70,8 @@ export async function runJob(ctx: JobContext, job: JobAssignment): Promise<JobOu
       await tellFailure(ctx, job, log, reason.slice(0, 2000), failureClass);
       return 'failed';
     }
-    const outcome = await deliver(ctx, job, log, png, stop.signal);
+    const embedding = await embedResult(ctx, job, log, png);
+    const outcome = await deliver(ctx, job, log, png, stop.signal, embedding);
     if (outcome === 'stopped')
       return await stopped(ctx, job, log, heartbeat, stop.signal.reason as StopReason);
     await heartbeat.stop();
@@ -104,18 +105,52 @@ async function stopped(
   return 'released';
 }
 
-/** Uploads, retrying while the coordinator is unreachable; 'stopped' when the job was taken away meanwhile. */
+/** The image's CLIP embedding when the backend has an encoder; a failure costs the embedding, not the image. */
+async function embedResult(
+  ctx: JobContext,
+  job: JobAssignment,
+  log: Logger,
+  png: Buffer,
+): Promise<ImageEmbedding | undefined> {
+  try {
+    return await ctx.backend.embed?.(png, job.params.model);
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'could not compute the image embedding; sending the image without',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Sends the embedding (when there is one) and uploads, retrying while the coordinator is unreachable;
+ * 'stopped' when the job was taken away meanwhile.
+ */
 async function deliver(
   ctx: JobContext,
   job: JobAssignment,
   log: Logger,
   png: Buffer,
   signal: AbortSignal,
+  embedding?: ImageEmbedding,
 ): Promise<JobOutcome | 'stopped'> {
   const backoff = new Backoff(ctx.backoff);
   const giveUpAt = Date.now() + ctx.uploadRetryMs;
+  let pending = embedding;
   for (;;) {
     try {
+      if (pending) {
+        try {
+          await ctx.client.sendEmbedding(job, pending, signal);
+        } catch (err) {
+          // Refused (e.g. another embedding width than the coordinator's): the image still goes.
+          if (!(err instanceof ProblemError) || isDropJob(err)) throw err;
+          const refused = err as ProblemError;
+          log.warn({ status: refused.status, type: refused.type, err: refused.message }, 'embedding refused');
+        }
+        pending = undefined;
+      }
       const result = await ctx.client.upload(job, png, signal);
       // The receipt: what this job earned the owner, as the ledger recorded it.
       if (result.receipt) {

@@ -7,12 +7,14 @@ import {
   fingerprintModel,
   inspectModelFolder,
   isProviderName,
+  loadImageEncoder,
   loadPipeline,
+  type ImageEncoder,
   PROVIDER_NAMES,
   type Pipeline,
   type ProviderName,
 } from '@dreamfold/diffusion';
-import type { Backend, GenerateOptions, ModelInfo } from '../backend.js';
+import type { Backend, GenerateOptions, ImageEmbedding, ModelInfo } from '../backend.js';
 import { FatalWorkerError } from '../errors.js';
 import { JobRefusedError } from '../failure-class.js';
 import { MODEL_ID, ONNX_DEFAULT_MAX_PIXELS, type BackendChoice } from './choice.js';
@@ -28,6 +30,8 @@ interface ModelEntry {
 export class OnnxBackend implements Backend {
   readonly name = 'onnx';
   private current: Pipeline | undefined;
+  /** The current model's image_encoder/, when its folder has one. */
+  private encoder: ImageEncoder | undefined;
 
   private constructor(
     private readonly models: ModelEntry[],
@@ -90,7 +94,10 @@ export class OnnxBackend implements Backend {
     if (!entry) throw new JobRefusedError(`Model ${modelId} is not served by this worker.`, 'model_mismatch');
     // Free the GPU memory of the previous model before the next one is read.
     await this.current?.dispose();
+    await this.encoder?.dispose();
     this.current = undefined;
+    this.encoder = undefined;
+    this.encoder = await loadImageEncoder(entry.dir, { provider: this.provider });
     this.current = await loadPipeline(entry.dir, {
       provider: this.provider,
       modelId,
@@ -125,8 +132,15 @@ export class OnnxBackend implements Backend {
     };
   }
 
+  async embed(png: Buffer, modelId: string): Promise<ImageEmbedding | undefined> {
+    if (this.current?.modelId !== modelId || !this.encoder) return undefined;
+    return { values: await this.encoder.embed(png) };
+  }
+
   async close(): Promise<void> {
     await this.current?.dispose();
+    await this.encoder?.dispose();
     this.current = undefined;
+    this.encoder = undefined;
   }
 }
