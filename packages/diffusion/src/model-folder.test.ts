@@ -95,16 +95,24 @@ describe('inspectModelFolder', () => {
     await assert.rejects(loadPipeline(dir), namesFile('model_file_missing', 'unet/model.onnx_data'));
   });
 
-  it('SDXL folders are refused as unsupported, a missing folder as missing', async () => {
+  it('an SDXL index needs tokenizer_2/; SDXL refiners are refused; a missing folder is missing', async () => {
     const dir = await tinyModelCopy();
     const index = JSON.parse(await readFile(join(dir, 'model_index.json'), 'utf8')) as Record<
       string,
       unknown
     >;
-    await writeFile(
-      join(dir, 'model_index.json'),
-      JSON.stringify({ ...index, _class_name: 'StableDiffusionXLPipeline' }),
+    const rewrite = (changes: Record<string, unknown>) =>
+      writeFile(join(dir, 'model_index.json'), JSON.stringify({ ...index, ...changes }));
+    await rewrite({ _class_name: 'StableDiffusionXLPipeline' });
+    await assert.rejects(
+      inspectModelFolder(dir),
+      (e) => isDiffusionError(e, 'model_file_missing') && e.file!.startsWith('tokenizer_2/'),
     );
+    await rewrite({
+      _class_name: 'StableDiffusionXLImg2ImgPipeline',
+      text_encoder: [null, null],
+      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+    });
     await assert.rejects(inspectModelFolder(dir), (e) => isDiffusionError(e, 'model_unsupported'));
     await assert.rejects(inspectModelFolder(join(dir, 'nope')), (e) =>
       isDiffusionError(e, 'model_folder_missing'),

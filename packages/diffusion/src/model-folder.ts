@@ -9,6 +9,7 @@
  *   vae_decoder/model.onnx (+ config.json with scaling_factor)
  *   vae_encoder/model.onnx            optional: img2img
  *   scheduler/scheduler_config.json
+ *   SDXL also: tokenizer_2/, text_encoder_2/model.onnx
  */
 import { open, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -26,7 +27,14 @@ export const GRAPH_FILES = {
   unet: 'unet/model.onnx',
   vaeDecoder: 'vae_decoder/model.onnx',
   vaeEncoder: 'vae_encoder/model.onnx',
+  /** SDXL: the second (OpenCLIP bigG) text encoder, with tokenizer_2/. */
+  textEncoder2: 'text_encoder_2/model.onnx',
 } as const;
+
+/** A model_index.json component entry: ["library", "ClassName"]; [null, null] means absent. */
+function isComponent(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && value[1] !== null;
+}
 
 export interface ModelFolderInfo {
   root: string;
@@ -34,6 +42,10 @@ export interface ModelFolderInfo {
   modelId: string;
   /** model_index.json "_class_name", e.g. StableDiffusionPipeline. */
   pipelineClass: string | undefined;
+  /** sdxl: two text encoders (text_encoder/, text_encoder_2/ + tokenizer_2/), pooled embeddings and time ids. */
+  architecture: 'sd' | 'sdxl';
+  /** SDXL: an empty negative prompt gives zero embeddings (model_index.json force_zeros_for_empty_prompt). */
+  forceZerosForEmptyPrompt: boolean;
   scheduler: SchedulerConfig;
   scalingFactor: number;
   /** Whether vae_encoder/model.onnx exists (img2img possible). */
@@ -48,6 +60,8 @@ export interface ModelFolderInfo {
 export interface ModelFolder {
   info: ModelFolderInfo;
   tokenizer: ClipTokenizer;
+  /** SDXL's tokenizer_2/ (pads with "!" in the published models). */
+  tokenizer2: ClipTokenizer | undefined;
 }
 
 /** Validates the folder; throws a DiffusionError naming the first missing or malformed file. */
@@ -68,25 +82,29 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const index = await readModelJson(root, 'model_index.json');
   files.push('model_index.json');
   const pipelineClass = optionalString(index, '_class_name', 'model_index.json');
-  if (/XL/.test(pipelineClass ?? '') || index['text_encoder_2'] !== undefined) {
+  const sdxl = /XL/.test(pipelineClass ?? '') || isComponent(index['text_encoder_2']);
+  if (sdxl && !isComponent(index['text_encoder'])) {
     throw new DiffusionError(
       'model_unsupported',
-      `${root} is an SDXL model (${pipelineClass ?? 'text_encoder_2'}); only SD 1.x and 2.x are supported yet`,
+      `${root} is an SDXL refiner (no text_encoder); only SDXL base-style models are supported`,
       { file: 'model_index.json' },
     );
   }
 
   const tokenizer = await ClipTokenizer.fromFolder(root);
-  files.push(
-    'tokenizer/merges.txt',
-    'tokenizer/special_tokens_map.json',
-    'tokenizer/tokenizer_config.json',
-    'tokenizer/vocab.json',
-  );
+  const tokenizerFiles = (dir: string) =>
+    ['merges.txt', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.json'].map(
+      (f) => `${dir}/${f}`,
+    );
+  files.push(...tokenizerFiles('tokenizer'));
+  const tokenizer2 = sdxl ? await ClipTokenizer.fromFolder(root, 'tokenizer_2') : undefined;
+  if (sdxl) files.push(...tokenizerFiles('tokenizer_2'));
   const scheduler = parseSchedulerConfig(await readModelJson(root, 'scheduler/scheduler_config.json'));
   files.push('scheduler/scheduler_config.json');
 
-  for (const file of [GRAPH_FILES.textEncoder, GRAPH_FILES.unet, GRAPH_FILES.vaeDecoder]) {
+  const graphs: string[] = [GRAPH_FILES.textEncoder, GRAPH_FILES.unet, GRAPH_FILES.vaeDecoder];
+  if (sdxl) graphs.push(GRAPH_FILES.textEncoder2);
+  for (const file of graphs) {
     await checkOnnxFile(root, file);
     files.push(file);
   }
@@ -107,10 +125,14 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
 
   return {
     tokenizer,
+    tokenizer2,
     info: {
       root,
       modelId: basename(root),
       pipelineClass,
+      architecture: sdxl ? 'sdxl' : 'sd',
+      // diffusers' SDXL default: an empty negative prompt means zero embeddings, not encoded "".
+      forceZerosForEmptyPrompt: sdxl && index['force_zeros_for_empty_prompt'] !== false,
       scheduler,
       scalingFactor,
       img2img,

@@ -24,8 +24,8 @@ export interface DenoiseInput {
    */
   embeddings: ort.Tensor[];
   guidanceScale: number;
-  /** An LCM UNet's guidance-scale embedding [1, dim]; such a UNet always runs unguided (batch 1). */
-  timestepCond?: ort.Tensor | undefined;
+  /** Further UNet inputs for each entry of `embeddings` (SDXL's text_embeds and time_ids, LCM's timestep_cond). */
+  extras: Array<Record<string, ort.Tensor>> | undefined;
   noise: NoiseSource;
   timings: TimingRecorder;
   signal: AbortSignal | undefined;
@@ -51,12 +51,12 @@ export async function denoise(input: DenoiseInput): Promise<void> {
   const guidedPrediction = new Float32Array(size);
   const total = scheduler.timesteps.length;
 
-  const runUnet = async (context: ort.Tensor, t: number, batch: number, scratch: Float32Array) => {
+  const runUnet = async (entry: number, t: number, batch: number, scratch: Float32Array) => {
     const feeds = timings.measure('tensorsMs', () => ({
       sample: sample.tensor(batch, latentDims),
       timestep: timestepTensor(timestep.type as TimestepType, t, timestep.shape.length, batch),
-      encoder_hidden_states: context,
-      ...(input.timestepCond ? { timestep_cond: input.timestepCond } : {}),
+      encoder_hidden_states: embeddings[entry]!,
+      ...input.extras?.[entry],
     }));
     const { output, ms } = await runGraph(model.unet, feeds, timings, 'unetMs');
     if (output.size !== batch * size) {
@@ -77,20 +77,20 @@ export async function denoise(input: DenoiseInput): Promise<void> {
     let onnxMs: number;
     let prediction: Float32Array;
     if (!guided) {
-      const r = await runUnet(embeddings[0]!, t, 1, widened[0]!);
+      const r = await runUnet(0, t, 1, widened[0]!);
       onnxMs = r.ms;
       prediction = r.values;
     } else {
       let uncond: Float32Array;
       let cond: Float32Array;
       if (batchedPair) {
-        const r = await runUnet(embeddings[0]!, t, 2, widened[0]!);
+        const r = await runUnet(0, t, 2, widened[0]!);
         onnxMs = r.ms;
         uncond = r.values.subarray(0, size);
         cond = r.values.subarray(size, 2 * size);
       } else {
-        const u = await runUnet(embeddings[0]!, t, 1, widened[0]!);
-        const c = await runUnet(embeddings[1]!, t, 1, widened[1]!);
+        const u = await runUnet(0, t, 1, widened[0]!);
+        const c = await runUnet(1, t, 1, widened[1]!);
         onnxMs = u.ms + c.ms;
         uncond = u.values;
         cond = c.values;

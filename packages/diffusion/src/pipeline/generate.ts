@@ -9,7 +9,9 @@ import { formatParameters } from '@dreamfold/protocol/png';
 import { fixedDim } from '../onnx/graph.js';
 import { floatTensor } from '../onnx/tensors.js';
 import type { FloatType } from '../onnx/tensors.js';
+import type * as ort from 'onnxruntime-node';
 import { guidanceScaleEmbedding } from './guidance-embedding.js';
+import { encodeTextXl } from './sdxl.js';
 import { NoiseStream, SeededRandom } from '../random.js';
 import { createScheduler } from '../schedulers/index.js';
 import type { LoadedModel } from './load.js';
@@ -76,12 +78,19 @@ export async function generate(
   const embeddingDim = model.info.guidanceEmbeddingDim;
   const guided = params.guidanceScale > 1 && embeddingDim === undefined;
   const batched = guided && model.info.guidance === 'batched';
-  const ids = timings.measure('tokenizeMs', () =>
-    guided
-      ? [model.folder.tokenizer.encode(params.negativePrompt), model.folder.tokenizer.encode(params.prompt)]
-      : [model.folder.tokenizer.encode(params.prompt)],
-  );
-  const embeddings = await encodeText(model, ids, batched, timings);
+  let embeddings: ort.Tensor[];
+  let extras: Array<Record<string, ort.Tensor>> | undefined;
+  if (model.xl) {
+    const texts = { prompt: params.prompt, negativePrompt: guided ? params.negativePrompt : undefined };
+    ({ embeddings, extras } = await encodeTextXl(model, texts, batched, { width, height }, timings));
+  } else {
+    const ids = timings.measure('tokenizeMs', () =>
+      guided
+        ? [model.folder.tokenizer.encode(params.negativePrompt), model.folder.tokenizer.encode(params.prompt)]
+        : [model.folder.tokenizer.encode(params.prompt)],
+    );
+    embeddings = await encodeText(model, ids, batched, timings);
+  }
 
   const latentSize = 4 * (height / 8) * (width / 8);
   const latentDims = [4, height / 8, width / 8];
@@ -107,19 +116,20 @@ export async function generate(
     });
   }
 
-  const timestepCond =
-    embeddingDim === undefined
-      ? undefined
-      : timings.measure('tensorsMs', () =>
-          floatTensor(
-            model.unet.inputs.get('timestep_cond')!.type as FloatType,
-            guidanceScaleEmbedding(params.guidanceScale, embeddingDim),
-            [1, embeddingDim],
-          ),
-        );
+  if (embeddingDim !== undefined) {
+    // Unguided, so one batch-1 entry.
+    const timestepCond = timings.measure('tensorsMs', () =>
+      floatTensor(
+        model.unet.inputs.get('timestep_cond')!.type as FloatType,
+        guidanceScaleEmbedding(params.guidanceScale, embeddingDim),
+        [1, embeddingDim],
+      ),
+    );
+    extras = [{ ...extras?.[0], timestep_cond: timestepCond }];
+  }
   await denoise({
     model,
-    timestepCond,
+    extras,
     scheduler,
     latents,
     latentDims,

@@ -34,7 +34,7 @@ export async function loadPipeline(dir: string, options: LoadPipelineOptions = {
     async dispose() {
       if (disposed) return;
       disposed = true;
-      const graphs = [model.textEncoder, model.unet, model.vaeDecoder, model.vaeEncoder];
+      const graphs = [model.textEncoder, model.xl?.encoder2, model.unet, model.vaeDecoder, model.vaeEncoder];
       await Promise.all(graphs.map((graph) => graph?.session.release()));
     },
   };

@@ -15,6 +15,8 @@ import type { ProviderName, ProviderOptions } from '../onnx/providers.js';
 import type { FloatType, TimestepType } from '../onnx/tensors.js';
 import { SAMPLER_NAMES } from '../schedulers/types.js';
 import type { SamplerName } from '../schedulers/types.js';
+import { openXlEncoder, XL_UNET_INPUTS } from './sdxl.js';
+import type { XlEncoders } from './sdxl.js';
 
 export type GuidanceMode = 'batched' | 'sequential';
 
@@ -43,8 +45,8 @@ export interface LoadPipelineOptions extends ProviderOptions {
 }
 
 export interface PipelineInfo extends ModelFolderInfo {
-  /** Guess from the text embedding width: 768 → sd1, 1024 → sd2. */
-  family: 'sd1' | 'sd2' | 'custom';
+  /** sdxl from the folder; otherwise a guess from the text embedding width: 768 → sd1, 1024 → sd2. */
+  family: 'sd1' | 'sd2' | 'sdxl' | 'custom';
   hiddenSize: number | undefined;
   /** dtype of the UNet's float inputs: float16 for fp16 exports. */
   precision: FloatType;
@@ -68,6 +70,8 @@ export interface LoadedModel {
   unet: Graph;
   vaeDecoder: Graph;
   vaeEncoder: Graph | undefined;
+  /** SDXL: the second text encoder and which outputs to read. */
+  xl: XlEncoders | undefined;
   /** Whether the text encoder/UNet accept batch 2 (no fixed batch-1 export). */
   batchText: boolean;
   batchUnet: boolean;
@@ -105,6 +109,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
         { name: 'timestep', types: ['int64', 'int32', 'float32', 'float16'], rank: [0, 1] },
         { name: 'encoder_hidden_states', types: FLOAT, rank: 3 },
         { name: 'timestep_cond', types: FLOAT, rank: 2, optional: true },
+        ...XL_UNET_INPUTS.map((name) => ({ name, types: FLOAT, rank: 2, optional: true })),
       ],
       outputs: ['out_sample'],
     });
@@ -120,9 +125,21 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
         })
       : undefined;
 
+    const sdxl = folder.info.architecture === 'sdxl';
+    const xl = sdxl ? await openXlEncoder(open, textEncoder) : undefined;
+    const xlInputs = XL_UNET_INPUTS.filter((name) => unet.inputs.has(name));
+    if (xlInputs.length !== (sdxl ? XL_UNET_INPUTS.length : 0)) {
+      throw new DiffusionError(
+        'model_file_malformed',
+        sdxl
+          ? `${GRAPH_FILES.unet} is not an SDXL UNet: it lacks the inputs ${XL_UNET_INPUTS.join(' and ')}`
+          : `${GRAPH_FILES.unet} has SDXL inputs (${xlInputs.join(', ')}) but model_index.json is not an SDXL pipeline`,
+        { file: GRAPH_FILES.unet },
+      );
+    }
     const sample = unet.inputs.get('sample')!;
     const context = unet.inputs.get('encoder_hidden_states')!;
-    const textHidden = fixedDim(textEncoder.output, 2);
+    const textHidden = xl ? xl.width : fixedDim(textEncoder.output, 2);
     const unetHidden = fixedDim(context, 2);
     if (textHidden !== undefined && unetHidden !== undefined && textHidden !== unetHidden) {
       throw new DiffusionError(
@@ -138,7 +155,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
     const info: PipelineInfo = {
       ...folder.info,
       modelId: options.modelId ?? folder.info.modelId,
-      family: hiddenSize === 768 ? 'sd1' : hiddenSize === 1024 ? 'sd2' : 'custom',
+      family: sdxl ? 'sdxl' : hiddenSize === 768 ? 'sd1' : hiddenSize === 1024 ? 'sd2' : 'custom',
       hiddenSize,
       precision: sample.type === 'float16' ? 'float16' : 'float32',
       timestepType: unet.inputs.get('timestep')!.type as TimestepType,
@@ -148,7 +165,7 @@ export async function loadModel(dir: string, options: LoadPipelineOptions): Prom
       guidanceEmbeddingDim: unet.inputs.has('timestep_cond') ? await timestepCondDim(root, unet) : undefined,
       fixedSize: fixedH && fixedW ? { width: fixedW * 8, height: fixedH * 8 } : undefined,
     };
-    return { folder, info, textEncoder, unet, vaeDecoder, vaeEncoder, batchText, batchUnet };
+    return { folder, info, textEncoder, unet, vaeDecoder, vaeEncoder, xl, batchText, batchUnet };
   } catch (error) {
     await Promise.all(opened.map((graph) => graph.session.release()));
     throw error;

@@ -5,23 +5,62 @@ import type { Graph } from '../onnx/graph.js';
 import { floatTensor, readFloat } from '../onnx/tensors.js';
 import type { FloatType } from '../onnx/tensors.js';
 import type { LoadedModel } from './load.js';
-import type { TimingRecorder } from './timings.js';
+import type { OnnxPart, TimingRecorder } from './timings.js';
 
 export async function runGraph(
   graph: Graph,
   feeds: Record<string, ort.Tensor>,
   timings: TimingRecorder,
-  part: 'textEncoderMs' | 'unetMs' | 'vaeDecoderMs' | 'vaeEncoderMs',
+  part: OnnxPart,
 ): Promise<{ output: ort.Tensor; ms: number }> {
+  const { outputs, ms } = await runGraphOutputs(graph, feeds, [graph.output.name], timings, part);
+  return { output: outputs[graph.output.name]!, ms };
+}
+
+/** session.run fetching the named outputs; a failure is `inference_failed` naming the file. */
+export async function runGraphOutputs(
+  graph: Graph,
+  feeds: Record<string, ort.Tensor>,
+  names: string[],
+  timings: TimingRecorder,
+  part: OnnxPart,
+): Promise<{ outputs: Record<string, ort.Tensor>; ms: number }> {
   try {
-    const { result, ms } = await timings.run(part, () => graph.session.run(feeds, [graph.output.name]));
-    return { output: result[graph.output.name] as ort.Tensor, ms };
+    const { result, ms } = await timings.run(part, () => graph.session.run(feeds, names));
+    return { outputs: result as Record<string, ort.Tensor>, ms };
   } catch (error) {
     throw new DiffusionError('inference_failed', `${graph.file} failed: ${messageOf(error)}`, {
       file: graph.file,
       cause: error,
     });
   }
+}
+
+/** Token ids as the text encoder's input_ids dtype (int32 or int64), [ids.length, 77]. */
+export function idsTensor(graph: Graph, ids: Int32Array[]): ort.Tensor {
+  const length = ids[0]!.length;
+  const flat = new Int32Array(ids.length * length);
+  ids.forEach((one, i) => flat.set(one, i * length));
+  return graph.inputs.get('input_ids')!.type === 'int64'
+    ? new ort.Tensor(
+        'int64',
+        BigInt64Array.from(flat, (v) => BigInt(v)),
+        [ids.length, length],
+      )
+    : new ort.Tensor('int32', flat, [ids.length, length]);
+}
+
+/** Float tensors of batch 1 (or more) joined along the batch axis, in `type`. */
+export function joinBatch(tensors: ort.Tensor[], type: FloatType): ort.Tensor {
+  const parts = tensors.map((e) => readFloat(e));
+  const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  const batch = tensors.reduce((n, t) => n + t.dims[0]!, 0);
+  return floatTensor(type, joined, [batch, ...tensors[0]!.dims.slice(1)]);
 }
 
 /**
@@ -34,23 +73,11 @@ export async function encodeText(
   batched: boolean,
   timings: TimingRecorder,
 ): Promise<ort.Tensor[]> {
-  const idsType = model.textEncoder.inputs.get('input_ids')!.type;
   const wanted = model.unet.inputs.get('encoder_hidden_states')!.type as FloatType;
   const groups = batched && model.batchText ? [ids] : ids.map((one) => [one]);
   const embeddings: ort.Tensor[] = [];
   for (const group of groups) {
-    const length = group[0]!.length;
-    const feed = timings.measure('tensorsMs', () => {
-      const flat = new Int32Array(group.length * length);
-      group.forEach((one, i) => flat.set(one, i * length));
-      return idsType === 'int64'
-        ? new ort.Tensor(
-            'int64',
-            BigInt64Array.from(flat, (v) => BigInt(v)),
-            [group.length, length],
-          )
-        : new ort.Tensor('int32', flat, [group.length, length]);
-    });
+    const feed = timings.measure('tensorsMs', () => idsTensor(model.textEncoder, group));
     const { output } = await runGraph(model.textEncoder, { input_ids: feed }, timings, 'textEncoderMs');
     embeddings.push(
       output.type === wanted
@@ -60,19 +87,7 @@ export async function encodeText(
   }
   // Sequential text encoding but batched UNet (a fixed-batch text encoder): join the per-prompt embeddings.
   if (batched && embeddings.length > 1) {
-    return [
-      timings.measure('tensorsMs', () => {
-        const parts = embeddings.map((e) => readFloat(e));
-        const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-        let offset = 0;
-        for (const part of parts) {
-          joined.set(part, offset);
-          offset += part.length;
-        }
-        const dims = [embeddings.length, ...embeddings[0]!.dims.slice(1)];
-        return floatTensor(wanted, joined, dims);
-      }),
-    ];
+    return [timings.measure('tensorsMs', () => joinBatch(embeddings, wanted))];
   }
   return embeddings;
 }

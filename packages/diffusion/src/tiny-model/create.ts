@@ -14,6 +14,7 @@ import {
   vaeDecoderGraph,
   vaeEncoderGraph,
 } from './graphs.js';
+import { addTinySdxl } from './sdxl.js';
 import { tinyTokenizerFiles, tinyVocabSize } from './tokenizer-files.js';
 import type { TokenizerFlavor } from './tokenizer-files.js';
 
@@ -42,6 +43,11 @@ export interface TinyModelOptions {
    * time_cond_proj_dim of the published LCM UNets), stated in unet/config.json. Default false.
    */
   lcm?: boolean;
+  /**
+   * An SDXL folder (StableDiffusionXLPipeline): text_encoder_2/ and tokenizer_2/, hidden-state outputs, a UNet
+   * with text_embeds and time_ids (see sdxl.ts). `hiddenSize` and `flavor` do not apply. Default false.
+   */
+  sdxl?: boolean;
 }
 
 /** time_cond_proj_dim of the tiny LCM UNet. */
@@ -152,6 +158,16 @@ export async function createTinyModel(dir: string, options: TinyModelOptions = {
     );
     files.set('image_encoder/preprocessor_config.json', json(TINY_PREPROCESSOR_CONFIG));
     files.set('image_encoder/model.onnx', imageEncoderGraph(encoderRng, precision, dim).model);
+  }
+
+  if (options.sdxl) {
+    addTinySdxl(files, {
+      precision,
+      timestepType: options.timestepType ?? 'int64',
+      unetExternalData: options.unetExternalData ?? false,
+      lcmDim: options.lcm ? TINY_LCM_COND_DIM : undefined,
+      weightSeed: options.weightSeed ?? 0,
+    });
   }
 
   for (const [name, content] of files) {

@@ -10,7 +10,7 @@ import type { Precision } from './graph-builder.js';
 
 export const TINY_SEQUENCE_LENGTH = 77;
 
-function gaussian(rng: SeededRandom, count: number, scale: number): Float32Array {
+export function gaussian(rng: SeededRandom, count: number, scale: number): Float32Array {
   const out = new Float32Array(count);
   rng.fill(out);
   for (let i = 0; i < count; i++) out[i] = out[i]! * scale;

@@ -5,6 +5,7 @@ import type { BackendChoice } from './choice.js';
 
 export const onnxBackend: BackendFactory<BackendChoice> = {
   name: 'onnx',
-  description: 'Stable Diffusion 1.x/2.x ONNX model folders on ONNX Runtime (cpu, cuda, coreml, dml, webgpu)',
+  description:
+    'Stable Diffusion 1.x/2.x/XL ONNX model folders on ONNX Runtime (cpu, cuda, coreml, dml, webgpu)',
   create: async (choice) => (await import('./onnx-backend.js')).OnnxBackend.create(choice),
 };
