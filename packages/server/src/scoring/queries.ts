@@ -1,6 +1,6 @@
 // Every SQL statement of the scoring domain: embeddings in, predictors, the queue of new embeddings, the
 // re-scoring pass (keyset over image ids), scores out. An embedding counts only when its job is done under
-// the lease it was sent with (`validEmbedding`), so one from a lost lease never scores or ships.
+// the lease it was sent with (the join on jobs in each reader), so one from a lost lease never scores or ships.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AestheticPredictorsTable, ScoringDatabase } from './tables.js';
 
