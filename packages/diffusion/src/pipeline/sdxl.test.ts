@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { inspectModelFolder, isDiffusionError, loadPipeline } from '../index.js';
 import type { GenerateParams } from '../index.js';
 import { tinyModel, tinyModelCopy } from '../test-support/tiny.js';
+import { signature } from '../test-support/signature.js';
 
 const base: GenerateParams = {
   prompt: 'a photo of a cat',
@@ -18,17 +18,6 @@ const base: GenerateParams = {
   sampler: 'euler',
   seed: 3,
 };
-
-async function signature(path: string) {
-  const session = await ort.InferenceSession.create(path);
-  const list = (meta: readonly ort.InferenceSession.ValueMetadata[]) =>
-    meta.map((m) => (m.isTensor ? `${m.name}:${m.type}[${m.shape.join(',')}]` : m.name));
-  try {
-    return { inputs: list(session.inputMetadata), outputs: list(session.outputMetadata) };
-  } finally {
-    await session.release();
-  }
-}
 
 const pixels = async (png: Buffer) => sharp(png).raw().toBuffer();
 

@@ -3,20 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { createTinyModel } from '../index.js';
 import { tempDir } from '../test-support/temp.js';
-
-async function signature(path: string) {
-  const session = await ort.InferenceSession.create(path);
-  const describe = (meta: readonly ort.InferenceSession.ValueMetadata[]) =>
-    meta.map((m) => (m.isTensor ? `${m.name}:${m.type}[${m.shape.join(',')}]` : m.name));
-  try {
-    return { inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
-  } finally {
-    await session.release();
-  }
-}
+import { signature } from '../test-support/signature.js';
 
 describe('createTinyModel', () => {
   it('writes the Optimum graph interfaces (fp32, int64 timestep)', async () => {

@@ -17,9 +17,13 @@ export function gaussian(rng: SeededRandom, count: number, scale: number): Float
   return out;
 }
 
-/** input_ids int32 [B, 77] → last_hidden_state [B, 77, D], pooler_output [B, D]. */
-export function textEncoderGraph(rng: SeededRandom, precision: Precision, vocabSize: number, hidden: number) {
-  const g = new GraphBuilder('text_encoder', precision);
+/** The input_ids input, embedded: token embedding + position embedding [B, 77, D]. */
+export function tokenEmbeddings(
+  g: GraphBuilder,
+  rng: SeededRandom,
+  vocabSize: number,
+  hidden: number,
+): string {
   const ids = g.input('input_ids', 'int32', ['batch_size', 'sequence_length']);
   const tokens = g.weight('token_embedding', [vocabSize, hidden], gaussian(rng, vocabSize * hidden, 1));
   const positions = g.weight(
@@ -27,8 +31,13 @@ export function textEncoderGraph(rng: SeededRandom, precision: Precision, vocabS
     [TINY_SEQUENCE_LENGTH, hidden],
     gaussian(rng, TINY_SEQUENCE_LENGTH * hidden, 0.1),
   );
-  const embedded = g.node('Gather', [tokens, ids], { axis: 0 });
-  const hiddenStates = g.node('Tanh', [g.node('Add', [embedded, positions])]);
+  return g.node('Add', [g.node('Gather', [tokens, ids], { axis: 0 }), positions]);
+}
+
+/** input_ids int32 [B, 77] → last_hidden_state [B, 77, D], pooler_output [B, D]. */
+export function textEncoderGraph(rng: SeededRandom, precision: Precision, vocabSize: number, hidden: number) {
+  const g = new GraphBuilder('text_encoder', precision);
+  const hiddenStates = g.node('Tanh', [tokenEmbeddings(g, rng, vocabSize, hidden)]);
   g.output('last_hidden_state', hiddenStates, ['batch_size', 'sequence_length', hidden]);
   g.output('pooler_output', g.node('ReduceMean', [hiddenStates], { axes: [1], keepdims: 0 }), [
     'batch_size',

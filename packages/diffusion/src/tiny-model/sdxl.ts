@@ -8,7 +8,7 @@
 import { SeededRandom } from '../random.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { Precision } from './graph-builder.js';
-import { gaussian, TINY_SEQUENCE_LENGTH, unetGraph } from './graphs.js';
+import { gaussian, tokenEmbeddings, unetGraph } from './graphs.js';
 import { tinyTokenizerFiles, tinyVocabSize } from './tokenizer-files.js';
 
 /** Widths of the tiny SDXL: text_encoder (768 in SDXL), text_encoder_2 (1280) and its projection (1280). */
@@ -96,15 +96,7 @@ function encoderGraph(
   projection: number | undefined,
 ) {
   const g = new GraphBuilder(projection ? 'text_encoder_2' : 'text_encoder', precision);
-  const vocab = tinyVocabSize();
-  const ids = g.input('input_ids', 'int32', ['batch_size', 'sequence_length']);
-  const tokens = g.weight('token_embedding', [vocab, hidden], gaussian(rng, vocab * hidden, 1));
-  const positions = g.weight(
-    'position_embedding',
-    [TINY_SEQUENCE_LENGTH, hidden],
-    gaussian(rng, TINY_SEQUENCE_LENGTH * hidden, 0.1),
-  );
-  const states = [g.node('Add', [g.node('Gather', [tokens, ids], { axis: 0 }), positions])];
+  const states = [tokenEmbeddings(g, rng, tinyVocabSize(), hidden)];
   for (let i = 0; i < TINY_SDXL.layers; i++) {
     const w = g.weight(
       `layer_${i}.weight`,

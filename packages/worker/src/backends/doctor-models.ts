@@ -99,6 +99,7 @@ export async function* modelChecks(
       p.precision === 'float16' ? 'fp16' : 'fp32',
       `timestep ${p.timestepType}`,
       `${p.guidance} guidance`,
+      ...(p.guidanceEmbeddingDim ? [`LCM (timestep_cond ${p.guidanceEmbeddingDim})`] : []),
     ];
     yield check(`${label} loads`, 'ok', `${variant.join(', ')}; on ${ctx.provider} in ${ms(t0)}`);
     const { width, height } = p.fixedSize ?? { width: 64, height: 64 };
