@@ -115,6 +115,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const database: DatabaseHandle = await openDatabase(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
     onPoolError: (err) => log.warn({ err: err.message }, 'an idle database connection was closed'),
+    onCheckpointError: (message) => log.warn({ err: message }, 'a background WAL checkpoint failed'),
   });
   const bus: EventBus =
     database.dialect === 'postgres' ? await PgBus.connect(config.databaseUrl, log) : new MemoryBus();
