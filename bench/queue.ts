@@ -25,6 +25,7 @@ import {
   latencySummary,
   requestJson,
   sleep,
+  statementBreakdown,
   startServerChild,
   summarizeProfile,
   type ServerChild,
@@ -251,8 +252,7 @@ function statementLines(r: CycleResult): string[] {
   const lines = [
     `    SQL statements per cycle: ${(total / r.cycles).toFixed(2)} (${fmt(total)} in the window)`,
   ];
-  const rows = Object.entries(r.after.statements).sort((a, b) => b[1] - a[1]);
-  lines.push('      ' + rows.map(([sig, n]) => `${sig} ${(n / r.cycles).toFixed(2)}`).join(' · '));
+  lines.push('      ' + statementBreakdown(r.after, r.cycles));
   if (r.after.sqliteExecMs > 0) {
     lines.push(
       `    SQLite on the event loop per cycle: prepare ${((1000 * r.after.sqlitePrepareMs) / r.cycles).toFixed(0)} µs + execute ${((1000 * r.after.sqliteExecMs) / r.cycles).toFixed(0)} µs`,

@@ -27,6 +27,7 @@ import {
   latencySummary,
   requestJson,
   sleep,
+  statementBreakdown,
   startServerChild,
   summarizeProfile,
   type ServerChild,
@@ -211,15 +212,8 @@ function printPhase(label: string, p: Phase, noopRps: number): void {
       ` coordinator event loop ${(100 * p.after.eventLoopUtilization).toFixed(0)}% busy`,
   );
   const total = Object.values(p.after.statements).reduce((a, b) => a + b, 0);
-  const rows = Object.entries(p.after.statements).sort((a, b) => b[1] - a[1]);
   console.log(
-    `    SQL statements per rating: ${(total / p.count).toFixed(2)} — ` +
-      rows
-        .map(([sig, k]) => {
-          const ms = p.after.statementMs[sig];
-          return `${sig} ${(k / p.count).toFixed(2)}${ms ? ` (${((1000 * ms) / p.count).toFixed(0)} µs)` : ''}`;
-        })
-        .join(' · '),
+    `    SQL statements per rating: ${(total / p.count).toFixed(2)} — ${statementBreakdown(p.after, p.count)}`,
   );
   if (p.after.sqliteExecMs > 0) {
     console.log(
