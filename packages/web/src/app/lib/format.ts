@@ -45,3 +45,8 @@ export function formatDate(iso: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
+
+/** Megapixel-steps: one decimal below 100 (a small image is a fraction of one), whole numbers above. */
+export function formatMegapixelSteps(n: number): string {
+  return n < 100 ? (Math.round(n * 10) / 10).toFixed(1) : formatCount(Math.round(n));
+}

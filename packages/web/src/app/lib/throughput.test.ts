@@ -1,34 +1,35 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addSample, throughput } from './throughput.js';
+import { hourlySeries } from './throughput.js';
 
-test('jobs per minute over a sliding window, per worker', () => {
-  const samples = [
-    { at: 0, jobsDone: { a: 10, b: 0 } },
-    { at: 30_000, jobsDone: { a: 13, b: 0 } },
-    { at: 60_000, jobsDone: { a: 16, b: 2 } },
-    { at: 90_000, jobsDone: { a: 16, b: 4 } },
-  ];
-  const { times, rates } = throughput(samples);
-  assert.deepEqual(times, [0, 30, 60, 90]);
-  assert.deepEqual(rates.a, [null, 6, 6, 3]);
-  assert.deepEqual(rates.b, [null, 0, 2, 4]);
-});
+const H = 3_600_000;
 
-test('a worker that appears later has no rate before its second sample', () => {
-  const { rates } = throughput([
-    { at: 0, jobsDone: { a: 1 } },
-    { at: 10_000, jobsDone: { a: 1, b: 5 } },
-    { at: 20_000, jobsDone: { a: 1, b: 6 } },
-  ]);
-  assert.deepEqual(rates.b, [null, null, null]);
-});
-
-test('samples are capped', () => {
-  let samples: ReturnType<typeof addSample> = [];
-  for (let i = 0; i < 5; i++) samples = addSample(samples, { at: i, jobsDone: {} }, 3);
-  assert.deepEqual(
-    samples.map((s) => s.at),
-    [2, 3, 4],
+test('hourly series: one point per hour up to now, missing hours as zero, per worker', () => {
+  const since = Date.UTC(2026, 0, 1, 10, 30);
+  const series = hourlySeries(
+    {
+      since: new Date(since).toISOString(),
+      items: [
+        {
+          workerId: 'a',
+          hours: [
+            { hour: new Date(Date.UTC(2026, 0, 1, 10)).toISOString(), jobs: 2, megapixelSteps: 1.5 },
+            { hour: new Date(Date.UTC(2026, 0, 1, 13)).toISOString(), jobs: 1, megapixelSteps: 0.25 },
+          ],
+        },
+        { workerId: 'b', hours: [] },
+      ],
+    },
+    Date.UTC(2026, 0, 1, 13, 59),
   );
+  assert.deepEqual(
+    series.times,
+    [10, 11, 12, 13].map((h) => Date.UTC(2026, 0, 1, h) / 1000),
+  );
+  assert.deepEqual(series.jobs.a, [2, 0, 0, 1]);
+  assert.deepEqual(series.megapixelSteps.a, [1.5, 0, 0, 0.25]);
+  assert.deepEqual(series.jobs.b, [0, 0, 0, 0]);
+  assert.deepEqual(series.totals.a, { jobs: 3, megapixelSteps: 1.75 });
+  assert.equal(series.times.length, 4);
+  assert.equal((series.times[1]! - series.times[0]!) * 1000, H);
 });

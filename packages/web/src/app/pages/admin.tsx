@@ -1,5 +1,5 @@
-// Admin: the access stage (research or open), the models served and their pinned weights, the prompt
-// filter's rules, image safety thresholds, the dataset release schedule, and credit grants.
+// Admin: the access stage (research or open), the models served and their pinned weights, generation
+// limits, the prompt filter's rules, image safety thresholds, the dataset release schedule, and credit grants.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AccessStage, AccessStageInfo, CreditGrant, PromptFilterState } from '@dreamfold/protocol';
 import { api, newIdempotencyKey } from '../api/client.js';
@@ -13,6 +13,7 @@ import { ACCESS_STAGES } from '../lib/protocol-constants.js';
 import { formatAgo, formatCount } from '../lib/format.js';
 import { DatasetScheduleForm, SafetyThresholdsForm } from './admin-safety.js';
 import { Models } from './admin-models.js';
+import { GenerationLimitsForm } from './admin-limits.js';
 
 const STAGE_TEXT: Record<AccessStage, string> = {
   research: 'Research: approved applicants generate, for free.',
@@ -236,6 +237,7 @@ export default function AdminPage() {
           <AccessStageForm />
           <PromptFilter />
           <Models />
+          <GenerationLimitsForm />
           <SafetyThresholdsForm />
           <DatasetScheduleForm />
           <GrantCredits />

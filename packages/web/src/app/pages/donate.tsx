@@ -1,8 +1,8 @@
 // Donate compute: what a donor needs, a fresh worker key with the exact command to run, the donor's
 // workers with their status and throughput, and what they earned.
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import type { RegisteredWorker, WorkerInfo } from '@dreamfold/protocol';
+import type { CurrentJob, RegisteredWorker, WorkerActivityList, WorkerInfo } from '@dreamfold/protocol';
 import { api } from '../api/client.js';
 import { useSession } from '../session.js';
 import { Page } from '../ui/page.js';
@@ -11,11 +11,12 @@ import { CopyButton, SelectField, SubmitButton, TextField } from '../ui/forms.js
 import { ConfirmButton } from '../ui/confirm-button.js';
 import { useResource } from '../ui/use-resource.js';
 import { LineChart } from '../ui/line-chart.js';
-import { addSample, throughput, type Sample } from '../lib/throughput.js';
-import { formatAgo, formatCount } from '../lib/format.js';
+import { hourlySeries } from '../lib/throughput.js';
+import { formatAgo, formatCount, formatMegapixelSteps, plural } from '../lib/format.js';
 import { PROVIDERS, workerCommand, type Provider } from './donate-command.js';
 import { useCredits } from './credits-card.js';
 import { WorkerDetails } from './donate-worker-details.js';
+import { Leaderboard } from './donate-leaderboard.js';
 
 function Requirements() {
   return (
@@ -126,7 +127,29 @@ function NewWorker({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-function WorkerRow({ worker, onRevoke }: { worker: WorkerInfo; onRevoke: (id: string) => Promise<void> }) {
+/** What the worker is making now, with its step progress; fixed height, so rows do not jump. */
+function CurrentJobCell({ job }: { job: CurrentJob | undefined }) {
+  if (!job) return <span className="muted">–</span>;
+  return (
+    <div className="current-job">
+      <span>
+        {job.model} {job.width}×{job.height}, step {job.step} of {job.totalSteps}
+      </span>
+      <progress max={job.totalSteps} value={job.step} aria-label={`Job ${job.jobId} progress`} />
+      <span className="small muted mono">{job.jobId}</span>
+    </div>
+  );
+}
+
+function WorkerRow({
+  worker,
+  currentJob,
+  onRevoke,
+}: {
+  worker: WorkerInfo;
+  currentJob: CurrentJob | undefined;
+  onRevoke: (id: string) => Promise<void>;
+}) {
   const [busy, setBusy] = useState(false);
   const hardware = [
     worker.hardware.gpu,
@@ -155,6 +178,9 @@ function WorkerRow({ worker, onRevoke }: { worker: WorkerInfo; onRevoke: (id: st
         {worker.models.length ? worker.models.join(', ') : '–'}
         {hardware ? <div className="small muted">{hardware}</div> : null}
       </td>
+      <td>
+        <CurrentJobCell job={currentJob} />
+      </td>
       <td className="num">{formatCount(worker.jobsDone)}</td>
       <td className="num">{formatCount(worker.jobsFailed)}</td>
       <td>
@@ -182,24 +208,26 @@ function MyWorkers({ reloadKey }: { reloadKey: number }) {
       pollMs: 5000,
     },
   );
+  const activity = useResource(
+    (signal) => api.get<WorkerActivityList>('/v1/workers/activity', { signal, query: { days: 7 } }),
+    [reloadKey],
+    { pollMs: 5000 },
+  );
   const credits = useCredits(30_000);
-  const [samples, setSamples] = useState<Sample[]>([]);
   const [error, setError] = useState<unknown>();
   const active = useMemo(() => workers.data?.items.filter((w) => !w.revokedAt) ?? [], [workers.data]);
+  const current = useMemo(
+    () => new Map(activity.data?.items.map((a) => [a.workerId, a.currentJob]) ?? []),
+    [activity.data],
+  );
 
-  useEffect(() => {
-    if (!workers.data) return;
-    const jobsDone = Object.fromEntries(active.map((w) => [w.id, w.jobsDone]));
-    setSamples((s) => addSample(s, { at: Date.now(), jobsDone }));
-  }, [workers.data, active]);
-
-  const chart = useMemo(() => {
-    const { times, rates } = throughput(samples);
-    return {
-      times,
-      series: active.map((w) => ({ label: w.name, values: rates[w.id] ?? times.map(() => null) })),
-    };
-  }, [samples, active]);
+  const charts = useMemo(() => {
+    if (!activity.data) return undefined;
+    const h = hourlySeries(activity.data);
+    const of = (values: Record<string, number[]>) =>
+      active.map((w) => ({ label: w.name, values: values[w.id] ?? h.times.map(() => 0) }));
+    return { times: h.times, jobs: of(h.jobs), megapixelSteps: of(h.megapixelSteps), totals: h.totals };
+  }, [activity.data, active]);
 
   async function revoke(id: string) {
     setError(undefined);
@@ -239,6 +267,7 @@ function MyWorkers({ reloadKey }: { reloadKey: number }) {
                   <th scope="col">Worker</th>
                   <th scope="col">Status</th>
                   <th scope="col">Models</th>
+                  <th scope="col">Current job</th>
                   <th scope="col" className="num">
                     Jobs done
                   </th>
@@ -252,7 +281,7 @@ function MyWorkers({ reloadKey }: { reloadKey: number }) {
               </thead>
               <tbody>
                 {active.map((w) => (
-                  <WorkerRow key={w.id} worker={w} onRevoke={revoke} />
+                  <WorkerRow key={w.id} worker={w} currentJob={current.get(w.id)} onRevoke={revoke} />
                 ))}
               </tbody>
             </table>
@@ -260,13 +289,35 @@ function MyWorkers({ reloadKey }: { reloadKey: number }) {
           {active.map((w) => (
             <WorkerDetails key={w.id} worker={w} />
           ))}
-          <h3>Throughput</h3>
-          <LineChart
-            times={chart.times}
-            series={chart.series}
-            yLabel="jobs / min"
-            title="Jobs completed per minute by each worker, over the last minute, since you opened this page"
-          />
+          <h3>Throughput, last 7 days</h3>
+          {charts ? (
+            <>
+              <p className="small muted">
+                {active
+                  .map((w) => {
+                    const t = charts.totals[w.id];
+                    return `${w.name}: ${plural(t?.jobs ?? 0, 'job')}, ${formatMegapixelSteps(t?.megapixelSteps ?? 0)} megapixel-steps`;
+                  })
+                  .join(' · ')}
+              </p>
+              <LineChart
+                times={charts.times}
+                series={charts.jobs}
+                yLabel="jobs / hour"
+                title="Jobs finished per hour by each worker over the last 7 days"
+              />
+              <LineChart
+                times={charts.times}
+                series={charts.megapixelSteps}
+                yLabel="Mpx-steps / hour"
+                title="Megapixel-steps (width × height × steps / 10⁶) per hour by each worker over the last 7 days"
+              />
+            </>
+          ) : activity.error ? (
+            <ErrorMessage error={activity.error} retry={activity.reload} />
+          ) : (
+            <Loading lines={3} />
+          )}
         </>
       )}
     </section>
@@ -288,6 +339,7 @@ export default function DonatePage() {
         <>
           <NewWorker onCreated={() => setReloadKey((k) => k + 1)} />
           <MyWorkers reloadKey={reloadKey} />
+          <Leaderboard signedIn />
         </>
       ) : (
         <div className="card">
@@ -297,6 +349,7 @@ export default function DonatePage() {
           </Link>
         </div>
       )}
+      {state.status !== 'loading' && !user ? <Leaderboard signedIn={false} /> : null}
     </Page>
   );
 }

@@ -2,7 +2,13 @@
 // generation live beside it. The page's address keeps the generation id (?g=…), so a reload resumes it.
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import type { CreditQuote, Generation, Sampler, ServedModels } from '@dreamfold/protocol';
+import type {
+  CreditQuote,
+  Generation,
+  GenerationLimitsInfo,
+  Sampler,
+  ServedModels,
+} from '@dreamfold/protocol';
 import { ApiError, api, newIdempotencyKey } from '../api/client.js';
 import { generationAccess, useSession } from '../session.js';
 import { Page } from '../ui/page.js';
@@ -95,6 +101,13 @@ export default function GeneratePage() {
     pollMs: 30_000,
   });
   const servedModels = served.data?.items;
+  // The limits an admin set at run time (never beyond the protocol's bounds the form starts from).
+  const limitsInfo = useResource(
+    (signal) => api.get<GenerationLimitsInfo>('/v1/generation-limits', { signal }),
+    [],
+  );
+  const maxSteps = limitsInfo.data?.limits.maxSteps ?? LIMITS.maxSteps;
+  const maxImages = limitsInfo.data?.limits.maxImagesPerRequest ?? LIMITS.maxImagesPerRequest;
   // With nothing remembered, start with the model most workers serve.
   useEffect(() => {
     const first = servedModels?.slice().sort((a, b) => b.workers - a.workers)[0];
@@ -243,7 +256,7 @@ export default function GeneratePage() {
               value={String(form.n)}
               onChange={(e) => update('n', Number(e.target.value))}
             >
-              {Array.from({ length: LIMITS.maxImagesPerRequest }, (_, i) => (
+              {Array.from({ length: maxImages }, (_, i) => (
                 <option key={i + 1} value={i + 1}>
                   {i + 1}
                 </option>
@@ -269,10 +282,10 @@ export default function GeneratePage() {
                 type="number"
                 inputMode="numeric"
                 min={1}
-                max={LIMITS.maxSteps}
+                max={maxSteps}
                 value={form.steps}
                 onChange={(e) =>
-                  update('steps', Math.max(1, Math.min(LIMITS.maxSteps, Number(e.target.value) || 1)))
+                  update('steps', Math.max(1, Math.min(maxSteps, Number(e.target.value) || 1)))
                 }
                 error={errors.steps}
               />
