@@ -52,6 +52,7 @@ export async function reservedJobs(db: Kysely<Database>): Promise<
   {
     job_id: string;
     state: string;
+    reruns: number;
     escrow: string;
     amount: number;
     n: number;
@@ -72,6 +73,7 @@ export async function reservedJobs(db: Kysely<Database>): Promise<
     .select([
       'j.id as job_id',
       'j.state',
+      'j.reruns',
       're.account_id as escrow',
       're.amount',
       'g.n',
@@ -83,6 +85,7 @@ export async function reservedJobs(db: Kysely<Database>): Promise<
     .execute();
   return rows.map((r) => ({
     ...r,
+    reruns: Number(r.reruns),
     amount: Number(r.amount),
     ended_amount: r.ended_amount === null ? null : Number(r.ended_amount),
   }));

@@ -38,12 +38,14 @@ export async function trialBalance(db: Kysely<Database>): Promise<CreditBooks> {
   // Escrow holds exactly the shares of images that have not finished; each finished image's share
   // left escrow once, the way its outcome says (done: settled to the platform; failed or cancelled:
   // refunded to the user).
+  // A re-run job (trust/reruns.ts: its first result was withdrawn) settled with that first result, whatever
+  // its state now; if the re-run fails, a separate rerun-refund pays the share back from the platform.
   const outstanding = new Map<string, number>();
   for (const j of await b.reservedJobs(db)) {
     const share = j.amount / j.n;
-    const open = j.state === 'queued' || j.state === 'leased';
+    const open = j.reruns === 0 && (j.state === 'queued' || j.state === 'leased');
     if (open) outstanding.set(j.escrow, (outstanding.get(j.escrow) ?? 0) + share);
-    const expected = open ? null : j.state === 'done' ? 'settle' : 'refund';
+    const expected = open ? null : j.reruns > 0 || j.state === 'done' ? 'settle' : 'refund';
     if (j.ended_as !== expected)
       problems.push(
         `job ${j.job_id} (${j.state}): share ${j.ended_as ?? 'still in escrow'}, expected ${expected ?? 'in escrow'}`,

@@ -12,6 +12,7 @@ import { newId } from '../ids.js';
 import type { Ledger, Posted } from './ledger.js';
 import { workerEarning, type Pricing } from './pricing.js';
 import * as q from './queries.js';
+import { clawBack, type ClawBack, type ClawBackInput } from './claw-back.js';
 
 export const heldAccount = (workerId: string) => `held:${workerId}`;
 
@@ -73,9 +74,14 @@ export class HeldEarnings {
     return amount;
   }
 
+  /** Takes back from the owner what earnings found bad had paid them, down to a zero balance (claw-back.ts). */
+  clawBack(trx: Kysely<Database>, p: ClawBackInput): Promise<ClawBack> {
+    return clawBack(this.ledger, trx, p, heldAccount(p.workerId));
+  }
+
   /**
    * Takes back one earning (its transfer's key) if it went to the held account and is still there (bounded
-   * by the held balance). Once per earning. Earnings already paid to an owner stay paid.
+   * by the held balance). Once per earning. Earnings already paid to an owner are clawBack's.
    */
   async reverseOne(
     trx: Kysely<Database>,

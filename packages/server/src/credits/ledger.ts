@@ -30,10 +30,15 @@ export class Ledger {
     amount: number,
     refuse: (balance: number) => AppError,
   ): Promise<void> {
+    const balance = await this.lockedBalance(trx, account);
+    if (balance < amount) throw refuse(balance);
+  }
+
+  /** The account's balance, with the account locked against concurrent spends until the transaction ends. */
+  async lockedBalance(trx: Kysely<Database>, account: string): Promise<number> {
     await q.ensureAccountRow(trx, account, this.clock.now());
     if (this.dialect === 'postgres') await q.lockAccountRow(trx, account);
-    const balance = await q.accountBalance(trx, account);
-    if (balance < amount) throw refuse(balance);
+    return q.accountBalance(trx, account);
   }
 
   async postOne(trx: Kysely<Database>, draft: q.TransferDraft): Promise<Posted> {

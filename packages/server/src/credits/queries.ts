@@ -68,6 +68,18 @@ export async function findTransferId(db: Kysely<Database>, key: string): Promise
   return row?.id;
 }
 
+export async function transferKind(
+  db: Kysely<Database>,
+  key: string,
+): Promise<CreditTransferKind | undefined> {
+  const row = await db
+    .selectFrom('credit_transfers')
+    .select('kind')
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row?.kind;
+}
+
 /** Makes sure the account has its lock row (created on its first balance-checked debit). */
 export async function ensureAccountRow(db: Kysely<Database>, accountId: string, now: number): Promise<void> {
   await db

@@ -34,6 +34,7 @@ import * as q from './queries.js';
 import { assertWholeCredits, Ledger, type Posted } from './ledger.js';
 import { creditHistory, creditSummary } from './statements.js';
 import { heldAccount, HeldEarnings } from './held-earnings.js';
+import { earnKey } from './claw-back.js';
 
 export type { Posted } from './ledger.js';
 
@@ -220,6 +221,8 @@ export class CreditsService {
       workerOwnerId: string;
       /** Set by trust/ for a worker without a verified record: the earning waits in its held account. */
       holdEarning?: boolean;
+      /** Times the job was re-run after a withdrawn result: each run's worker is paid under its own key. */
+      reruns?: number;
     },
   ): Promise<void> {
     const drafts: q.TransferDraft[] = [];
@@ -229,7 +232,7 @@ export class CreditsService {
     if (earned > 0) {
       drafts.push({
         id: newId(),
-        key: `earn:${job.id}`,
+        key: earnKey(job.id, job.reruns),
         kind: 'worker_earning',
         // The earner's own worker, not the job: the job belongs to somebody else's generation.
         referenceType: 'worker',
@@ -261,7 +264,26 @@ export class CreditsService {
       const reservation = reservations.get(job.generationId);
       if (reservation) drafts.push(jobEnd('refund', job, reservation, q.userAccount(reservation.userId)));
     }
-    await this.ledger.post(trx, drafts);
+    const posted = await this.ledger.post(trx, drafts);
+    // A re-run (trust/reruns.ts) that fails or is cancelled: its share was settled when the result later
+    // withdrawn was accepted, so its job-end exists. The requester gets the share back from the platform,
+    // once (they paid for an image they never got to keep).
+    const rerunRefunds: q.TransferDraft[] = [];
+    for (const d of drafts) {
+      if (posted.has(d.key) || (await q.transferKind(trx, d.key)) !== 'settle') continue;
+      const [, to] = d.entries as [{ account: string; amount: number }, { account: string; amount: number }];
+      rerunRefunds.push({
+        ...d,
+        id: newId(),
+        key: `rerun-refund:${d.key.slice('job-end:'.length)}`,
+        memo: 'A re-run of an image whose first result was withdrawn could not be made: its share is refunded.',
+        entries: [
+          { account: q.PLATFORM_ACCOUNT, amount: -to.amount },
+          { account: to.account, amount: to.amount },
+        ],
+      });
+    }
+    await this.ledger.post(trx, rerunRefunds);
   }
 
   // --- HTTP-facing reads and the admin grant -------------------------------------------------------

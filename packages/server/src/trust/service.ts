@@ -23,6 +23,7 @@ import { Standing } from './standing.js';
 import { paramsOf, ResultChecks, type Verdict } from './checks.js';
 import { Settlement, type Announce } from './settlement.js';
 import { Replicas, bandColumns } from './replicas.js';
+import { Reruns } from './reruns.js';
 import { WorkerLimits } from './limits.js';
 import { ReputationViews } from './views.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
@@ -64,6 +65,7 @@ export class TrustService {
   /** The reputation page and events, for owners and staff. */
   readonly views: ReputationViews;
   private readonly settlement: Settlement;
+  private readonly reruns: Reruns;
   private readonly hwClasses = new Map<string, string | null>();
   private readonly random: () => number;
 
@@ -80,15 +82,19 @@ export class TrustService {
       strikeDecayResults: t.strikeDecayResults,
     };
     this.fingerprints = new Fingerprints(db, clock);
-    this.standing = new Standing(db, clock, deps.credits, this.fingerprints, policy);
+    this.reruns = new Reruns();
+    this.standing = new Standing(db, clock, deps.credits, this.fingerprints, policy, this.reruns);
     this.checks = new ResultChecks(db, clock, this.standing, {
       speedSlack: t.speedSlack,
       minMsPerMpxStep: t.minMsPerMpxStep,
     });
-    this.settlement = new Settlement(clock, this.standing, deps.credits, {
-      agreeMaxDistance: t.agreeMaxDistance,
-      maxAttempts: config.maxAttempts,
-    });
+    this.settlement = new Settlement(
+      clock,
+      this.standing,
+      deps.credits,
+      { agreeMaxDistance: t.agreeMaxDistance, maxAttempts: config.maxAttempts },
+      this.reruns,
+    );
     this.replicas = new Replicas(
       db,
       deps.dialect,
@@ -303,10 +309,14 @@ export class TrustService {
     for (const a of await this.replicas.expire()) await this.announce(a);
   }
 
-  /** Wakes workers waiting for a model after a replica was queued (call after the commit). */
-  async announce(a: Announce | undefined): Promise<void> {
+  /**
+   * Wakes workers waiting for a model after a replica was queued, and for jobs queued again since the last
+   * call (reruns.ts). Call after the commit of any transaction that may have recorded an outcome.
+   */
+  async announce(a?: Announce): Promise<void> {
     // Two: the worker whose result is being checked may be the first one woken, and it cannot take it.
     if (a) await this.deps.bus.publishJobs({ model: a.model, count: 2, pixels: a.pixels });
+    for (const r of this.reruns.drain()) await this.deps.bus.publishJobs(r);
   }
 
   /**

@@ -31,6 +31,9 @@ import {
 } from './sql/replicas.js';
 import { decideVerification, noteVerification, openVerification } from './sql/verifications.js';
 import type { VerificationStateColumn } from '../db/schema.js';
+import { earnKey } from '../credits/claw-back.js';
+import { doneJobs } from './sql/reruns.js';
+import type { Reruns } from './reruns.js';
 
 /** A trusted peer counts when it polled within this long (10 minutes). */
 const PEER_SEEN_MS = 600_000;
@@ -53,6 +56,7 @@ export class Settlement {
     private readonly standing: Standing,
     private readonly credits: CreditsService,
     private readonly settings: SettlementSettings,
+    private readonly reruns: Reruns,
   ) {}
 
   /** Queues round 1 for a canonical result just accepted. */
@@ -152,8 +156,16 @@ export class Settlement {
     state: Exclude<VerificationStateColumn, 'pending'>,
     detail: string,
   ) {
-    await decideVerification(trx, { jobId, state, detail, now: this.clock.now() });
+    const now = this.clock.now();
+    await decideVerification(trx, { jobId, state, detail, now });
     if (state !== 'overturned') await releaseHolds(trx, [jobId]);
+    // The requester gets the picture the other workers agreed on: the job is queued again (reruns.ts).
+    else
+      await this.reruns.queue(trx, {
+        jobIds: [jobId],
+        reason: 'Queued again: two other workers agreed on a different picture than the first result.',
+        now,
+      });
   }
 
   private agree(a: ResultRow, b: ResultRow): boolean {
@@ -201,10 +213,17 @@ export class Settlement {
         reason: 'verification: two other workers given the same job and seed agreed on a different picture',
         now: this.clock.now(),
       });
-      await this.credits.held.reverseOne(trx, {
-        earnKey: `earn:${r.job_id}`,
+      const [job] = await doneJobs(trx, [r.job_id]);
+      const key = earnKey(r.job_id, job?.reruns ?? 0);
+      const memo = `Earning reversed: the result for job ${r.job_id} was overturned.`;
+      await this.credits.held.reverseOne(trx, { earnKey: key, workerId: r.worker_id, memo });
+      // Already paid to the owner (a trusted worker, or released since): taken back from them.
+      await this.credits.held.clawBack(trx, {
+        key: `claw-back:${key}`,
         workerId: r.worker_id,
-        memo: `Earning reversed: the result for job ${r.job_id} was overturned.`,
+        ownerId: r.owner_id,
+        earnKeys: [key],
+        memo: `The result for job ${r.job_id} was overturned:`,
       });
     }
     await this.standing.strike(trx, {

@@ -13,6 +13,10 @@ import { withdrawUnverified } from './sql/results.js';
 import { abandonReplicas } from './sql/replicas.js';
 import { insertEvent } from './sql/events.js';
 import { abandonVerifications } from './sql/verifications.js';
+import { doneJobs } from './sql/reruns.js';
+import type { Reruns } from './reruns.js';
+import { earnKey } from '../credits/claw-back.js';
+import { newId } from '../ids.js';
 
 const STATE_TTL_MS = 2_000;
 
@@ -33,6 +37,7 @@ export class Standing {
     private readonly credits: CreditsService,
     private readonly fingerprints: Fingerprints,
     readonly policy: TrustPolicy,
+    private readonly reruns: Reruns,
   ) {}
 
   /** The worker's row, made (state new) if it has none yet. */
@@ -193,12 +198,22 @@ export class Standing {
       await this.fingerprints.learnFrom(trx, row.worker_id);
     }
     await this.event(trx, { worker_id: row.worker_id, kind: 'state_changed', state: move.to, detail });
-    if (move.to === 'suspended') await this.withdraw(trx, row.worker_id, move.reason, now);
+    if (move.to === 'suspended') await this.withdraw(trx, row.worker_id, ownerId, move.reason, now);
     return changed;
   }
 
-  /** A worker found bad: its unverified results leave the gallery and releases, its held earnings go back. */
-  private async withdraw(trx: Kysely<Database>, workerId: string, reason: string, now: number) {
+  /**
+   * A worker found bad: its unverified results leave the gallery and releases and their jobs are queued
+   * again for other workers (reruns.ts); its held earnings go back to the platform, and what those results
+   * had already paid its owner is clawed back (credits/claw-back.ts).
+   */
+  private async withdraw(
+    trx: Kysely<Database>,
+    workerId: string,
+    ownerId: string,
+    reason: string,
+    now: number,
+  ) {
     const withdrawn = await withdrawUnverified(trx, workerId);
     const canonical = withdrawn.filter((r) => r.kind === 'canonical');
     for (const r of canonical) {
@@ -216,13 +231,27 @@ export class Standing {
       workerId,
       memo: `Held earnings reversed: the worker was suspended (${reason})`.slice(0, 500),
     });
-    await this.event(trx, {
-      worker_id: workerId,
-      kind: 'withdrawn',
-      detail:
-        `${canonical.length} unverified images were withdrawn from the gallery and future releases` +
-        (reversed > 0 ? `; ${reversed} held credits went back to the platform.` : '.'),
+    const jobs = await doneJobs(trx, jobIds);
+    const claw = await this.credits.held.clawBack(trx, {
+      key: `claw-back:${workerId}:${newId()}`,
+      workerId,
+      ownerId,
+      earnKeys: jobs.map((j) => earnKey(j.id, j.reruns)),
+      memo: `Worker ${workerId} was suspended (${reason.slice(0, 200)}) and its unverified results withdrawn:`,
     });
+    const rerun = await this.reruns.queue(trx, {
+      jobIds: jobs.map((j) => j.id),
+      reason: 'Queued again: the first result was withdrawn (its worker was suspended).',
+      now,
+    });
+    let detail = `${canonical.length} unverified images were withdrawn from the gallery and future releases`;
+    if (rerun > 0) detail += ` and ${rerun} of them queued again for other workers`;
+    if (reversed > 0) detail += `; ${reversed} held credits went back to the platform`;
+    if (claw.due > 0) {
+      detail += `; ${claw.taken} of the ${claw.due} credits they had paid the owner were taken back`;
+      if (claw.taken < claw.due) detail += ` (the rest was already spent; the platform absorbs it)`;
+    }
+    await this.event(trx, { worker_id: workerId, kind: 'withdrawn', detail: `${detail}.` });
   }
 
   private async event(

@@ -191,3 +191,31 @@ export async function suspendWithBlanks(
   const state = (await donor.reputation()).json().state as string;
   if (state !== 'suspended') throw new Error(`four strikes left the donor ${state}`);
 }
+
+/**
+ * Gives the donor a verified record: five jobs of a model of its own (seeds of their own too: the same
+ * picture for another model's job would be a replay), each re-run by a partner of another account, so it
+ * becomes trusted and its held earnings are paid to its owner. Answers the partner (trusted as well).
+ */
+export async function makeTrusted(
+  c: TestCoordinator,
+  clock: ManualClock,
+  donor: Donor,
+  o: { model: string; seedBase: number; steps?: number },
+): Promise<Donor> {
+  const partner = await Donor.create(c);
+  for (let i = 0; i < 5; i++) {
+    const submitted = await submitJobs(c, { model: o.model, seed: o.seedBase + i, steps: o.steps ?? 25 });
+    if (submitted.statusCode !== 201) throw new Error(`submit failed: ${submitted.body}`);
+    for (const d of [donor, partner]) {
+      const job = await d.pop([o.model]);
+      if (!job) throw new Error('nothing to run while building a record');
+      clock.advance(2000);
+      const res = await d.deliver(job);
+      if (res.statusCode !== 200) throw new Error(`delivery failed: ${res.body}`);
+    }
+  }
+  const state = (await donor.reputation()).json().state as string;
+  if (state !== 'trusted') throw new Error(`five verified results left the donor ${state}`);
+  return partner;
+}

@@ -64,6 +64,7 @@ export class ResultIntake {
           workerId: caller.workerId,
           workerOwnerId: caller.userId,
           holdEarning: trusted.holdEarning,
+          reruns: row.reruns,
         });
         // Not public until classified (safety row); the worker's measured speed.
         await hooks.jobCompleted(trx, row, now);

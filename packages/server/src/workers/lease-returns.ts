@@ -46,6 +46,8 @@ export class LeaseReturns {
       return row;
     });
     if (!job) throw leaseLost('The lease was lost before the failure was recorded.');
+    // A strike may have suspended the worker and queued its withdrawn jobs again: wake workers for them.
+    if (refused) await trust.announce();
     await this.afterTakenBack(job, body.reason);
     return { state: job.state, attempts: job.attempts };
   }

@@ -18,7 +18,19 @@ export async function openVerification(
       created_at: p.now,
       decided_at: null,
     })
-    .onConflict((oc) => oc.column('job_id').doNothing())
+    // A re-run job (trust/reruns.ts) opens its ended case again for the new result.
+    .onConflict((oc) =>
+      oc
+        .column('job_id')
+        .doUpdateSet({
+          worker_id: p.workerId,
+          state: 'pending',
+          detail: null,
+          created_at: p.now,
+          decided_at: null,
+        })
+        .where('verifications.state', '!=', 'pending'),
+    )
     .execute();
 }
 

@@ -1,0 +1,54 @@
+// Re-runs: when a result is withdrawn (its worker was suspended) or overturned (two other workers agreed
+// on a different picture), the requester does not simply lose the image. The job goes back to the queue
+// with the same parameters and seed — a deterministic model draws the same picture on an honest worker —
+// and keeps its id, its place in the generation and its place in line.
+//
+// The requester is not charged twice: the job's share of the reservation was settled when the withdrawn
+// result was accepted (job-end:<job>), and the re-run's completion finds that settlement and posts nothing;
+// if the re-run fails for good or is cancelled, credits.jobsRefunded pays the share back from the platform.
+// The re-run's worker is paid under its own key (earn:<job>:r<n>). The old result keeps its evidence under
+// another id; what the system decided about the old picture (withdrawal, classifier verdict) goes, a
+// moderator's hide stays.
+//
+// Runs inside the transaction that withdrew the results. Workers waiting for the model are woken after
+// that commits: `drain` answers what was queued since the last call (TrustService.announce publishes it).
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Announce } from './settlement.js';
+import * as r from './sql/reruns.js';
+
+const CHUNK = 500;
+
+export class Reruns {
+  private pending: Announce[] = [];
+
+  /** Queues the finished ones among these jobs again; answers how many went back to the queue. */
+  async queue(trx: Kysely<Database>, p: { jobIds: readonly string[]; reason: string; now: number }) {
+    let queued = 0;
+    for (let i = 0; i < p.jobIds.length; i += CHUNK) {
+      const ids = p.jobIds.slice(i, i + CHUNK);
+      const jobs = await r.requeueDone(trx, { jobIds: ids, reason: p.reason });
+      const requeued = jobs.map((j) => j.id);
+      await r.moveAsideResults(trx, requeued);
+      await r.retireReplicas(trx, { jobIds: requeued, now: p.now });
+      await r.clearSystemHides(trx, requeued);
+      await r.clearSafetyRows(trx, requeued);
+      for (const j of jobs) this.pending.push({ model: j.model, pixels: j.pixels });
+      queued += jobs.length;
+    }
+    return queued;
+  }
+
+  /** What was queued since the last call (one entry per model and size, with how many). */
+  drain(): { model: string; pixels: number; count: number }[] {
+    const byKind = new Map<string, { model: string; pixels: number; count: number }>();
+    for (const a of this.pending) {
+      const key = `${a.model}\u0000${a.pixels}`;
+      const seen = byKind.get(key) ?? { ...a, count: 0 };
+      seen.count++;
+      byKind.set(key, seen);
+    }
+    this.pending = [];
+    return [...byKind.values()];
+  }
+}
