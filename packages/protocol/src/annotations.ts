@@ -249,3 +249,65 @@ export const GoldList = Type.Object({
   nextCursor: Type.Optional(Type.String()),
 });
 export type GoldList = Static<typeof GoldList>;
+
+// --- raters (moderators and admins) ---
+
+export const RATER_FILTERS = ['excluded', 'earning', 'all'] as const;
+export const RaterFilter = StringEnum(RATER_FILTERS, {
+  description:
+    'excluded: raters whose answers are kept out of aggregates, most recently excluded first; earning: ' +
+    'the others (their answers count and earn, within the hourly cap); all: both, newest rater first.',
+});
+export type RaterFilter = Static<typeof RaterFilter>;
+
+export const RaterListQuery = Type.Object(
+  {
+    status: Type.Optional(RaterFilter),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type RaterListQuery = Static<typeof RaterListQuery>;
+
+export const RaterSummary = Type.Object({
+  userId: Id,
+  email: Type.Optional(Type.String({ description: 'Shown to admins only.' })),
+  status: RaterStatus,
+  answered: Type.Object({
+    rating: Type.Integer(),
+    pairwise: Type.Integer(),
+    flag: Type.Integer(),
+    total: Type.Integer(),
+  }),
+  gold: Type.Object({
+    answers: Type.Integer({ description: 'Checks answered since the rater started (or was reinstated).' }),
+    agreed: Type.Integer({ description: 'Of those, how many agreed with the known answer.' }),
+    share: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'agreed / answers; absent before the first check.',
+      }),
+    ),
+    score: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        'The smoothed agreement score the threshold is compared with: (agreed + 1) / (answers + 2).',
+    }),
+  }),
+  excludedAt: Type.Optional(Timestamp),
+  creditsEarned: Type.Integer({ description: 'Everything their annotations earned.' }),
+  createdAt: Timestamp,
+});
+export type RaterSummary = Static<typeof RaterSummary>;
+
+export const RaterList = Type.Object({
+  items: Type.Array(RaterSummary),
+  nextCursor: Type.Optional(Type.String()),
+});
+export type RaterList = Static<typeof RaterList>;
+
+export const RaterParams = Type.Object({ userId: Id });
+export type RaterParams = Static<typeof RaterParams>;

@@ -1,4 +1,4 @@
-// Gold items over HTTP, for moderators and admins: every change is audited.
+// Gold items and raters over HTTP, for moderators and admins: every change is audited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CreateGoldBody,
@@ -7,17 +7,29 @@ import {
   GoldListQuery,
   IdempotencyHeaders,
   IdParams,
+  ModerationReasonBody,
   Problem,
+  RaterList,
+  RaterListQuery,
+  RaterParams,
+  RaterSummary,
 } from '@dreamfold/protocol';
+import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import { userOf } from '../http/auth.js';
 import { bearerSecurity, problems } from '../http/schemas.js';
+import type { RaterViewer } from './raters.js';
+
+const viewer = (req: FastifyRequest): RaterViewer => {
+  const user = userOf(req);
+  return { userId: user.userId, admin: user.role === 'admin' };
+};
 
 export const annotationAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  const { gold } = services.annotations;
+  const { gold, raters } = services.annotations;
 
   app.post(
     '/v1/admin/annotations/gold',
@@ -69,5 +81,43 @@ export const annotationAdminRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       },
     },
     async (req) => gold.retire(userOf(req).userId, req.params.id),
+  );
+
+  app.get(
+    '/v1/admin/annotations/raters',
+    {
+      config: { auth: 'moderator' },
+      schema: {
+        tags: ['annotations', 'admin'],
+        summary:
+          'Raters with their answers, checks and earnings: excluded ones (most recently excluded first), earning ones, or all (newest first). Emails for admins only.',
+        security: bearerSecurity,
+        querystring: RaterListQuery,
+        response: { 200: RaterList, ...problems },
+      },
+    },
+    async (req) =>
+      raters.list(viewer(req), {
+        filter: req.query.status ?? 'all',
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      }),
+  );
+
+  app.post(
+    '/v1/admin/annotations/raters/:userId/reinstate',
+    {
+      config: { auth: 'moderator' },
+      schema: {
+        tags: ['annotations', 'admin'],
+        summary:
+          'Reinstates an excluded rater: their answers rejoin the aggregates and their checks start over (409 if not excluded).',
+        security: bearerSecurity,
+        params: RaterParams,
+        body: ModerationReasonBody,
+        response: { 200: RaterSummary, 409: Problem, ...problems },
+      },
+    },
+    async (req) => raters.reinstate(viewer(req), req.params.userId, req.body.reason),
   );
 };

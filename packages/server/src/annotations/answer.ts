@@ -119,11 +119,7 @@ export class AnswerService {
 
     await this.q.countAnswer(trx, userId, { kind, gold, credits });
     if (changed) {
-      // Every answer of this rater leaves (or rejoins) the aggregates: recompute what they touched.
-      await setRaterExcluded(trx, userId, isExcluded ? now : null);
-      await setAnswersExcluded(trx, userId, isExcluded ? 1 : 0);
-      await lockImagesOf(trx, this.dialect, userId);
-      await recomputeImagesOf(trx, userId);
+      await setExclusion(trx, this.dialect, userId, isExcluded ? now : null);
     } else if (!isExcluded) {
       await addToAggregates(this.aggregates, trx, task, given);
     }
@@ -187,6 +183,23 @@ export class AnswerService {
     }
     return new AppError('conflict', 'The task changed while answering; try again.');
   }
+}
+
+/**
+ * Excludes the rater (at `excludedAt`) or lifts their exclusion (null): every answer of theirs leaves
+ * (or rejoins) the aggregates, so the images they answered about are recomputed. Runs in the caller's
+ * transaction, after the rater's row was locked (PostgreSQL) or inside SQLite's one write transaction.
+ */
+export async function setExclusion(
+  trx: Kysely<Database>,
+  dialect: Dialect,
+  userId: string,
+  excludedAt: number | null,
+): Promise<void> {
+  await setRaterExcluded(trx, userId, excludedAt);
+  await setAnswersExcluded(trx, userId, excludedAt === null ? 0 : 1);
+  await lockImagesOf(trx, dialect, userId);
+  await recomputeImagesOf(trx, userId);
 }
 
 function parse(body: AnswerAnnotationBody): { kind: AnnotationKind; given: GivenAnswer } {

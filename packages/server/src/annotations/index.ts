@@ -9,12 +9,15 @@ import { ImagePool } from './pool.js';
 import { AnnotationService } from './service.js';
 import { AnswerService } from './answer.js';
 import { GoldService } from './gold.js';
+import { RaterService } from './raters.js';
 
 export interface Annotations {
   /** Hand-out, task images, a user's standing, image aggregates. */
   tasks: AnnotationService;
   answers: AnswerService;
   gold: GoldService;
+  /** Raters for moderators: the list, reinstating. */
+  raters: RaterService;
 }
 
 export function createAnnotations(deps: {
@@ -30,6 +33,7 @@ export function createAnnotations(deps: {
     tasks: new AnnotationService(deps.db, deps.dialect, deps.clock, pool, settings),
     answers: new AnswerService(deps.db, deps.dialect, deps.clock, deps.credits, settings),
     gold: new GoldService(deps.db, deps.clock, pool),
+    raters: new RaterService(deps.db, deps.dialect, deps.clock, settings),
   };
 }
 

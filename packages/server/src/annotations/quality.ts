@@ -26,6 +26,18 @@ export function raterStatus(policy: QualityPolicy, goldAnswers: number, goldAgre
   return agreementScore(goldAnswers, goldAgreed) < policy.minAgreement ? 'excluded' : 'trusted';
 }
 
+/**
+ * The status to show for a rater: the stored exclusion (what aggregates follow; re-evaluated at each of
+ * their answers), else provisional or trusted by their checks so far.
+ */
+export function shownStatus(
+  policy: QualityPolicy,
+  r: { excluded: boolean; goldAnswers: number; goldAgreed: number },
+): RaterStatus {
+  if (r.excluded) return 'excluded';
+  return raterStatus(policy, r.goldAnswers, r.goldAgreed) === 'provisional' ? 'provisional' : 'trusted';
+}
+
 export interface GivenAnswer {
   rating: number | null;
   /** As presented: a = the task's first image, b = its second. */

@@ -26,7 +26,7 @@ import {
 } from './sql/handout.js';
 import { creditsSince, findRater } from './sql/answers.js';
 import { imageStats } from './sql/aggregates.js';
-import { agreementScore, HOUR_MS, raterStatus, type QualityPolicy } from './quality.js';
+import { agreementScore, HOUR_MS, shownStatus, type QualityPolicy } from './quality.js';
 import { earningState, toImageStats } from './views.js';
 
 export type AnnotationSettings = Config['annotations'] & { reward: number };
@@ -135,12 +135,7 @@ export class AnnotationService {
       agreement: {
         score: gold >= policy.minGoldAnswers ? agreementScore(gold, agreed) : undefined,
         threshold: policy.minAgreement,
-        // The stored exclusion is what aggregates follow; it is re-evaluated on every answer.
-        status: excluded
-          ? 'excluded'
-          : raterStatus(policy, gold, agreed) === 'provisional'
-            ? 'provisional'
-            : 'trusted',
+        status: shownStatus(policy, { excluded, goldAnswers: gold, goldAgreed: agreed }),
       },
       earning: earningState({
         excluded,

@@ -1,10 +1,11 @@
 // Rows → wire shapes, and the earning state both an answer and /v1/me/annotations report.
-import type { EarningState, GoldItem, ImageAnnotationStats } from '@dreamfold/protocol';
+import type { EarningState, GoldItem, ImageAnnotationStats, RaterSummary } from '@dreamfold/protocol';
 import { toIso, toIsoOrUndefined } from '../ids.js';
 import { masksToExpectations } from './flags.js';
 import type { ImageStatsRow } from './sql/aggregates.js';
 import type { GoldItemRow } from './sql/gold.js';
-import { HOUR_MS } from './quality.js';
+import type { RaterListRow } from './sql/raters.js';
+import { agreementScore, HOUR_MS, shownStatus, type QualityPolicy } from './quality.js';
 
 /**
  * Mean and sample standard deviation from exact integer sums: n·Σx² − (Σx)² is an exact integer for
@@ -59,6 +60,31 @@ export function toGoldItem(row: GoldItemRow): GoldItem {
     retiredAt: toIsoOrUndefined(row.retired_at),
     answers: row.answers,
     agreed: row.agreed,
+  };
+}
+
+/** A rater for moderators; the email only when `withEmail` (admins). */
+export function toRaterSummary(row: RaterListRow, policy: QualityPolicy, withEmail: boolean): RaterSummary {
+  const answered = { rating: row.rating_answers, pairwise: row.pairwise_answers, flag: row.flag_answers };
+  const { gold_answers: answers, gold_agreed: agreed } = row;
+  return {
+    userId: row.user_id,
+    email: withEmail ? row.email : undefined,
+    status: shownStatus(policy, {
+      excluded: row.excluded_at !== null,
+      goldAnswers: answers,
+      goldAgreed: agreed,
+    }),
+    answered: { ...answered, total: answered.rating + answered.pairwise + answered.flag },
+    gold: {
+      answers,
+      agreed,
+      share: answers > 0 ? agreed / answers : undefined,
+      score: agreementScore(answers, agreed),
+    },
+    excludedAt: toIsoOrUndefined(row.excluded_at),
+    creditsEarned: Number(row.credits_earned),
+    createdAt: toIso(row.created_at),
   };
 }
 
