@@ -46,6 +46,10 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'generation backend, e.g. onnx (required)')
     .option('--model-dir <dir>', 'a model folder; repeat for several (model id = folder name)', collect, [])
     .option('--provider <name>', 'execution provider: cpu, cuda, coreml, dml, webgpu')
+    .option(
+      '--guidance <mode>',
+      'batched (default) or sequential: two batch-1 UNet runs per step, about half the memory (~5 GB GPUs)',
+    )
     .option('--name <name>', 'name shown in this worker’s logs')
     .option('--max-jobs <n>', 'exit 0 after taking this many jobs')
     .option('--until <time>', 'stop taking jobs at an ISO time or after a duration (e.g. 3h55m)')
@@ -70,6 +74,7 @@ export function buildProgram(): Command {
     .option('--model-dir <dir>', 'a model folder to check; repeat for several', collect, [])
     .option('--provider <name>', 'execution provider the worker will use (default cpu)')
     .option('--max-pixels <n>', 'largest width×height the worker will accept')
+    .option('--guidance <mode>', 'batched (default) or sequential, as the worker will run')
     .option('--json', 'print one JSON object per check')
     .action(async (opts: DoctorCommandOptions) => {
       process.exit(await (await import('./commands/doctor.js')).doctor(opts));

@@ -17,7 +17,13 @@ export type { ModelFolderInfo } from './model-folder.js';
 export { fingerprintModel } from './fingerprint.js';
 export type { ModelFingerprint } from './fingerprint.js';
 
-export { availableProviders, PROVIDER_NAMES, isProviderName, runtimeVersion } from './onnx/providers.js';
+export {
+  availableProviders,
+  assertProviderAvailable,
+  PROVIDER_NAMES,
+  isProviderName,
+  runtimeVersion,
+} from './onnx/providers.js';
 export type { ProviderName, ProviderStatus, ProviderOptions } from './onnx/providers.js';
 
 export { ClipTokenizer } from './tokenizer/clip-tokenizer.js';

@@ -95,6 +95,8 @@ test('a model’s need grows with its weights and the largest image; GPUs compar
   assert.ok((await folderBytes(m.dir)) >= 2_000 * 1024 * 1024);
   assert.equal(estimateNeedMb(2_000 * 1024 * 1024, 512 * 512), 2_000 + 1536 + 512);
   assert.equal(estimateNeedMb(2_000 * 1024 * 1024, 1024 * 1024), 2_000 + 4 * 1536 + 512);
+  // Sequential guidance runs the UNet at batch 1: half the activations.
+  assert.equal(estimateNeedMb(2_000 * 1024 * 1024, 1024 * 1024, 'sequential'), 2_000 + 4 * 768 + 512);
   assert.deepEqual(fits(4_048, 'vram', machine()), {
     fits: true,
     needMb: 4_048,
@@ -134,7 +136,25 @@ test('models that do not fit are refused with the numbers; none fitting or a ful
     selectFitting([huge], { memory: 'ram', maxPixels: 512 * 512, resources: machine() }),
     (err: FatalWorkerError) =>
       err.code === 'no_model_fits' &&
-      /giant needs about 22049 MB \(12000 MB of 16000 MB RAM usable\)\. Lower --max-pixels/.test(err.message),
+      /giant needs about 22049 MB \(12000 MB of 16000 MB RAM usable\)\. Lower --max-pixels, use an fp16 copy of the model, add --guidance sequential,/.test(
+        err.message,
+      ),
+  );
+  // With sequential guidance a model that needs 768 MB less may fit; the advice no longer suggests it.
+  const fitsSequential = modelFolder(root, 'sd-x', 12_288 - 512 - 1536 + 100);
+  await assert.rejects(
+    selectFitting([fitsSequential], { memory: 'vram', maxPixels: 512 * 512, resources: machine() }),
+  );
+  assert.deepEqual(
+    (
+      await selectFitting([fitsSequential], {
+        memory: 'vram',
+        maxPixels: 512 * 512,
+        resources: machine(),
+        guidance: 'sequential',
+      })
+    ).map((m) => m.id),
+    ['sd-x'],
   );
   await assert.rejects(
     selectFitting([small], { memory: 'vram', maxPixels: 512 * 512, resources: machine({ diskFreeMb: 100 }) }),

@@ -25,6 +25,9 @@ export {
   parseNvidiaSmi,
   selectFitting,
   estimateNeedMb,
+  GUIDANCE_CHOICES,
+  isGuidanceChoice,
+  type GuidanceChoice,
   type Resources,
   type GpuInfo,
 } from './resources.js';

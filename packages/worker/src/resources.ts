@@ -78,13 +78,25 @@ export async function folderBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** How classifier-free guidance runs the UNet: one batch of 2 per step, or two batch-1 runs (less memory). */
+export type GuidanceChoice = 'batched' | 'sequential';
+export const GUIDANCE_CHOICES: readonly GuidanceChoice[] = ['batched', 'sequential'];
+export const isGuidanceChoice = (value: unknown): value is GuidanceChoice =>
+  (GUIDANCE_CHOICES as readonly unknown[]).includes(value);
+
 /**
  * Memory one generation needs: the weights as loaded, plus activations. SD 1.x UNet activations at
- * 512×512 with classifier-free guidance take roughly 1.5 GB and grow with the pixel count; we scale
- * from there and add a fixed 512 MB for the runtime itself. An estimate, deliberately on the safe side.
+ * 512×512 with classifier-free guidance batched (batch 2) take roughly 1.5 GB and grow with the pixel
+ * count; sequential guidance runs batch 1, about half. We scale from there and add a fixed 512 MB for
+ * the runtime itself. An estimate, deliberately on the safe side.
  */
-export function estimateNeedMb(weightBytes: number, maxPixels: number): number {
-  const activationsMb = 1536 * Math.max(1, maxPixels / (512 * 512));
+export function estimateNeedMb(
+  weightBytes: number,
+  maxPixels: number,
+  guidance: GuidanceChoice = 'batched',
+): number {
+  const at512 = guidance === 'sequential' ? 768 : 1536;
+  const activationsMb = at512 * Math.max(1, maxPixels / (512 * 512));
   return Math.ceil(weightBytes / MB + activationsMb + 512);
 }
 
@@ -134,7 +146,13 @@ export function memoryOf(provider: string): MemoryKind {
  */
 export async function selectFitting<T extends { id: string; dir: string }>(
   models: readonly T[],
-  o: { memory: MemoryKind; maxPixels: number; resources: Resources; warn?: (message: string) => void },
+  o: {
+    memory: MemoryKind;
+    maxPixels: number;
+    resources: Resources;
+    guidance?: GuidanceChoice;
+    warn?: (message: string) => void;
+  },
 ): Promise<T[]> {
   const r = o.resources;
   if (r.diskFreeMb < MIN_FREE_DISK_MB) {
@@ -146,7 +164,7 @@ export async function selectFitting<T extends { id: string; dir: string }>(
   const fitting: T[] = [];
   const refused: string[] = [];
   for (const m of models) {
-    const verdict = fits(estimateNeedMb(await folderBytes(m.dir), o.maxPixels), o.memory, r);
+    const verdict = fits(estimateNeedMb(await folderBytes(m.dir), o.maxPixels, o.guidance), o.memory, r);
     if (verdict.fits) {
       fitting.push(m);
       if (verdict.unknown)
@@ -158,7 +176,7 @@ export async function selectFitting<T extends { id: string; dir: string }>(
   if (fitting.length === 0) {
     throw new FatalWorkerError(
       'no_model_fits',
-      `No model fits this machine: ${refused.join('; ')}. Lower --max-pixels, use an fp16 copy of the model, or use a machine with more memory.`,
+      `No model fits this machine: ${refused.join('; ')}. Lower --max-pixels, use an fp16 copy of the model${o.guidance === 'sequential' ? '' : ', add --guidance sequential'}, or use a machine with more memory.`,
     );
   }
   for (const r of refused) o.warn?.(`Not serving ${r}.`);

@@ -10,6 +10,7 @@ export interface DoctorCommandOptions {
   modelDir: string[];
   provider?: string;
   maxPixels?: string;
+  guidance?: string;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export async function doctor(
     modelDirs: options.modelDir,
     ...(options.provider ? { provider: options.provider } : {}),
     ...(maxPixels ? { maxPixels } : {}),
+    ...(options.guidance ? { guidance: options.guidance } : {}),
     ...(serverUrl ? { serverUrl } : {}),
     ...(key ? { key } : {}),
   })) {

@@ -23,6 +23,8 @@ export interface WorkerCommandOptions {
   maxJobs?: string;
   until?: string;
   maxPixels?: string;
+  /** batched (default) or sequential: two batch-1 UNet runs per step, about half the activation memory. */
+  guidance?: string;
   logLevel?: string;
   /** Take jobs only while GPU utilisation is at most this percent (nvidia-smi); `true`: 10. */
   onlyWhenGpuIdle?: string | true;
@@ -60,6 +62,7 @@ export async function worker(
     backend = await factory.create({
       modelDirs: options.modelDir,
       ...(options.provider ? { provider: options.provider } : {}),
+      ...(options.guidance ? { guidance: options.guidance } : {}),
       ...(settings.maxPixels ? { maxPixels: settings.maxPixels } : {}),
       warn: (message) => log.warn(message),
     });

@@ -82,6 +82,33 @@ describe('dreamfold worker doctor', () => {
     assert.deepEqual([r.summary.verdict, r.summary.fail], ['ok', 0]);
   });
 
+  test('--guidance sequential: the memory estimate halves the activations and the model loads that way', async () => {
+    const args = ['--model-dir', modelDir, '--max-pixels', String(512 * 512)];
+    const [batched, sequential, unknown] = await Promise.all([
+      doctorJson(args),
+      doctorJson([...args, '--guidance', 'sequential']),
+      doctorJson([...args, '--guidance', 'fast']),
+    ]);
+    assert.equal(sequential.code, 0, sequential.output);
+    const need = (r: typeof batched) => {
+      const detail = r.byName('model tiny-sd memory').detail;
+      const m = /^needs about ([\d.]+) GiB at up to 262144 pixels with (\w+) guidance;/.exec(detail);
+      assert.ok(m, detail);
+      return { gib: Number(m[1]), guidance: m[2] };
+    };
+    // The tiny weights are a few KiB: 1.5 GiB of activations + 0.5 GiB runtime, against 0.75 + 0.5.
+    assert.deepEqual(need(batched), { gib: 2, guidance: 'batched' });
+    assert.deepEqual(need(sequential), { gib: 1.3, guidance: 'sequential' });
+    assert.match(sequential.byName('model tiny-sd loads').detail, /, sequential guidance; on cpu/);
+    assert.equal(sequential.byName('model tiny-sd 1 step 64×64').verdict, 'ok');
+    assert.equal(unknown.code, 1);
+    assert.deepEqual(unknown.byName('guidance'), {
+      check: 'guidance',
+      verdict: 'fail',
+      detail: 'unknown --guidance "fast"; choose batched or sequential',
+    });
+  });
+
   test('exits 1 and says why: a refused key, a missing model file, an unknown provider', async () => {
     const broken = join(tempDir(), 'broken-sd');
     await createTinyModel(broken);

@@ -28,7 +28,7 @@ for (const dialect of testDialects()) {
     });
     after(() => c.shutdown());
 
-    test('generates a PNG with a tiny ONNX model on CPU and exits after --max-jobs', async () => {
+    test('generates a PNG with a tiny ONNX model on CPU (sequential guidance) and exits after --max-jobs', async () => {
       const key = await registerWorker(c.url, c.userKey, 'onnx-cpu');
       const g = await createGeneration(c.url, c.userKey, {
         prompt: 'a tiny lighthouse',
@@ -50,6 +50,8 @@ for (const dialect of testDialects()) {
           modelDir,
           '--provider',
           'cpu',
+          '--guidance',
+          'sequential',
           '--max-jobs',
           '1',
         ],

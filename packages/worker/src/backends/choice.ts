@@ -4,6 +4,11 @@ export interface BackendChoice {
   modelDirs: string[];
   /** Execution provider (cpu, cuda, coreml, dml, webgpu) for backends that have one. */
   provider?: string;
+  /**
+   * `--guidance`: how classifier-free guidance runs the UNet, `batched` (default, fastest) or `sequential`
+   * (two batch-1 runs per step: about half the activation memory, for GPUs with ~5 GB).
+   */
+  guidance?: string;
   /** `--max-pixels`: the largest width × height the backend should accept. */
   maxPixels?: number;
   /** Where the backend tells the donor about a model it will not serve (too big for this machine, …). */

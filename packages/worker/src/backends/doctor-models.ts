@@ -5,7 +5,14 @@ import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as DiffusionApi from '@dreamfold/diffusion';
 import type { Pipeline, ProviderName } from '@dreamfold/diffusion';
-import { estimateNeedMb, fits, folderBytes, memoryOf, type Resources } from '../resources.js';
+import {
+  estimateNeedMb,
+  fits,
+  folderBytes,
+  memoryOf,
+  type GuidanceChoice,
+  type Resources,
+} from '../resources.js';
 import { MODEL_ID } from './choice.js';
 import { check, mb, type DoctorCheck } from './doctor.js';
 
@@ -17,6 +24,7 @@ export interface ModelCheckContext {
   providerReady: boolean;
   resources: Resources;
   maxPixels: number;
+  guidance: GuidanceChoice;
 }
 
 const ms = (since: number) => `${Math.round(performance.now() - since)} ms`;
@@ -69,15 +77,18 @@ export async function* modelChecks(
   }
 
   const verdict = fits(
-    estimateNeedMb(await folderBytes(info.root), ctx.maxPixels),
+    estimateNeedMb(await folderBytes(info.root), ctx.maxPixels, ctx.guidance),
     memoryOf(ctx.provider),
     ctx.resources,
   );
   yield check(
     `${label} memory`,
     verdict.fits ? (verdict.unknown ? 'warn' : 'ok') : 'fail',
-    `needs about ${mb(verdict.needMb)} at up to ${ctx.maxPixels} pixels; ${verdict.against}` +
-      (verdict.fits ? '' : ': lower --max-pixels or use an fp16 copy'),
+    `needs about ${mb(verdict.needMb)} at up to ${ctx.maxPixels} pixels with ${ctx.guidance} guidance; ` +
+      verdict.against +
+      (verdict.fits
+        ? ''
+        : `: lower --max-pixels, use an fp16 copy${ctx.guidance === 'batched' ? ' or --guidance sequential' : ''}`),
   );
 
   if (!ctx.providerReady) {
@@ -87,7 +98,11 @@ export async function* modelChecks(
   t0 = performance.now();
   let pipeline: Pipeline;
   try {
-    pipeline = await d.loadPipeline(info.root, { provider: ctx.provider, maxPixels: ctx.maxPixels });
+    pipeline = await d.loadPipeline(info.root, {
+      provider: ctx.provider,
+      maxPixels: ctx.maxPixels,
+      guidance: ctx.guidance,
+    });
   } catch (err) {
     yield check(`${label} loads`, 'fail', messageOf(err));
     return;

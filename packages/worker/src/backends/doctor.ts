@@ -8,7 +8,14 @@ import type * as DiffusionApi from '@dreamfold/diffusion';
 import type { ProviderName } from '@dreamfold/diffusion';
 import { ProblemError } from '../errors.js';
 import { CoordinatorClient } from '../client.js';
-import { DONOR_MIN_MEMORY_MB, memoryOf, probeResources, type Resources } from '../resources.js';
+import {
+  DONOR_MIN_MEMORY_MB,
+  GUIDANCE_CHOICES,
+  isGuidanceChoice,
+  memoryOf,
+  probeResources,
+  type Resources,
+} from '../resources.js';
 import { WORKER_VERSION } from '../version.js';
 import { ONNX_DEFAULT_MAX_PIXELS } from './choice.js';
 import { modelChecks } from './doctor-models.js';
@@ -28,6 +35,8 @@ export interface DoctorOptions {
   /** The execution provider the worker would be started with (default cpu). */
   provider?: string;
   maxPixels?: number;
+  /** How the worker would run guidance (default batched); sequential needs about half the activations. */
+  guidance?: string;
   /** Checked when given: reachable (GET /healthz) and, with `key`, the worker key accepted. */
   serverUrl?: string;
   key?: string;
@@ -94,6 +103,15 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<DoctorC
     );
   }
 
+  const guidance = options.guidance ?? 'batched';
+  if (!isGuidanceChoice(guidance)) {
+    yield check(
+      'guidance',
+      'fail',
+      `unknown --guidance "${guidance}"; choose ${GUIDANCE_CHOICES.join(' or ')}`,
+    );
+    return;
+  }
   if (options.modelDirs.length === 0) {
     yield check('models', 'warn', 'no --model-dir given: the worker needs at least one model folder');
     return;
@@ -104,6 +122,7 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<DoctorC
       providerReady,
       resources,
       maxPixels: options.maxPixels ?? ONNX_DEFAULT_MAX_PIXELS,
+      guidance,
     });
   }
 }

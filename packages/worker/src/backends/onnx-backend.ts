@@ -4,6 +4,7 @@
 import { basename, resolve } from 'node:path';
 import type { GenerationParams, Hardware } from '@dreamfold/protocol';
 import {
+  assertProviderAvailable,
   fingerprintModel,
   inspectModelFolder,
   isProviderName,
@@ -18,7 +19,15 @@ import type { Backend, GenerateOptions, ImageEmbedding, ModelInfo } from '../bac
 import { FatalWorkerError } from '../errors.js';
 import { JobRefusedError } from '../failure-class.js';
 import { MODEL_ID, ONNX_DEFAULT_MAX_PIXELS, type BackendChoice } from './choice.js';
-import { memoryOf, probeResources, selectFitting, type Resources } from '../resources.js';
+import {
+  GUIDANCE_CHOICES,
+  isGuidanceChoice,
+  memoryOf,
+  probeResources,
+  selectFitting,
+  type GuidanceChoice,
+  type Resources,
+} from '../resources.js';
 
 interface ModelEntry {
   id: string;
@@ -38,6 +47,7 @@ export class OnnxBackend implements Backend {
     private readonly provider: ProviderName,
     private readonly maxPixels: number,
     private readonly resources: Resources,
+    private readonly guidance: GuidanceChoice,
   ) {}
 
   /** Checks every folder and the provider up front, and loads the first model, so mistakes show at start. */
@@ -52,6 +62,15 @@ export class OnnxBackend implements Backend {
         `Unknown --provider "${provider}"; choose one of ${PROVIDER_NAMES.join(', ')}.`,
       );
     }
+    const guidance = choice.guidance ?? 'batched';
+    if (!isGuidanceChoice(guidance)) {
+      throw new FatalWorkerError(
+        'unknown_guidance',
+        `Unknown --guidance "${guidance}"; choose ${GUIDANCE_CHOICES.join(' or ')}.`,
+      );
+    }
+    // Before reading any weights: a missing CUDA install or GPU adapter is named at once.
+    await assertProviderAvailable({ provider });
     const models: ModelEntry[] = [];
     for (const dir of choice.modelDirs) {
       const info = await inspectModelFolder(dir);
@@ -76,9 +95,10 @@ export class OnnxBackend implements Backend {
       memory: memoryOf(provider),
       maxPixels,
       resources,
+      guidance,
       warn: choice.warn,
     });
-    const backend = new OnnxBackend(fitting, provider, maxPixels, resources);
+    const backend = new OnnxBackend(fitting, provider, maxPixels, resources, guidance);
     await backend.load(fitting[0]!.id);
     return backend;
   }
@@ -102,6 +122,7 @@ export class OnnxBackend implements Backend {
       provider: this.provider,
       modelId,
       maxPixels: this.maxPixels,
+      guidance: this.guidance,
     });
   }
 
