@@ -20,6 +20,35 @@ describe('execution providers', () => {
     }
   });
 
+  it('names what is missing for each provider this platform lacks (cuda libraries, macOS/Windows-only builds, a WebGPU adapter)', async () => {
+    const byName = new Map((await availableProviders()).map((s) => [s.name, s]));
+    const reason = (name: ProviderName) => byName.get(name)?.reason ?? '';
+    if (process.platform !== 'darwin') {
+      assert.equal(
+        reason('coreml'),
+        'execution provider "coreml" is unavailable: CoreML is only in the macOS build of onnxruntime-node',
+      );
+    }
+    if (process.platform !== 'win32') {
+      assert.equal(
+        reason('dml'),
+        'execution provider "dml" is unavailable: DirectML is only in the Windows build of onnxruntime-node',
+      );
+    }
+    if (process.platform === 'linux' && !byName.get('cuda')?.available) {
+      // Either the provider library was never installed (this repo's default) or CUDA/cuDNN are missing.
+      assert.match(
+        reason('cuda'),
+        /libonnxruntime_providers_cuda\.so is not installed; run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`|CUDA 12 runtime or cuDNN 9 libraries are missing/,
+      );
+    }
+    if (!byName.get('webgpu')?.available) {
+      // WebGPU is in the Linux, macOS and Windows builds; without a GPU adapter (no Vulkan here) it says so.
+      assert.match(reason('webgpu'), /^execution provider "webgpu" is unavailable: .+/);
+      if (process.platform === 'linux') assert.match(reason('webgpu'), /no WebGPU adapter was found/);
+    }
+  });
+
   it('loadPipeline on an unavailable provider fails with provider_unavailable, naming what is missing', async () => {
     const dir = await tinyModel();
     for (const status of (await availableProviders()).filter((s) => !s.available)) {

@@ -77,6 +77,70 @@ describe('scheduler tables', () => {
     close(s.initNoiseSigma, SIGMA[999]!, 1e-9, 'init noise sigma');
   });
 
+  it('euler_a: the same linspace sigmas; one step goes down to σ_down and adds σ_up of fresh noise', () => {
+    const steps = 10;
+    const s = createScheduler('euler_a', SD15, steps);
+    // k-diffusion get_ancestral_step (η = 1): σ_up = √(σ_next²(σ² − σ_next²)/σ²), σ_down = √(σ_next² − σ_up²).
+    const m = 0.8;
+    const n = -1.5;
+    for (let i = 0; i < steps; i++) {
+      const t = (999 * (steps - 1 - i)) / (steps - 1);
+      const lo = Math.floor(t);
+      const sigma = lo >= 999 ? SIGMA[999]! : SIGMA[lo]! + (t - lo) * (SIGMA[lo + 1]! - SIGMA[lo]!);
+      close(s.sigmas![i]!, sigma, 1e-9, `sigma ${i}`);
+      const next = s.sigmas![i + 1]!;
+      const up = Math.sqrt((next ** 2 * (sigma ** 2 - next ** 2)) / sigma ** 2);
+      const down = Math.sqrt(next ** 2 - up ** 2);
+      // ε-prediction: denoised = x − σ·m, d = (x − denoised)/σ = m, x' = x + d·(σ_down − σ) + n·σ_up.
+      const x = new Float32Array([2]);
+      s.step(new Float32Array([m]), i, x, { fill: (out) => out.fill(n) });
+      close(x[0]!, 2 + m * (down - sigma) + n * up, 1e-5, `step ${i}`);
+    }
+    assert.equal(s.sigmas![steps], 0);
+  });
+
+  it('lcm: one step is the consistency boundary condition, then re-noising to the next timestep', () => {
+    const s = createScheduler('lcm', { ...SD15, originalInferenceSteps: 50 }, 4);
+    // diffusers LCMScheduler: σ_data = 0.5, timestep_scaling 10; c_skip = σ_d²/((10t)² + σ_d²),
+    // c_out = 10t/√((10t)² + σ_d²); x̂0 = (x − √(1−ᾱ_t)·ε)/√ᾱ_t; x' = √ᾱ_next·(c_out·x̂0 + c_skip·x) + √(1−ᾱ_next)·n.
+    const [x, eps, n] = [0.7, 0.3, -0.4];
+    const cases: Array<[number, number | undefined]> = [
+      [999, 759],
+      [759, 499],
+      [499, 259],
+      [259, undefined],
+    ];
+    cases.forEach(([t, next], i) => {
+      assert.equal(s.timesteps[i], t);
+      const scaled = 10 * t;
+      const cSkip = 0.25 / (scaled ** 2 + 0.25);
+      const cOut = scaled / Math.sqrt(scaled ** 2 + 0.25);
+      const x0 = (x - Math.sqrt(1 - ACP[t]!) * eps) / Math.sqrt(ACP[t]!);
+      const denoised = cOut * x0 + cSkip * x;
+      const expected =
+        next === undefined ? denoised : Math.sqrt(ACP[next]!) * denoised + Math.sqrt(1 - ACP[next]!) * n;
+      const sample = new Float32Array([x]);
+      s.step(new Float32Array([eps]), i, sample, { fill: (out) => out.fill(n) });
+      close(sample[0]!, expected, 1e-5, `lcm step ${i} (t = ${t})`);
+    });
+  });
+
+  it('ddim: one η = 0 step from the formula, and set_alpha_to_one for the step after the last', () => {
+    // x' = √ᾱ_prev·x̂0 + √(1−ᾱ_prev)·ε with x̂0 = (x − √(1−ᾱ_t)·ε)/√ᾱ_t; prev = t − 1000/steps.
+    const [x, eps] = [1.2, -0.6];
+    const step = (config: SchedulerConfig, i: number) => {
+      const sample = new Float32Array([x]);
+      createScheduler('ddim', config, 4).step(new Float32Array([eps]), i, sample, noNoise);
+      return sample[0]!;
+    };
+    const x0 = (t: number) => (x - Math.sqrt(1 - ACP[t]!) * eps) / Math.sqrt(ACP[t]!);
+    const at = (aPrev: number, t: number) => Math.sqrt(aPrev) * x0(t) + Math.sqrt(1 - aPrev) * eps;
+    // leading, offset 1, 4 steps: 751, 501, 251, 1.
+    close(step(SD15, 0), at(ACP[501]!, 751), 1e-5, 'first step');
+    close(step(SD15, 3), at(ACP[0]!, 1), 1e-5, 'last step, ᾱ_prev = ᾱ_0');
+    close(step({ ...SD15, setAlphaToOne: true }, 3), at(1, 1), 1e-5, 'last step, ᾱ_prev = 1');
+  });
+
   it('trailing spacing rounds half to even: 3 steps → 999, 666, 332', () => {
     const s = createScheduler('ddim', { ...SD15, timestepSpacing: 'trailing' }, 3);
     // round(1000 − i·333.33…) − 1
