@@ -9,6 +9,7 @@ import type {
   ScoreCommandOptions,
   TrainCommandOptions,
 } from './commands/aesthetics.js';
+import type { AdminApiOptions, InstallCommandOptions } from './commands/predictor.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -99,7 +100,9 @@ export function buildProgram(): Command {
 
   const aesthetics = program
     .command('aesthetics')
-    .description('LAION-style aesthetic predictor: train on ratings, score embeddings, filter datasets');
+    .description(
+      'LAION-style aesthetic predictor: train on ratings, score embeddings, filter datasets, install on a coordinator',
+    );
   aesthetics
     .command('train')
     .description('Train the MLP on CLIP embeddings (.npy) and mean ratings (Parquet, row-aligned)')
@@ -137,6 +140,23 @@ export function buildProgram(): Command {
     .action(async (opts: { model: string; out: string }) =>
       (await import('./commands/aesthetics.js')).exportModel(opts),
     );
+  aesthetics
+    .command('install')
+    .description(
+      'Install a predictor on a running coordinator: it becomes current and every image is scored again',
+    )
+    .requiredOption('--model <path>', 'the model file `aesthetics train` wrote, or a folder holding just one')
+    .option('--server <url>', 'coordinator URL (or DREAMFOLD_SERVER)')
+    .option('--key <key>', "an admin's API key (prefer the DREAMFOLD_API_KEY environment variable)")
+    .option('--json', 'print the installed predictor as JSON')
+    .action(async (opts: InstallCommandOptions) => (await import('./commands/predictor.js')).install(opts));
+  aesthetics
+    .command('status')
+    .description('The coordinator’s current predictor and how far scoring and re-scoring have come')
+    .option('--server <url>', 'coordinator URL (or DREAMFOLD_SERVER)')
+    .option('--key <key>', "an admin's API key (prefer the DREAMFOLD_API_KEY environment variable)")
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: AdminApiOptions) => (await import('./commands/predictor.js')).status(opts));
 
   const dataset = program.command('dataset').description('Open dataset releases');
   dataset
