@@ -80,6 +80,24 @@ export const SafetySettings = Type.Object({
 });
 export type SafetySettings = Static<typeof SafetySettings>;
 
+export const REEVALUATION_KINDS = ['safety_thresholds', 'prompt_filter'] as const;
+export const SafetyReevaluation = Type.Object({
+  kind: StringEnum(REEVALUATION_KINDS, {
+    description:
+      'safety_thresholds: classified images hidden or shown again by their stored scores after the ' +
+      'thresholds changed; prompt_filter: submitted prompts screened again after the rules changed.',
+  }),
+  processed: Type.Integer({ description: 'Images (thresholds) or generations (prompts) looked at so far.' }),
+  hidden: Type.Integer(),
+  shown: Type.Integer({ description: 'Hidden by an earlier verdict of this kind, shown again.' }),
+  startedAt: Timestamp,
+  finishedAt: Type.Optional(Timestamp),
+});
+export type SafetyReevaluation = Static<typeof SafetyReevaluation>;
+
+export const SafetyReevaluationList = Type.Object({ items: Type.Array(SafetyReevaluation) });
+export type SafetyReevaluationList = Static<typeof SafetyReevaluationList>;
+
 export const CreateAppealBody = Type.Object(
   { note: Type.String({ minLength: 1, maxLength: 2000, description: 'Why the decision is wrong.' }) },
   { additionalProperties: false },

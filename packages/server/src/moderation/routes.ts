@@ -209,13 +209,19 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       config: { auth: 'admin' },
       schema: {
         tags: ['admin'],
-        summary: 'Replace the prompt filter rules (validated; applies to every replica within seconds).',
+        summary:
+          'Replace the prompt filter rules (validated; applies to every replica within seconds). Prompts already submitted are screened again in the background: their images are hidden, or shown again when only the old rules hid them.',
         security: bearerSecurity,
         body: PromptFilterRules,
         response: { 200: PromptFilterState, ...problems },
       },
     },
-    async (req) => promptFilter.replace(userOf(req).userId, req.body),
+    async (req) => {
+      const state = await promptFilter.replace(userOf(req).userId, req.body);
+      // Prompts already submitted are screened again in the background (safety/reevaluation.ts).
+      await services.safety.reevaluations.promptRulesChanged(userOf(req).userId, state);
+      return state;
+    },
   );
 
   app.delete(
@@ -229,6 +235,10 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         response: { 200: PromptFilterState, ...problems },
       },
     },
-    async (req) => promptFilter.reset(userOf(req).userId),
+    async (req) => {
+      const state = await promptFilter.reset(userOf(req).userId);
+      await services.safety.reevaluations.promptRulesChanged(userOf(req).userId, state);
+      return state;
+    },
   );
 };

@@ -13,6 +13,7 @@ import {
   ListQuery,
   ModeratorAppealList,
   Problem,
+  SafetyReevaluationList,
   SafetySettings,
   SafetyThresholds,
 } from '@dreamfold/protocol';
@@ -130,12 +131,27 @@ export const safetyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: {
         tags: ['admin'],
         summary:
-          'Set the hide and blur thresholds. Hiding applies to images classified from now on; blurring at once. Audited.',
+          'Set the hide and blur thresholds, audited. Blurring follows at once; a new hide threshold applies to new verdicts at once and to images already classified in the background, by their stored scores (GET /v1/admin/safety/reevaluations).',
         security: bearerSecurity,
         body: SafetyThresholds,
         response: { 200: SafetySettings, ...problems },
       },
     },
     async (req) => safety.setThresholds(userOf(req).userId, req.body),
+  );
+
+  app.get(
+    '/v1/admin/safety/reevaluations',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Progress of the background re-evaluations that follow a threshold or prompt-filter change: how many looked at, hidden and shown again.',
+        security: bearerSecurity,
+        response: { 200: SafetyReevaluationList, ...problems },
+      },
+    },
+    async () => ({ items: await safety.reevaluations.list() }),
   );
 };

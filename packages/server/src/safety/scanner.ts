@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { imageKey } from '../storage/blob-store.js';
 import { recordAudit } from '../audit/record.js';
-import { hideImage } from '../moderation/queries.js';
+import { hideForSafety } from './reevaluation-queries.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ThresholdSetting } from './thresholds.js';
 import * as q from './queries.js';
@@ -107,9 +107,9 @@ export class SafetyScanner {
         });
         if (!stored || verdict.score < hideAbove) return false;
         const reason = classifierReason(verdict.score, hideAbove);
-        // A moderator may have hidden it already; their decision (and reason) stands.
-        if (!(await hideImage(trx, { image_id: imageId, reason, hidden_by: null, hidden_at: now })))
-          return false;
+        // A moderator may have hidden it already; their decision (and reason) stands. A verification hold
+        // gives way, or confirming the image would show it.
+        if (!(await hideForSafety(trx, { imageId, reason, now }))) return false;
         await q.markHiddenByClassifier(trx, imageId);
         await recordAudit(trx, {
           actorId: null,

@@ -19,6 +19,7 @@ import { NsfwjsClassifier, type ImageClassifier } from './classifier.js';
 import { SafetyScanner } from './scanner.js';
 import { ThresholdSetting } from './thresholds.js';
 import { AppealsService } from './appeals.js';
+import { Reevaluations } from './reevaluation.js';
 import { latestAppeals } from './appeal-queries.js';
 import * as q from './queries.js';
 
@@ -36,6 +37,8 @@ export interface SafetyConfig {
 export class SafetyService {
   readonly thresholds: ThresholdSetting;
   readonly appeals: AppealsService;
+  /** Images and prompts judged again after the thresholds or the prompt filter changed. */
+  readonly reevaluations: Reevaluations;
   private readonly scanner: SafetyScanner | undefined;
   private readonly classifierName: string;
 
@@ -51,6 +54,7 @@ export class SafetyService {
   ) {
     this.thresholds = new ThresholdSetting(db, clock, config.thresholds);
     this.appeals = new AppealsService(db, clock);
+    this.reevaluations = new Reevaluations(db, clock, log);
     if (config.classifier === 'off') {
       this.classifierName = 'off';
     } else {
@@ -70,6 +74,7 @@ export class SafetyService {
   }
 
   async start(): Promise<void> {
+    await this.reevaluations.resume();
     if (this.scanner) {
       this.scanner.start();
       return;
@@ -125,8 +130,12 @@ export class SafetyService {
     };
   }
 
+  /** New thresholds apply to new verdicts at once, and to images already classified in the background. */
   async setThresholds(actorId: string, body: SafetyThresholds): Promise<SafetySettings> {
-    await this.thresholds.set(actorId, body);
+    const before = await this.thresholds.current();
+    const after = await this.thresholds.set(actorId, body);
+    if (after.hideAbove !== before.hideAbove)
+      await this.reevaluations.thresholdsChanged(actorId, after.hideAbove);
     return this.settings();
   }
 
@@ -136,6 +145,7 @@ export class SafetyService {
   }
 
   async stop(): Promise<void> {
+    await this.reevaluations.idle();
     await this.scanner?.stop();
   }
 }
