@@ -234,12 +234,14 @@ export const GoldItem = Type.Object({
 });
 export type GoldItem = Static<typeof GoldItem>;
 
+/** Keyset pages of the moderators' lists (gold items, raters). */
+const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 300 })),
+};
+
 export const GoldListQuery = Type.Object(
-  {
-    kind: Type.Optional(AnnotationKind),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 300 })),
-  },
+  { kind: Type.Optional(AnnotationKind), ...PageQuery },
   { additionalProperties: false },
 );
 export type GoldListQuery = Static<typeof GoldListQuery>;
@@ -261,11 +263,7 @@ export const RaterFilter = StringEnum(RATER_FILTERS, {
 export type RaterFilter = Static<typeof RaterFilter>;
 
 export const RaterListQuery = Type.Object(
-  {
-    status: Type.Optional(RaterFilter),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 300 })),
-  },
+  { status: Type.Optional(RaterFilter), ...PageQuery },
   { additionalProperties: false },
 );
 export type RaterListQuery = Static<typeof RaterListQuery>;
