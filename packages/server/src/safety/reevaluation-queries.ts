@@ -3,7 +3,7 @@
 // range scan whatever the table's size.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ReevaluationsTable } from '../db/schema.js';
-import { PENDING_REASON } from '../trust/sql/holds.js';
+import { withdrawImage } from '../trust/sql/holds.js';
 
 export type ReevaluationRow = Selectable<ReevaluationsTable>;
 export type ReevaluationKind = ReevaluationsTable['kind'];
@@ -124,23 +124,7 @@ export async function imagesOf(db: Kysely<Database>, generationIds: readonly str
  * (trust/sql/holds.ts): otherwise the hold's release after a confirmation would show an image a safety
  * check hid. Any other hide (a moderator's, an earlier safety one, a withdrawal) stays. True when written.
  */
-export async function hideForSafety(
-  db: Kysely<Database>,
-  p: { imageId: string; reason: string; now: number },
-): Promise<boolean> {
-  const rows = await db
-    .insertInto('hidden_images')
-    .values({ image_id: p.imageId, reason: p.reason, hidden_by: null, hidden_at: p.now })
-    .onConflict((oc) =>
-      oc
-        .column('image_id')
-        .doUpdateSet({ reason: p.reason, hidden_at: p.now })
-        .where('hidden_images.reason', '=', PENDING_REASON),
-    )
-    .returning('image_id')
-    .execute();
-  return rows.length > 0;
-}
+export const hideForSafety = withdrawImage;
 
 /** Removes a safety hide this kind wrote (its reason starts with `prefix`); a moderator's stays. */
 export async function unhideSafety(

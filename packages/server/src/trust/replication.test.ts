@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, type TestCoordinator } from '../test-support/coordinator.js';
-import { Donor, honestPng, startTrustCoordinator, submitJobs, type Assignment } from './testing.js';
+import { Donor, honestPng, startCreditedTrustCoordinator, submitJobs, type Assignment } from './testing.js';
 
 // 64×64 × 25 steps is 1/64 of the reference image: 1000/64 → 16 credits an image; a worker earns 500/64 → 8.
 const PRICE = 16;
@@ -19,18 +19,7 @@ for (const dialect of testDialects()) {
     let clock: ManualClock;
     let model = 'm0';
     before(async () => {
-      ({ c, clock } = await startTrustCoordinator(dialect, {
-        ACCESS_STAGE: 'open',
-        CREDITS_IMAGE_COST: '1000',
-        CREDITS_WORKER_REWARD: '500',
-      }));
-      const grant = await c.app.inject({
-        method: 'POST',
-        url: '/v1/admin/credits/grants',
-        headers: auth(c.adminKey),
-        payload: { userId: c.userId, amount: 100_000, memo: 'requester' },
-      });
-      assert.equal(grant.statusCode, 201, grant.body);
+      ({ c, clock } = await startCreditedTrustCoordinator(dialect));
     });
     after(() => c.shutdown());
     beforeEach(() => {

@@ -11,7 +11,7 @@ import { auth, type TestCoordinator } from '../test-support/coordinator.js';
 import {
   Donor,
   makeTrusted,
-  startTrustCoordinator,
+  startCreditedTrustCoordinator,
   submitJobs,
   suspendWithBlanks,
   type Assignment,
@@ -26,18 +26,7 @@ for (const dialect of testDialects()) {
     let c: TestCoordinator;
     let clock: ManualClock;
     before(async () => {
-      ({ c, clock } = await startTrustCoordinator(dialect, {
-        ACCESS_STAGE: 'open',
-        CREDITS_IMAGE_COST: '1000',
-        CREDITS_WORKER_REWARD: '500',
-      }));
-      const grant = await c.app.inject({
-        method: 'POST',
-        url: '/v1/admin/credits/grants',
-        headers: auth(c.adminKey),
-        payload: { userId: c.userId, amount: 100_000, memo: 'requester' },
-      });
-      assert.equal(grant.statusCode, 201, grant.body);
+      ({ c, clock } = await startCreditedTrustCoordinator(dialect));
     });
     after(() => c.shutdown());
 

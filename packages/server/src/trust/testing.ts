@@ -25,6 +25,29 @@ export async function startTrustCoordinator(
   return { c, clock };
 }
 
+/**
+ * A trust coordinator in the open stage where an image of 64×64 × 25 steps costs 16 credits and earns its
+ * worker 8, with 100,000 credits granted to the requester (c.userKey).
+ */
+export async function startCreditedTrustCoordinator(
+  dialect: TestDialect,
+): Promise<{ c: TestCoordinator; clock: ManualClock }> {
+  const started = await startTrustCoordinator(dialect, {
+    ACCESS_STAGE: 'open',
+    CREDITS_IMAGE_COST: '1000',
+    CREDITS_WORKER_REWARD: '500',
+  });
+  const { c } = started;
+  const grant = await c.app.inject({
+    method: 'POST',
+    url: '/v1/admin/credits/grants',
+    headers: auth(c.adminKey),
+    payload: { userId: c.userId, amount: 100_000, memo: 'requester' },
+  });
+  if (grant.statusCode !== 201) throw new Error(`grant failed: ${grant.body}`);
+  return started;
+}
+
 export interface Assignment {
   id: string;
   leaseId: string;

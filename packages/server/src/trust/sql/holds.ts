@@ -25,12 +25,15 @@ export async function releaseHolds(db: Kysely<Database>, imageIds: readonly stri
     .execute();
 }
 
-/** Takes an image out for good, with the reason; a held one gets the new reason, another hide stays as it is. */
+/**
+ * Takes an image out for good, with the reason; a held one gets the new reason, another hide stays as it
+ * is. True when written (safety/ hides through it too, so a confirmation cannot show what it hid).
+ */
 export async function withdrawImage(
   db: Kysely<Database>,
   p: { imageId: string; reason: string; now: number },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const rows = await db
     .insertInto('hidden_images')
     .values({ image_id: p.imageId, reason: p.reason, hidden_by: null, hidden_at: p.now })
     .onConflict((oc) =>
@@ -39,5 +42,7 @@ export async function withdrawImage(
         .doUpdateSet({ reason: p.reason, hidden_at: p.now })
         .where('hidden_images.reason', '=', PENDING_REASON),
     )
+    .returning('image_id')
     .execute();
+  return rows.length > 0;
 }
