@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { CreditMovementList, CreditSummary } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { toIso } from '../ids.js';
 import * as q from './queries.js';
 
@@ -44,21 +44,7 @@ export async function creditHistory(
       memo: r.memo ?? undefined,
       createdAt: toIso(r.created_at),
     })),
-    nextCursor: rows.length === limit && last ? encodeCursor(last) : undefined,
+    nextCursor:
+      rows.length === limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined,
   };
-}
-
-function encodeCursor(row: { created_at: number; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw new AppError('validation_failed', 'The cursor is not one this server issued.');
 }
