@@ -61,6 +61,9 @@ function tag(stream: string, row: string, field: string, value: unknown): string
   return s;
 }
 
+/** Each flag with its field name in messages, built once rather than for every row. */
+const FLAG_FIELDS = FLAG_NAMES.map((name) => [name, `flags.${name}`] as const);
+
 /** Checks an image row. */
 export function checkImage(image: ReleaseImage): void {
   if (typeof image !== 'object' || image === null)
@@ -86,7 +89,7 @@ export function checkImage(image: ReleaseImage): void {
   const flags = image.flags as Record<string, unknown> | null;
   if (typeof flags !== 'object' || flags === null) fail(s, row, 'flags', 'must be an object of counts');
   const answers = int(s, row, 'flags.answers', flags.answers, 0, INT32_MAX);
-  for (const name of FLAG_NAMES) int(s, row, `flags.${name}`, flags[name], 0, answers);
+  for (const [name, field] of FLAG_FIELDS) int(s, row, field, flags[name], 0, answers);
 }
 
 export function checkRating(rating: ReleaseRating, index: number): void {

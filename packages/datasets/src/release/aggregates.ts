@@ -1,6 +1,7 @@
-// Per-image rating and pairwise aggregates, computed by DuckDB from the staged ratings and preferences
-// before the images are read, and handed to the image stage as a cursor sorted by id: the stage merges
-// it with the (id-sorted) images, so each metadata row carries its aggregates and DuckDB later writes
+// Per-image rating and pairwise aggregates, from the staged ratings and preferences, before the images
+// are read: DuckDB sorts the scores and counts the pairwise outcomes, and hands them to the image stage as
+// a cursor sorted by id, which computes each image's aggregates as it goes. The stage merges the cursor
+// with the (id-sorted) images, so each metadata row carries its aggregates and DuckDB later writes
 // metadata.parquet straight from the staged rows, in order, with no join.
 //
 // They are computed from every rating and preference the caller gave. One that names an image that
@@ -43,9 +44,12 @@ export async function loadAnnotations(
 }
 
 /**
- * Streams the aggregates of every image named by a rating or preference, sorted by id (bytewise, which
- * is JavaScript's order for the ASCII ids the stage accepts). Aggregates run over sorted input, so a
- * parallel sum cannot change the last bit of a mean between two runs.
+ * Streams what the aggregates of every image named by a rating or preference are made of, sorted by id
+ * (bytewise, which is JavaScript's order for the ASCII ids the stage accepts): each rating's score, in
+ * increasing order within its image, and one row of pairwise counts per image. The cursor computes the
+ * mean and standard deviation from the sorted scores, so the last bit of a mean never depends on how
+ * DuckDB's threads split a sum. One sort of the scores costs a quarter of DuckDB's ordered aggregates
+ * (avg(score ORDER BY score)), which sort inside every group.
  */
 export async function openAggregates(
   connection: DuckDBConnection,
@@ -54,30 +58,57 @@ export async function openAggregates(
   const kindFilter =
     aggregateRatingKind === undefined ? '' : `WHERE kind = ${sqlString(aggregateRatingKind)}`;
   const result = await connection.stream(`
-    WITH rating_stats AS (
-      SELECT image_id AS id,
-             avg(score ORDER BY score)::DOUBLE AS rating_mean,
-             count(*)::INTEGER AS rating_count,
-             stddev_samp(score ORDER BY score)::DOUBLE AS rating_std
-      FROM ratings_in ${kindFilter}
-      GROUP BY image_id
-    ),
-    pairwise AS (
+    WITH pairwise AS (
       SELECT id, count_if(outcome = 1)::INTEGER AS wins, count_if(outcome = -1)::INTEGER AS losses,
              count_if(outcome = 0)::INTEGER AS ties
       FROM (${outcomesSql('preferences_in')}) GROUP BY id
     )
-    SELECT coalesce(r.id, p.id) AS id, r.rating_mean, coalesce(r.rating_count, 0) AS rating_count, r.rating_std,
-           coalesce(p.wins, 0) AS wins, coalesce(p.losses, 0) AS losses, coalesce(p.ties, 0) AS ties
-    FROM rating_stats r FULL OUTER JOIN pairwise p ON p.id = r.id
-    ORDER BY id`);
+    SELECT id, score, wins, losses, ties FROM (
+      SELECT image_id AS id, score, NULL::INTEGER AS wins, NULL::INTEGER AS losses, NULL::INTEGER AS ties
+      FROM ratings_in ${kindFilter}
+      UNION ALL
+      SELECT id, NULL::DOUBLE AS score, wins, losses, ties FROM pairwise
+    )
+    ORDER BY id, score NULLS LAST`);
   return AggregateCursor.open(result);
 }
 
-/** A forward-only cursor over the sorted aggregates, one DuckDB chunk in memory at a time. */
+/** Running aggregates of one image: a plain sum for the mean, Welford's recurrence for the deviation. */
+class Accumulator {
+  count = 0;
+  sum = 0;
+  mean = 0;
+  m2 = 0;
+  wins = 0;
+  losses = 0;
+  ties = 0;
+
+  score(x: number): void {
+    this.count++;
+    this.sum += x;
+    const delta = x - this.mean;
+    this.mean += delta / this.count;
+    this.m2 += delta * (x - this.mean);
+  }
+
+  result(): ImageAggregates {
+    const n = this.count;
+    return {
+      ratingMean: n === 0 ? null : this.sum / n,
+      ratingCount: n,
+      ratingStd: n < 2 ? null : Math.sqrt(this.m2 / (n - 1)),
+      wins: this.wins,
+      losses: this.losses,
+      ties: this.ties,
+    };
+  }
+}
+
+/** A forward-only cursor over the sorted aggregate rows, one DuckDB chunk in memory at a time. */
 export class AggregateCursor {
   private ids: string[] = [];
-  private columns: (number | null)[][] = [];
+  private scores: (number | null)[] = [];
+  private pairwise: (number | null)[][] = [];
   private i = 0;
   private exhausted = false;
 
@@ -99,7 +130,8 @@ export class AggregateCursor {
       return;
     }
     this.ids = chunk.getColumnValues(0) as string[];
-    this.columns = [1, 2, 3, 4, 5, 6].map((c) => chunk.getColumnValues(c) as (number | null)[]);
+    this.scores = chunk.getColumnValues(1) as (number | null)[];
+    this.pairwise = [2, 3, 4].map((c) => chunk.getColumnValues(c) as (number | null)[]);
   }
 
   /**
@@ -111,20 +143,26 @@ export class AggregateCursor {
       if (this.i === this.ids.length) return this.load().then(() => this.find(id));
       const head = this.ids[this.i]!;
       if (head > id) return undefined;
-      if (head === id) {
-        const at = this.i++;
-        const c = this.columns;
-        return {
-          ratingMean: c[0]![at] ?? null,
-          ratingCount: c[1]![at] as number,
-          ratingStd: c[2]![at] ?? null,
-          wins: c[3]![at] as number,
-          losses: c[4]![at] as number,
-          ties: c[5]![at] as number,
-        };
-      }
+      if (head === id) return this.collect(id, new Accumulator());
       this.i++;
     }
     return undefined;
+  }
+
+  /** Adds the rows of `id` from here on, across chunks. */
+  private collect(id: string, acc: Accumulator): ImageAggregates | Promise<ImageAggregates> {
+    const ids = this.ids;
+    for (; this.i < ids.length && ids[this.i] === id; this.i++) {
+      const score = this.scores[this.i];
+      if (score !== null && score !== undefined) {
+        acc.score(score);
+      } else {
+        acc.wins = this.pairwise[0]![this.i]!;
+        acc.losses = this.pairwise[1]![this.i]!;
+        acc.ties = this.pairwise[2]![this.i]!;
+      }
+    }
+    if (this.i < ids.length) return acc.result();
+    return this.load().then(() => (this.exhausted ? acc.result() : this.collect(id, acc)));
   }
 }

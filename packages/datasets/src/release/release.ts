@@ -58,6 +58,7 @@ function checkOptions(options: ReleaseOptions): {
   shardSize: number;
   embeddingDim: number;
   readConcurrency: number;
+  threads: number;
 } {
   const bad = (message: string): never => {
     throw new DatasetError('invalid_argument', message);
@@ -78,7 +79,10 @@ function checkOptions(options: ReleaseOptions): {
   if (!Number.isInteger(readConcurrency) || readConcurrency < 1)
     bad('readConcurrency must be a positive integer');
   if (typeof options.readImage !== 'function') bad('readImage must be a function');
-  return { shardSize, embeddingDim, readConcurrency };
+  const threads = options.duckdbThreads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+    bad('duckdbThreads must be an integer in [1, 256]');
+  return { shardSize, embeddingDim, readConcurrency, threads };
 }
 
 /** The release folder must not exist, or be empty. */
@@ -100,7 +104,7 @@ async function listFiles(folder: string): Promise<string[]> {
 }
 
 export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResult> {
-  const { shardSize, embeddingDim, readConcurrency } = checkOptions(options);
+  const { shardSize, embeddingDim, readConcurrency, threads } = checkOptions(options);
   const pseudonyms = new Pseudonymizer(options.salt);
   const target = join(options.outDir, options.name);
   await checkTarget(target);
@@ -145,6 +149,7 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
       path: ':memory:',
       tempDirectory: join(work, 'duckdb-tmp'),
       memoryLimit: options.duckdbMemoryLimit ?? '256MB',
+      threads,
     };
     const { staged, hasEmbeddings, tables, shards } = await withDuckDB(duck, async (connection) => {
       await loadAnnotations(connection, { ratings: ratingsFile, preferences: preferencesFile });

@@ -4,10 +4,10 @@
 
 import { DatasetError, throwIfAborted } from '../errors.js';
 import { EmbeddingWriter } from '../embeddings.js';
-import { indexDigits, sampleKey } from '../keys.js';
+import { indexDigits } from '../keys.js';
 import type { AggregateCursor } from './aggregates.js';
 import type { Pseudonymizer } from '../pseudonym.js';
-import { StagingFile, csvText } from '../staging.js';
+import { StagingFile, textBytes } from '../staging.js';
 import {
   FLAG_NAMES,
   type ReleaseImage,
@@ -20,10 +20,11 @@ import { checkImage, checkPreference, checkRating } from '../validate.js';
 
 const DAY_MS = 86_400_000;
 const PROGRESS_EVERY = 4096;
+/** Room for an image row's fields other than its five free texts (sha256, pseudonyms, 22 numbers). */
+const ROW_BYTES = 1024;
 
-/** Column layout of the staged images file (row = position in the release). */
+/** Column layout of the staged images file, in release order. */
 export const STAGED_IMAGE_COLUMNS: readonly [string, string][] = [
-  ['row', 'BIGINT'],
   ['id', 'VARCHAR'],
   ['sha256', 'VARCHAR'],
   ['shard', 'INTEGER'],
@@ -97,6 +98,8 @@ export async function stageImages(
     },
   );
   const digits = indexDigits(settings.shardSize);
+  const keyScale = 10 ** digits;
+  const keyWidth = 5 + digits;
   const total = options.expectedImages;
   let row = 0;
   let previousId: string | undefined;
@@ -112,32 +115,68 @@ export async function stageImages(
         }
         previousId = image.id;
         const shard = Math.floor(row / settings.shardSize);
-        const key = sampleKey(shard, row % settings.shardSize, digits);
         const embedding = options.readEmbedding ? await options.readEmbedding(image.id) : null;
         const has = embeddings.add(image.id, embedding);
         if (embeddings.full) await embeddings.flush();
-        // Exact float32 values, so DuckDB's FLOAT parse cannot round differently.
-        const score = image.aestheticScore === null ? '' : String(Math.fround(image.aestheticScore));
-        const punsafe =
-          image.punsafe === undefined || image.punsafe === null ? '' : String(Math.fround(image.punsafe));
-        const f = image.flags;
         let found = aggregates.find(image.id);
         if (found instanceof Promise) found = await found;
-        // Aggregates of the image (from every rating and preference that names it), or none.
-        const agg =
-          found === undefined
-            ? ',0,,0,0,0'
-            : `${found.ratingMean ?? ''},${found.ratingCount},${found.ratingStd ?? ''},${found.wins},${found.losses},${found.ties}`;
-        const worker = image.workerId === null ? '' : pseudonyms.pseudonym('worker', image.workerId);
+        const worker = image.workerId === null ? null : pseudonyms.pseudonym('worker', image.workerId);
         const creator = pseudonyms.pseudonym('user', image.creatorId);
-        const day = Math.floor(image.createdAt / DAY_MS);
-        // One template per row: this loop runs a million times per million images.
-        const line =
-          `${row},${csvText(image.id)},${image.sha256},${shard},${key},${csvText(image.prompt)},` +
-          `${csvText(image.negativePrompt)},${csvText(image.model)},${csvText(image.sampler)},${image.steps},` +
-          `${image.guidanceScale},${image.seed},${image.width},${image.height},${day},${creator},${worker},${agg},` +
-          `${score},${punsafe},${f.answers},${f.nsfw},${f.broken},${f.offensive},${f.does_not_match_prompt},${has}`;
-        if (staging.add(line)) await staging.flush();
+        staging.begin(
+          6 *
+            (image.id.length +
+              image.prompt.length +
+              image.negativePrompt.length +
+              image.model.length +
+              image.sampler.length) +
+            ROW_BYTES,
+        );
+        staging.text(image.id);
+        staging.ascii(image.sha256);
+        staging.int(shard);
+        staging.int(shard * keyScale + (row - shard * settings.shardSize), keyWidth);
+        staging.text(image.prompt);
+        staging.text(image.negativePrompt);
+        staging.text(image.model);
+        staging.text(image.sampler);
+        staging.int(image.steps);
+        staging.number(image.guidanceScale);
+        staging.int(image.seed);
+        staging.int(image.width);
+        staging.int(image.height);
+        staging.int(Math.floor(image.createdAt / DAY_MS));
+        staging.ascii(creator);
+        if (worker === null) staging.null();
+        else staging.ascii(worker);
+        // Aggregates of the image (from every rating and preference that names it), or none.
+        if (found === undefined) {
+          staging.null();
+          staging.int(0);
+          staging.null();
+          staging.int(0);
+          staging.int(0);
+          staging.int(0);
+        } else {
+          staging.numberOrNull(found.ratingMean);
+          staging.int(found.ratingCount);
+          staging.numberOrNull(found.ratingStd);
+          staging.int(found.wins);
+          staging.int(found.losses);
+          staging.int(found.ties);
+        }
+        // Exact float32 values, so DuckDB's FLOAT parse cannot round differently.
+        staging.numberOrNull(image.aestheticScore === null ? null : Math.fround(image.aestheticScore));
+        staging.numberOrNull(
+          image.punsafe === undefined || image.punsafe === null ? null : Math.fround(image.punsafe),
+        );
+        const f = image.flags;
+        staging.int(f.answers);
+        staging.int(f.nsfw);
+        staging.int(f.broken);
+        staging.int(f.offensive);
+        staging.int(f.does_not_match_prompt);
+        staging.bool(has);
+        if (staging.end()) await staging.flush();
         row++;
         if (row % PROGRESS_EVERY === 0) {
           throwIfAborted(options.signal);
@@ -173,8 +212,12 @@ export async function stageRatings(
     for await (const item of (ratings ?? []) as AsyncIterable<ReleaseRating | readonly ReleaseRating[]>) {
       for (const rating of pageOf(item)) {
         checkRating(rating, staging.rows);
-        const line = `${pseudonyms.pseudonym('user', rating.raterId)},${csvText(rating.imageId)},${rating.score},${rating.kind}`;
-        if (staging.add(line)) await staging.flush();
+        staging.begin(textBytes(rating.imageId) + rating.kind.length + 64);
+        staging.ascii(pseudonyms.pseudonym('user', rating.raterId));
+        staging.text(rating.imageId);
+        staging.number(rating.score);
+        staging.ascii(rating.kind);
+        if (staging.end()) await staging.flush();
         if (staging.rows % PROGRESS_EVERY === 0) {
           throwIfAborted(signal);
           progress({ phase: 'annotations', done: staging.rows, total: undefined });
@@ -203,14 +246,13 @@ export async function stagePreferences(
     >) {
       for (const p of pageOf(item)) {
         checkPreference(p, staging.rows);
-        const line = [
-          csvText(p.imageA),
-          csvText(p.imageB),
-          csvText(p.prompt),
-          p.choice,
-          pseudonyms.pseudonym('user', p.raterId),
-        ].join(',');
-        if (staging.add(line)) await staging.flush();
+        staging.begin(textBytes(p.imageA) + textBytes(p.imageB) + textBytes(p.prompt) + 32);
+        staging.text(p.imageA);
+        staging.text(p.imageB);
+        staging.text(p.prompt);
+        staging.ascii(p.choice);
+        staging.ascii(pseudonyms.pseudonym('user', p.raterId));
+        if (staging.end()) await staging.flush();
         if (staging.rows % PROGRESS_EVERY === 0) {
           throwIfAborted(signal);
           progress({ phase: 'annotations', done: staging.rows, total: undefined });
