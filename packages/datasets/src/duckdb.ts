@@ -19,7 +19,7 @@ export interface DuckDBOptions {
 
 export async function withDuckDB<T>(
   options: DuckDBOptions,
-  work: (connection: DuckDBConnection) => Promise<T>,
+  work: (connection: DuckDBConnection, connect: () => Promise<DuckDBConnection>) => Promise<T>,
 ): Promise<T> {
   const instance = await DuckDBInstance.create(options.path, {
     memory_limit: options.memoryLimit,
@@ -28,11 +28,17 @@ export async function withDuckDB<T>(
     preserve_insertion_order: 'true',
     threads: String(options.threads),
   });
-  const connection = await instance.connect();
+  const connections = [await instance.connect()];
+  // More connections, for a second result streamed at the same time as the first's.
+  const connect = async () => {
+    const more = await instance.connect();
+    connections.push(more);
+    return more;
+  };
   try {
-    return await work(connection);
+    return await work(connections[0]!, connect);
   } finally {
-    connection.closeSync();
+    for (const c of connections) c.closeSync();
     instance.closeSync();
   }
 }

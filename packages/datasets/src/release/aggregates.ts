@@ -10,7 +10,7 @@
 
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { sqlString } from '../duckdb.js';
-import { readStaged } from '../staging.js';
+import { readStaged, type StagingFile } from '../staging.js';
 import { STAGED_PREFERENCE_COLUMNS, STAGED_RATING_COLUMNS } from './stage-inputs.js';
 
 export interface ImageAggregates {
@@ -54,9 +54,13 @@ export async function loadAnnotations(
 export async function openAggregates(
   connection: DuckDBConnection,
   aggregateRatingKind: string | undefined,
+  unpublished: StagingFile,
 ): Promise<AggregateCursor> {
-  const kindFilter =
-    aggregateRatingKind === undefined ? '' : `WHERE kind = ${sqlString(aggregateRatingKind)}`;
+  // Ratings of another kind count for nothing but still name their image (a row without score).
+  const score =
+    aggregateRatingKind === undefined
+      ? 'score'
+      : `CASE WHEN kind = ${sqlString(aggregateRatingKind)} THEN score END`;
   const result = await connection.stream(`
     WITH pairwise AS (
       SELECT id, count_if(outcome = 1)::INTEGER AS wins, count_if(outcome = -1)::INTEGER AS losses,
@@ -64,13 +68,14 @@ export async function openAggregates(
       FROM (${outcomesSql('preferences_in')}) GROUP BY id
     )
     SELECT id, score, wins, losses, ties FROM (
-      SELECT image_id AS id, score, NULL::INTEGER AS wins, NULL::INTEGER AS losses, NULL::INTEGER AS ties
-      FROM ratings_in ${kindFilter}
+      SELECT image_id AS id, ${score} AS score, NULL::INTEGER AS wins, NULL::INTEGER AS losses,
+             NULL::INTEGER AS ties
+      FROM ratings_in
       UNION ALL
       SELECT id, NULL::DOUBLE AS score, wins, losses, ties FROM pairwise
     )
     ORDER BY id, score NULLS LAST`);
-  return AggregateCursor.open(result);
+  return AggregateCursor.open(result, unpublished);
 }
 
 /** Running aggregates of one image: a plain sum for the mean, Welford's recurrence for the deviation. */
@@ -104,18 +109,27 @@ class Accumulator {
   }
 }
 
-/** A forward-only cursor over the sorted aggregate rows, one DuckDB chunk in memory at a time. */
+/**
+ * A forward-only cursor over the sorted aggregate rows, one DuckDB chunk in memory at a time. The ids it
+ * passes over without an image asking for them are the images the ratings and preferences name but the
+ * release does not publish: they are staged (once each) for tables.ts, which leaves out the ratings and
+ * preferences that name them with a join on that short list instead of the release's every id.
+ */
 export class AggregateCursor {
   private ids: string[] = [];
   private scores: (number | null)[] = [];
   private pairwise: (number | null)[][] = [];
   private i = 0;
   private exhausted = false;
+  private lastUnpublished: string | undefined;
 
-  private constructor(private readonly result: DuckDBResult) {}
+  private constructor(
+    private readonly result: DuckDBResult,
+    private readonly unpublished: StagingFile,
+  ) {}
 
-  static async open(result: DuckDBResult): Promise<AggregateCursor> {
-    const cursor = new AggregateCursor(result);
+  static async open(result: DuckDBResult, unpublished: StagingFile): Promise<AggregateCursor> {
+    const cursor = new AggregateCursor(result, unpublished);
     await cursor.load();
     return cursor;
   }
@@ -145,8 +159,32 @@ export class AggregateCursor {
       if (head > id) return undefined;
       if (head === id) return this.collect(id, new Accumulator());
       this.i++;
+      if (this.skip(head)) return this.unpublished.flush().then(() => this.find(id));
     }
     return undefined;
+  }
+
+  /** After the last image: every id left is unpublished. Closes the staged list. */
+  async finish(): Promise<void> {
+    for (;;) {
+      if (this.i === this.ids.length) await this.load();
+      if (this.exhausted) break;
+      if (this.skip(this.ids[this.i++]!)) await this.unpublished.flush();
+    }
+    await this.unpublished.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.unpublished.abort();
+  }
+
+  /** Stages an id no image asked for; true when the staged buffer should be flushed. */
+  private skip(id: string): boolean {
+    if (id === this.lastUnpublished) return false;
+    this.lastUnpublished = id;
+    this.unpublished.begin(id.length * 6 + 4);
+    this.unpublished.text(id);
+    return this.unpublished.end();
   }
 
   /** Adds the rows of `id` from here on, across chunks. */
@@ -156,7 +194,7 @@ export class AggregateCursor {
       const score = this.scores[this.i];
       if (score !== null && score !== undefined) {
         acc.score(score);
-      } else {
+      } else if (this.pairwise[0]![this.i] !== null) {
         acc.wins = this.pairwise[0]![this.i]!;
         acc.losses = this.pairwise[1]![this.i]!;
         acc.ties = this.pairwise[2]![this.i]!;

@@ -1,9 +1,9 @@
 // writeRelease: one dataset release, start to finish.
 //
-//   1. stage   – read the caller's streams once (ratings and preferences first, their per-image
-//                aggregates computed by DuckDB; then images): check rows, pseudonymise, assign shards
-//                and keys, merge aggregates, write img_emb, stage CSV for DuckDB
-//                                                          (stage-inputs.ts, aggregates.ts)
+//   1. stage   – read the caller's streams once (ratings and preferences first, their scores sorted
+//                by DuckDB; then images): check rows, pseudonymise, assign shards and keys, merge the
+//                aggregates and the previous release's ids, write img_emb, stage CSV for DuckDB
+//                                                          (stage-inputs.ts, aggregates.ts, changes.ts)
 //   2. tables  – DuckDB writes metadata / ratings / preferences / changes Parquet   (tables.ts)
 //   3. shards  – WebDataset tars streamed from metadata.parquet + readImage         (write-shards.ts)
 //   4. card and manifest (sizes and SHA-256 of every file)
@@ -35,6 +35,7 @@ import { writeMetadata, writeTables } from './tables.js';
 import { StagingFile } from '../staging.js';
 import { loadAnnotations, openAggregates } from './aggregates.js';
 import { writeShards } from './write-shards.js';
+import { ChangeTracker } from './changes.js';
 
 export const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const DEFAULT_SHARD_SIZE = 1000;
@@ -151,9 +152,24 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
       memoryLimit: options.duckdbMemoryLimit ?? '256MB',
       threads,
     };
-    const { staged, hasEmbeddings, tables, shards } = await withDuckDB(duck, async (connection) => {
+    const unpublishedFile = join(work, 'unpublished.csv');
+    const changesFile = join(work, 'changes.csv');
+    const { staged, hasEmbeddings, tables, shards } = await withDuckDB(duck, async (connection, connect) => {
       await loadAnnotations(connection, { ratings: ratingsFile, preferences: preferencesFile });
-      const aggregates = await openAggregates(connection, options.aggregateRatingKind);
+      const aggregates = await openAggregates(
+        connection,
+        options.aggregateRatingKind,
+        await StagingFile.create(unpublishedFile),
+      );
+      // The previous release's ids stream beside the aggregates, on a connection of their own.
+      const changes = await ChangeTracker.open(
+        await connect(),
+        previous?.metadataPath,
+        await StagingFile.create(changesFile),
+      ).catch(async (error: unknown) => {
+        await aggregates.abort();
+        throw error;
+      });
       phaseDone('annotations');
 
       const imagesFile = join(work, 'images.csv');
@@ -168,6 +184,7 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
         pseudonyms,
         progress,
         aggregates,
+        changes,
       );
       phaseDone('images');
       progress({ phase: 'tables', done: 0, total: undefined });
@@ -181,7 +198,10 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
       }
       const tables = await writeTables(connection, {
         folder: temp,
-        previousMetadata: previous?.metadataPath,
+        unpublished: unpublishedFile,
+        changes: changesFile,
+        added: changes.added,
+        removed: changes.removed,
         laionView: hasEmbeddings,
       });
       phaseDone('tables');

@@ -6,6 +6,7 @@ import { DatasetError, throwIfAborted } from '../errors.js';
 import { EmbeddingWriter } from '../embeddings.js';
 import { indexDigits } from '../keys.js';
 import type { AggregateCursor } from './aggregates.js';
+import type { ChangeTracker } from './changes.js';
 import type { Pseudonymizer } from '../pseudonym.js';
 import { StagingFile, textBytes } from '../staging.js';
 import {
@@ -89,6 +90,7 @@ export async function stageImages(
   pseudonyms: Pseudonymizer,
   progress: Progress,
   aggregates: AggregateCursor,
+  changes: ChangeTracker,
 ): Promise<StagedImages> {
   const { staging } = settings;
   const embeddings = await EmbeddingWriter.create(settings.embeddingFile, settings.embeddingDim).catch(
@@ -114,6 +116,8 @@ export async function stageImages(
           );
         }
         previousId = image.id;
+        const change = changes.image(image.id);
+        if (change instanceof Promise) await change;
         const shard = Math.floor(row / settings.shardSize);
         const embedding = options.readEmbedding ? await options.readEmbedding(image.id) : null;
         const has = embeddings.add(image.id, embedding);
@@ -186,9 +190,13 @@ export async function stageImages(
     }
     await staging.close();
     await embeddings.close();
+    await aggregates.finish();
+    await changes.finish();
   } catch (error) {
     await staging.abort();
     await embeddings.abort();
+    await aggregates.abort();
+    await changes.abort();
     throw error;
   }
   progress({ phase: 'images', done: row, total: total ?? row });

@@ -3,7 +3,7 @@
 // Row order is part of a release's bytes, and DuckDB keeps it only through order-preserving operators
 // (scans, filters, projections, window functions with an empty OVER, POSITIONAL JOIN), never through
 // joins. The staged image rows already carry their aggregates (aggregates.ts), so metadata.parquet is
-// one parallel scan of the staged file, in order, without a join or a sort.
+// one scan of the staged file, in order, without a join or a sort.
 //
 // Ratings and preferences are published only where every image they name is in the release. A rating
 // of an image not in the release only ever counted for that image, so nothing else changes; a left-out
@@ -14,18 +14,22 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError } from '../errors.js';
 import { PARQUET, sqlString } from '../duckdb.js';
 import { readStaged } from '../staging.js';
 import { FLAG_NAMES } from '../types.js';
 import { outcomesSql } from './aggregates.js';
 import { STAGED_IMAGE_COLUMNS } from './stage-inputs.js';
+import { STAGED_CHANGE_COLUMNS } from './changes.js';
 
 export interface TablesInput {
   /** The release folder being written (metadata.parquet is already in it). */
   folder: string;
-  /** The previous release's metadata.parquet (already checked against its manifest). */
-  previousMetadata: string | undefined;
+  /** Staged ids that ratings or preferences name but the release does not publish (aggregates.ts). */
+  unpublished: string;
+  /** Staged changes since the previous release, in id order, and their counts (changes.ts). */
+  changes: string;
+  added: number;
+  removed: number;
   /** Also write the LAION-compatible view metadata/metadata_0000.parquet. */
   laionView: boolean;
 }
@@ -76,19 +80,20 @@ export async function writeMetadata(
 export async function writeTables(connection: DuckDBConnection, input: TablesInput): Promise<TablesResult> {
   const out = (file: string) => sqlString(join(input.folder, file));
   const metadata = join(input.folder, 'metadata.parquet');
-  // Views, not tables: the id column is read from the Parquet files where needed, so nothing held in
-  // DuckDB grows with the number of images.
-  await connection.run(`CREATE VIEW image_ids AS SELECT id FROM read_parquet(${sqlString(metadata)})`);
-
   // Only rows whose images are all published: a rating of a taken-down image must not reveal its id.
+  // The images they name that are not published were listed while the images streamed by: a join on
+  // that short list, not on every id of the release.
   await connection.run(
-    `CREATE TABLE ratings AS SELECT r.* FROM ratings_in r SEMI JOIN image_ids i ON i.id = r.image_id`,
+    `CREATE TABLE unpublished AS SELECT * FROM ${readStaged(input.unpublished, [['id', 'VARCHAR']])}`,
+  );
+  await connection.run(
+    `CREATE TABLE ratings AS SELECT r.* FROM ratings_in r ANTI JOIN unpublished u ON u.id = r.image_id`,
   );
   await connection.run(`
     CREATE TABLE preferences AS
     SELECT p.* FROM preferences_in p
-    SEMI JOIN image_ids a ON a.id = p.image_a
-    SEMI JOIN image_ids b ON b.id = p.image_b`);
+    ANTI JOIN unpublished a ON a.id = p.image_a
+    ANTI JOIN unpublished b ON b.id = p.image_b`);
   const ratings = await count(connection, 'SELECT count(*) FROM ratings');
   const preferences = await count(connection, 'SELECT count(*) FROM preferences');
   const ratingsIn = await count(connection, 'SELECT count(*) FROM ratings_in');
@@ -107,30 +112,10 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
       FROM preferences ORDER BY image_a, image_b, rater, choice, prompt
     ) TO ${out('preferences.parquet')} ${PARQUET}`);
 
-  if (input.previousMetadata !== undefined) {
-    try {
-      await connection.run(
-        `CREATE VIEW previous_ids AS SELECT id::VARCHAR AS id FROM read_parquet(${sqlString(input.previousMetadata)})`,
-      );
-    } catch (error) {
-      throw new DatasetError(
-        'previous_malformed',
-        `cannot read its ids: ${(error as Error).message}`,
-        input.previousMetadata,
-        { cause: error },
-      );
-    }
-  } else {
-    await connection.run(`CREATE TABLE previous_ids (id VARCHAR)`);
-  }
+  // Staged in id order as the images were merged with the previous release's ids: no join, no sort.
   await connection.run(`
-    COPY (
-    SELECT id, change FROM (
-      SELECT i.id, 'added' AS change FROM image_ids i ANTI JOIN previous_ids p ON p.id = i.id
-      UNION ALL
-      SELECT p.id, 'removed' AS change FROM previous_ids p ANTI JOIN image_ids i ON i.id = p.id
-    ) ORDER BY id
-    ) TO ${out('changes.parquet')} ${PARQUET}`);
+    COPY (SELECT id, change FROM ${readStaged(input.changes, STAGED_CHANGE_COLUMNS)})
+    TO ${out('changes.parquet')} ${PARQUET}`);
 
   if (input.laionView) {
     await connection.run(`
@@ -146,14 +131,8 @@ export async function writeTables(connection: DuckDBConnection, input: TablesInp
     preferences,
     ratingsLeftOut: ratingsIn - ratings,
     preferencesLeftOut: preferencesIn - preferences,
-    added: await count(
-      connection,
-      `SELECT count(*) FROM read_parquet(${out('changes.parquet')}) WHERE change = 'added'`,
-    ),
-    removed: await count(
-      connection,
-      `SELECT count(*) FROM read_parquet(${out('changes.parquet')}) WHERE change = 'removed'`,
-    ),
+    added: input.added,
+    removed: input.removed,
   };
 }
 
@@ -166,7 +145,7 @@ async function correctPairwise(connection: DuckDBConnection, metadata: string): 
   const corrections = await count(
     connection,
     `WITH left_out AS (SELECT * FROM preferences_in EXCEPT ALL SELECT * FROM preferences)
-     SELECT count(*) FROM (${outcomesSql('left_out')}) o SEMI JOIN image_ids i ON i.id = o.id`,
+     SELECT count(*) FROM (${outcomesSql('left_out')}) o ANTI JOIN unpublished u ON u.id = o.id`,
   );
   if (corrections === 0) return;
   await connection.run(`
