@@ -31,6 +31,7 @@ type Page = { last: string | null; counts: Counts; finished: boolean };
 
 export class Reevaluations {
   private readonly running = new Map<q.ReevaluationKind, Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -58,6 +59,12 @@ export class Reevaluations {
     for (const kind of await q.unfinished(this.db)) this.kick(kind);
   }
 
+  /** Shutting down: runs stop after the page in hand; the next start resumes them (resume()). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
   /** Resolves when no run is in progress in this process (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running.values());
@@ -80,7 +87,7 @@ export class Reevaluations {
   }
 
   private kick(kind: q.ReevaluationKind): void {
-    if (this.running.has(kind)) return; // the loop reads the row again before each page
+    if (this.stopped || this.running.has(kind)) return; // the loop reads the row again before each page
     const run = this.run(kind)
       .catch((err: Error) => this.log.error({ err: err.message, kind }, 're-evaluation failed'))
       .finally(() => this.running.delete(kind));
@@ -88,7 +95,7 @@ export class Reevaluations {
   }
 
   private async run(kind: q.ReevaluationKind): Promise<void> {
-    for (;;) {
+    while (!this.stopped) {
       const row = await q.read(this.db, kind);
       if (!row || row.finished_at !== null) return;
       const startedAt = Number(row.started_at);

@@ -145,7 +145,7 @@ export class SafetyService {
   }
 
   async stop(): Promise<void> {
-    await this.reevaluations.idle();
+    await this.reevaluations.stop();
     await this.scanner?.stop();
   }
 }
