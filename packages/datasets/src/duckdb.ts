@@ -2,7 +2,12 @@
 // under a memory limit, with one thread by default, and spills to the release's scratch folder beyond
 // it, so a release of any size does not grow the process.
 
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBResult,
+} from '@duckdb/node-api';
 
 export interface DuckDBOptions {
   /** ':memory:' or a database file. */
@@ -50,3 +55,9 @@ export function sqlString(value: string): string {
 
 /** Parquet options used for every table of a release. */
 export const PARQUET = `(FORMAT parquet, COMPRESSION zstd)`;
+
+/** The next chunk of a streamed result, or undefined at its end (DuckDB ends a result with an empty chunk). */
+export async function nextChunk(result: DuckDBResult): Promise<DuckDBDataChunk | undefined> {
+  const chunk = await result.fetchChunk();
+  return chunk && chunk.rowCount > 0 ? chunk : undefined;
+}

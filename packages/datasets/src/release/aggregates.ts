@@ -8,8 +8,8 @@
 // turns out not to be in the release is left out of the published tables afterwards (tables.ts), and
 // the pairwise columns of the images it touched are corrected there, so the files still agree.
 
-import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import { sqlString } from '../duckdb.js';
+import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
+import { nextChunk, sqlString } from '../duckdb.js';
 import { readStaged, type StagingFile } from '../staging.js';
 import { STAGED_PREFERENCE_COLUMNS, STAGED_RATING_COLUMNS } from './stage-inputs.js';
 
@@ -135,10 +135,9 @@ export class AggregateCursor {
   }
 
   private async load(): Promise<void> {
-    const chunk: DuckDBDataChunk | null = await this.result.fetchChunk();
+    const chunk = await nextChunk(this.result);
     this.i = 0;
-    if (!chunk || chunk.rowCount === 0) {
-      // An empty chunk is DuckDB's end of the result.
+    if (chunk === undefined) {
       this.exhausted = true;
       this.ids = [];
       return;

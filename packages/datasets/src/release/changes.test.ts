@@ -2,11 +2,14 @@
 // and added ids fall across DuckDB chunks, before the first image and after the last.
 
 import assert from 'node:assert/strict';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeRelease } from './release.js';
-import { fixtureOptions, imageId, makeFixture, tempDir } from '../test-support/fixtures.js';
-import { readParquet } from '../test-support/read-back.js';
+import { DatasetError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import { fixtureOptions, imageId, makeFixture, sha256Hex, tempDir } from '../test-support/fixtures.js';
+import { queryParquet, readParquet } from '../test-support/read-back.js';
 
 test('changes across many chunks of previous ids: removed before, between and after the images, added among them', async (t) => {
   const out = await tempDir(t);
@@ -41,4 +44,35 @@ test('changes across many chunks of previous ids: removed before, between and af
   for (const p of await readParquet(join(r2.path, 'preferences.parquet')))
     assert.ok(published.has(p.image_a) && published.has(p.image_b));
   assert.ok(r2.manifest.counts.ratings_left_out > 0 && r2.manifest.counts.preferences_left_out > 0);
+});
+
+test('a previous release whose ids are not in order is refused as malformed, naming its metadata', async (t) => {
+  const out = await tempDir(t);
+  const fixture = makeFixture({ count: 12 });
+  const r1 = await writeRelease(fixtureOptions(fixture, out, { name: 'r1' }));
+  // Rewrite r1's metadata.parquet in descending id order and make its manifest agree, so only the order
+  // is wrong.
+  const metadata = join(r1.path, 'metadata.parquet');
+  const reordered = join(out, 'reordered.parquet');
+  await queryParquet(
+    `COPY (SELECT * FROM read_parquet('${metadata}') ORDER BY id DESC) TO '${reordered}' (FORMAT parquet)`,
+  );
+  await rename(reordered, metadata);
+  const manifestPath = join(r1.path, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+  const bytes = await readFile(metadata);
+  const entry = manifest.files.find((f) => f.path === 'metadata.parquet')!;
+  Object.assign(entry, { bytes: bytes.length, sha256: sha256Hex(bytes) });
+  await writeFile(manifestPath, JSON.stringify(manifest));
+
+  await assert.rejects(
+    writeRelease(fixtureOptions(fixture, out, { name: 'r2', previous: r1.path })),
+    (error: unknown) => {
+      assert.ok(error instanceof DatasetError);
+      assert.equal(error.code, 'previous_malformed');
+      assert.match(error.message, /ids are not sorted and unique: "img000010" comes after "img000011"/);
+      assert.equal(error.file, metadata);
+      return true;
+    },
+  );
 });

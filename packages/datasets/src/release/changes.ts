@@ -6,7 +6,7 @@
 
 import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import { DatasetError } from '../errors.js';
-import { sqlString } from '../duckdb.js';
+import { nextChunk, sqlString } from '../duckdb.js';
 import type { StagingFile } from '../staging.js';
 
 export const STAGED_CHANGE_COLUMNS: readonly [string, string][] = [
@@ -42,15 +42,12 @@ class SortedIds {
 
   private async load(): Promise<void> {
     const last = this.ids.at(-1);
-    const chunk = await this.result!.fetchChunk();
+    const chunk = await nextChunk(this.result!);
     this.i = 0;
-    if (!chunk || chunk.rowCount === 0) {
-      this.exhausted = true;
-      this.ids = [];
-      return;
-    }
-    this.ids = chunk.getColumnValues(0) as string[];
-    if (last !== undefined && !(this.ids[0]! > last)) this.unsorted(last, this.ids[0]!);
+    this.ids = chunk ? (chunk.getColumnValues(0) as string[]) : [];
+    this.exhausted = chunk === undefined;
+    const first = this.ids[0];
+    if (last !== undefined && first !== undefined && !(first > last)) this.unsorted(last, first);
   }
 
   private unsorted(before: string, after: string): never {

@@ -5,7 +5,7 @@
 import { DatasetError, throwIfAborted } from '../errors.js';
 import { EmbeddingWriter } from '../embeddings.js';
 import { indexDigits } from '../keys.js';
-import type { AggregateCursor } from './aggregates.js';
+import type { AggregateCursor, ImageAggregates } from './aggregates.js';
 import type { ChangeTracker } from './changes.js';
 import type { Pseudonymizer } from '../pseudonym.js';
 import { StagingFile, textBytes } from '../staging.js';
@@ -23,6 +23,15 @@ const DAY_MS = 86_400_000;
 const PROGRESS_EVERY = 4096;
 /** Room for an image row's fields other than its five free texts (sha256, pseudonyms, 22 numbers). */
 const ROW_BYTES = 1024;
+
+const NO_AGGREGATES: ImageAggregates = {
+  ratingMean: null,
+  ratingCount: 0,
+  ratingStd: null,
+  wins: 0,
+  losses: 0,
+  ties: 0,
+};
 
 /** Column layout of the staged images file, in release order. */
 export const STAGED_IMAGE_COLUMNS: readonly [string, string][] = [
@@ -153,21 +162,13 @@ export async function stageImages(
         if (worker === null) staging.null();
         else staging.ascii(worker);
         // Aggregates of the image (from every rating and preference that names it), or none.
-        if (found === undefined) {
-          staging.null();
-          staging.int(0);
-          staging.null();
-          staging.int(0);
-          staging.int(0);
-          staging.int(0);
-        } else {
-          staging.numberOrNull(found.ratingMean);
-          staging.int(found.ratingCount);
-          staging.numberOrNull(found.ratingStd);
-          staging.int(found.wins);
-          staging.int(found.losses);
-          staging.int(found.ties);
-        }
+        const a = found ?? NO_AGGREGATES;
+        staging.numberOrNull(a.ratingMean);
+        staging.int(a.ratingCount);
+        staging.numberOrNull(a.ratingStd);
+        staging.int(a.wins);
+        staging.int(a.losses);
+        staging.int(a.ties);
         // Exact float32 values, so DuckDB's FLOAT parse cannot round differently.
         staging.numberOrNull(image.aestheticScore === null ? null : Math.fround(image.aestheticScore));
         staging.numberOrNull(
