@@ -5,7 +5,7 @@
 // known step while the page is checked.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { solidPng, startTestCoordinator, type TestCoordinator } from '@dreamfold/server/testing';
 import { buildWebApp } from './support/build.js';
 import {
@@ -16,8 +16,7 @@ import {
   PHONE,
   screenshot,
 } from './support/browser.js';
-
-const PASSWORD = 'donated-gpu-hours-2026';
+import { call as callAs, setPassword as setPasswordOf, signIn } from './support/accounts.js';
 
 describe('donors and limits in a real browser', { timeout: 180_000 }, () => {
   let c: TestCoordinator;
@@ -27,38 +26,9 @@ describe('donors and limits in a real browser', { timeout: 180_000 }, () => {
   let workerKey = '';
   const problems: string[] = [];
 
-  const call = async (method: string, path: string, key: string, body?: unknown) => {
-    const res = await fetch(`${c.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-    return res.json() as Promise<Record<string, unknown>>;
-  };
-
-  /** Gives an account made without a password one, through its single-use link, as the CLI's users do. */
-  const setPassword = async (userId: string) => {
-    const link = await c.services.accounts.passwordLink(userId, c.url);
-    const token = new URL(link).searchParams.get('token');
-    const res = await fetch(`${c.url}/v1/auth/password-reset/confirm`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, password: PASSWORD }),
-    });
-    assert.equal(res.status, 204);
-  };
-
-  const signIn = async (page: Page, email: string) => {
-    await page.goto('/sign-in');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/generate');
-  };
+  const call = (method: string, path: string, key: string, body?: unknown) =>
+    callAs(c, method, path, key, body);
+  const setPassword = (userId: string) => setPasswordOf(c, userId);
 
   const pop = async () => {
     const res = await call('POST', '/v1/workers/pop', workerKey, {

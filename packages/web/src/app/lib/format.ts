@@ -42,6 +42,21 @@ export function formatDate(iso: string): string {
     : date.toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+/** An ISO time as date and time of day: "Mar 4, 2026, 14:05". */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ''
+    : date.toLocaleString('en', {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      });
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }

@@ -1,11 +1,56 @@
-// Admin: the safety classifier's thresholds, and the dataset release schedule.
+// Admin: the safety classifier's thresholds, the progress of re-evaluating what is already stored after a
+// threshold or prompt-filter change, and the dataset release schedule.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { DatasetSchedule, SafetySettings } from '@dreamfold/protocol';
+import type {
+  DatasetSchedule,
+  SafetyReevaluation,
+  SafetyReevaluationList,
+  SafetySettings,
+} from '@dreamfold/protocol';
 import { api } from '../api/client.js';
 import { ErrorMessage, Loading } from '../ui/feedback.js';
 import { SubmitButton, TextField } from '../ui/forms.js';
 import { useResource } from '../ui/use-resource.js';
-import { formatDate } from '../lib/format.js';
+import { formatCount, formatDate, formatDateTime } from '../lib/format.js';
+
+const REEVALUATION_NAMES: Record<SafetyReevaluation['kind'], string> = {
+  safety_thresholds: 'Images by their stored scores, after a threshold change',
+  prompt_filter: 'Prompts screened again, after a prompt-filter change',
+};
+
+/** Polls while a re-evaluation runs; `version` reloads it at once (after the thresholds were saved). */
+function Reevaluations({ version }: { version: number }) {
+  const [running, setRunning] = useState(false);
+  const list = useResource(
+    (signal) => api.get<SafetyReevaluationList>('/v1/admin/safety/reevaluations', { signal }),
+    [version],
+    { pollMs: running ? 3000 : undefined },
+  );
+  const anyRunning = !!list.data?.items.some((r) => !r.finishedAt);
+  useEffect(() => setRunning(anyRunning), [anyRunning]);
+  if (list.loading && !list.data) return <Loading lines={2} />;
+  if (list.error) return <ErrorMessage error={list.error} retry={list.reload} />;
+  const items = list.data?.items ?? [];
+  return (
+    <div aria-live="polite">
+      <h3>Re-evaluation of what is stored</h3>
+      {items.length === 0 ? (
+        <p className="small muted">No re-evaluation yet: the thresholds and prompt rules have not changed.</p>
+      ) : (
+        <ul className="small">
+          {items.map((r) => (
+            <li key={r.kind}>
+              <strong>{REEVALUATION_NAMES[r.kind]}:</strong>{' '}
+              {r.finishedAt ? `finished ${formatDateTime(r.finishedAt)}` : 'running'} ·{' '}
+              {formatCount(r.processed)} looked at, {formatCount(r.hidden)} hidden, {formatCount(r.shown)}{' '}
+              shown again · started {formatDateTime(r.startedAt)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
 
 export function SafetyThresholdsForm() {
   const settings = useResource((signal) => api.get<SafetySettings>('/v1/moderation/safety', { signal }), []);
@@ -14,6 +59,7 @@ export function SafetyThresholdsForm() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const [version, setVersion] = useState(0);
   useEffect(() => {
     if (!settings.data) return;
     setHide(String(settings.data.hideAbove));
@@ -32,6 +78,7 @@ export function SafetyThresholdsForm() {
       });
       settings.set(() => next);
       setSaved(true);
+      setVersion((n) => n + 1);
     } catch (err) {
       setError(err);
     } finally {
@@ -75,13 +122,17 @@ export function SafetyThresholdsForm() {
           </div>
           <ErrorMessage error={error} />
           {saved ? (
-            <p role="status">Saved. Hiding applies to images classified from now on; blurring at once.</p>
+            <p role="status">
+              Saved. Blurring applies at once, hiding to new verdicts at once and to images already classified
+              in the background (progress below).
+            </p>
           ) : null}
           <SubmitButton busy={busy} busyLabel="Saving…">
             Save thresholds
           </SubmitButton>
         </form>
       )}
+      <Reevaluations version={version} />
     </section>
   );
 }

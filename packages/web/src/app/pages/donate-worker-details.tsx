@@ -1,11 +1,13 @@
 // One worker's details, loaded when opened: why it gets no jobs (and what is queued), its standing
-// (trusted, new, probation, suspended) and why, pause/resume, and the credits its latest jobs earned.
+// (trusted, new, probation, suspended) and why, with the history of its states, pause/resume, and the
+// credits its latest jobs earned.
 import { useState } from 'react';
 import type { PauseState, ReceiptList, WhyIdle, WorkerInfo, WorkerReputation } from '@dreamfold/protocol';
 import { api } from '../api/client.js';
 import { ErrorMessage, Loading } from '../ui/feedback.js';
 import { useResource } from '../ui/use-resource.js';
 import { formatAgo, formatCount, plural } from '../lib/format.js';
+import { StateHistory } from './worker-state-history.js';
 
 const STANDING: Record<WorkerReputation['state'], string> = {
   new: 'New: most results get a second opinion and earnings are held until it has a verified record.',
@@ -152,11 +154,19 @@ export function WorkerDetails({ worker }: { worker: WorkerInfo }) {
     <details className="worker-details" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Details for {worker.name}</summary>
       {open ? (
-        <div className="grid-2">
-          <Idle workerId={worker.id} />
-          <Standing workerId={worker.id} />
-          <Receipts workerId={worker.id} />
-        </div>
+        <>
+          <div className="grid-2">
+            <Idle workerId={worker.id} />
+            <Standing workerId={worker.id} />
+            <Receipts workerId={worker.id} />
+          </div>
+          <h4>History of its state</h4>
+          <StateHistory workerId={worker.id} />
+          <p className="small muted">
+            Worker ID <span className="mono">{worker.id}</span>: quote it when you ask a moderator about a
+            suspension.
+          </p>
+        </>
       ) : null}
     </details>
   );

@@ -1,5 +1,5 @@
 // Moderation (moderators and admins): research applications, reported images, hidden images, appeals,
-// audit log.
+// workers (standing, state history, reinstating a suspended one), audit log.
 import { Link, useSearch } from 'wouter';
 import { Page } from '../ui/page.js';
 import { RequireUser } from '../ui/require.js';
@@ -7,12 +7,14 @@ import { Applications } from './moderation-applications.js';
 import { HiddenImages, Reports } from './moderation-reports.js';
 import { AuditLog } from './moderation-audit.js';
 import { Appeals } from './moderation-appeals.js';
+import { Workers } from './moderation-workers.js';
 
 const TABS = [
   { id: 'applications', label: 'Applications', Component: Applications },
   { id: 'reports', label: 'Reports', Component: Reports },
   { id: 'hidden', label: 'Hidden images', Component: HiddenImages },
   { id: 'appeals', label: 'Appeals', Component: Appeals },
+  { id: 'workers', label: 'Workers', Component: Workers },
   { id: 'audit', label: 'Audit log', Component: AuditLog },
 ] as const;
 
