@@ -6,8 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { solidPng, startTestCoordinator, type TestCoordinator } from '@dreamfold/server/testing';
-import { buildWebApp } from './support/build.js';
+import { solidPng, type TestCoordinator } from '@dreamfold/server/testing';
 import {
   accessibilityProblems,
   launchBrowser,
@@ -16,7 +15,14 @@ import {
   PHONE,
   screenshot,
 } from './support/browser.js';
-import { call as callAs, setPassword as setPasswordOf, signIn } from './support/accounts.js';
+import {
+  call as callAs,
+  popJob,
+  putResult,
+  setPassword as setPasswordOf,
+  signIn,
+  startWebCoordinator,
+} from './support/coordinator.js';
 
 describe('donors and limits in a real browser', { timeout: 180_000 }, () => {
   let c: TestCoordinator;
@@ -31,23 +37,13 @@ describe('donors and limits in a real browser', { timeout: 180_000 }, () => {
   const setPassword = (userId: string) => setPasswordOf(c, userId);
 
   const pop = async () => {
-    const res = await call('POST', '/v1/workers/pop', workerKey, {
-      backend: 'test-pattern',
-      models: ['test-model'],
-      maxPixels: 1024 * 1024,
-      waitSeconds: 0,
-    });
-    return res.job as { id: string; leaseId: string };
+    const job = await popJob(c, workerKey);
+    assert.ok(job, 'a job to pop');
+    return job;
   };
 
   before(async () => {
-    const webRoot = await buildWebApp();
-    c = await startTestCoordinator({
-      dialect: 'sqlite',
-      listen: true,
-      build: { webRoot },
-      env: { TRUST_VERIFY: 'off', CREDITS_IMAGE_COST: '0', SIGN_IN_RATE_PER_MINUTE: '0' },
-    });
+    c = await startWebCoordinator({ TRUST_VERIFY: 'off' });
     browser = await launchBrowser();
     donor = await c.createUser();
     admin = await c.createUser('admin');
@@ -65,13 +61,7 @@ describe('donors and limits in a real browser', { timeout: 180_000 }, () => {
       });
     }
     for (let i = 0; i < 2; i++) {
-      const job = await pop();
-      const png = await solidPng(128, 128, i);
-      const res = await fetch(`${c.url}/v1/jobs/${job.id}/result?leaseId=${job.leaseId}`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${workerKey}`, 'content-type': 'image/png' },
-        body: new Uint8Array(png),
-      });
+      const res = await putResult(c, workerKey, await pop(), await solidPng(128, 128, i));
       assert.equal(res.status, 200, await res.text());
     }
     const held = await pop();

@@ -6,10 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { solidPng, startTestCoordinator, type TestCoordinator } from '@dreamfold/server/testing';
-import { buildWebApp } from './support/build.js';
+import { solidPng, type TestCoordinator } from '@dreamfold/server/testing';
 import { accessibilityProblems, launchBrowser, openPage, screenshot } from './support/browser.js';
-import { call, setPassword, signIn } from './support/accounts.js';
+import { call, popJob, putResult, setPassword, signIn, startWebCoordinator } from './support/coordinator.js';
 
 describe('worker standing and reinstatement in a real browser', { timeout: 180_000 }, () => {
   let c: TestCoordinator;
@@ -21,13 +20,7 @@ describe('worker standing and reinstatement in a real browser', { timeout: 180_0
   const problems: string[] = [];
 
   before(async () => {
-    const webRoot = await buildWebApp();
-    c = await startTestCoordinator({
-      dialect: 'sqlite',
-      listen: true,
-      build: { webRoot },
-      env: { TRUST_VERIFY: 'full', CREDITS_IMAGE_COST: '0', SIGN_IN_RATE_PER_MINUTE: '0' },
-    });
+    c = await startWebCoordinator({ TRUST_VERIFY: 'full' });
     browser = await launchBrowser();
     donor = await c.createUser();
     moderator = await c.createUser('moderator');
@@ -46,19 +39,9 @@ describe('worker standing and reinstatement in a real browser', { timeout: 180_0
         steps: 10,
         seed: 500 + i,
       });
-      const popped = await call(c, 'POST', '/v1/workers/pop', workerKey, {
-        backend: 'test-pattern',
-        models: ['test-model'],
-        maxPixels: 1024 * 1024,
-        waitSeconds: 0,
-      });
-      const job = popped.job as { id: string; leaseId: string };
+      const job = await popJob(c, workerKey);
       assert.ok(job, `no job for blank ${i}`);
-      const res = await fetch(`${c.url}/v1/jobs/${job.id}/result?leaseId=${job.leaseId}`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${workerKey}`, 'content-type': 'image/png' },
-        body: new Uint8Array(await solidPng(128, 128, 40 + i)),
-      });
+      const res = await putResult(c, workerKey, job, await solidPng(128, 128, 40 + i));
       assert.equal(res.status, 422, await res.text());
     }
     const rep = await call(c, 'GET', `/v1/workers/${workerId}/reputation`, donor.key);
