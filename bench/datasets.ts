@@ -143,7 +143,7 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
           peaks[`${lastPhase}.heap`] = Math.round(m.heapUsed / 2 ** 20);
           peaks[`${lastPhase}.external`] = Math.round(m.external / 2 ** 20);
         }
-      }, 50)
+      }, 50).unref() // only the release child stops it; the others must still exit
     : undefined;
   if (mode === 'generate') {
     let n = 0;
