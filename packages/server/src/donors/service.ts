@@ -143,7 +143,7 @@ export class DonorService {
     };
   }
 
-  /** "Donor XXXXXXXX": HMAC of the account id under the deployment's secret, 40 bits in base32. */
+  /** "Donor 7KQ2MXAB": HMAC of the account id under the deployment's secret, 40 bits in base32. */
   private async pseudonym(userId: string): Promise<string> {
     this.secret ??= await q.pseudonymSecret(this.db, this.clock.now());
     const digest = createHmac('sha256', Buffer.from(this.secret, 'hex')).update(`donor:${userId}`).digest();
