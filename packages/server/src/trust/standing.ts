@@ -10,7 +10,7 @@ import { nextState, type TrustPolicy } from './policy.js';
 import type { Fingerprints } from './fingerprints.js';
 import * as s from './sql/standing.js';
 import { withdrawUnverified } from './sql/results.js';
-import { abandonReplicas } from './sql/replicas.js';
+import { abandonReplicas, lockReplicasOfUnverified } from './sql/replicas.js';
 import { insertEvent } from './sql/events.js';
 import { abandonVerifications } from './sql/verifications.js';
 import { doneJobs } from './sql/reruns.js';
@@ -214,6 +214,7 @@ export class Standing {
     reason: string,
     now: number,
   ) {
+    await lockReplicasOfUnverified(trx, workerId); // lock order: replicas, then results
     const withdrawn = await withdrawUnverified(trx, workerId);
     const canonical = withdrawn.filter((r) => r.kind === 'canonical');
     for (const r of canonical) {

@@ -166,6 +166,26 @@ export async function expireReplicaLeases(db: Kysely<Database>, now: number): Pr
     .execute();
 }
 
+/**
+ * Locks the replicas of a worker's unverified results, before those results are withdrawn. A replica's
+ * completion locks its replica row and then the job's result; a suspension taking the results first and
+ * the replicas second deadlocked with it on PostgreSQL, again and again (the population test stalled with
+ * every honest worker's replica completion and the suspension aborting each other). Same order here.
+ */
+export async function lockReplicasOfUnverified(db: Kysely<Database>, workerId: string): Promise<void> {
+  await db
+    .updateTable('replicas')
+    .set((eb) => ({ state: eb.ref('state') }))
+    .where('job_id', 'in', (eb) =>
+      eb
+        .selectFrom('trust_results')
+        .select('job_id')
+        .where('worker_id', '=', workerId)
+        .where('status', '=', 'unverified'),
+    )
+    .execute();
+}
+
 /** Gives up replicas nobody eligible took in time, and those of given jobs (their worker was found bad). */
 export async function abandonReplicas(
   db: Kysely<Database>,
