@@ -19,9 +19,21 @@ export class GenerationPublisher {
    * worker's heartbeat or upload, and an SSE client re-reads the snapshot when it reconnects.
    */
   emit(generationId: string, event: GenerationEvent): void {
-    this.bus.publishGeneration({ generationId, event }).catch((err: Error) => {
-      this.log.warn({ err: err.message, generationId }, 'could not publish a generation event');
-    });
+    void this.emitBeforeReplying(generationId, event);
+  }
+
+  /**
+   * Publishes and waits until the event is out (on PostgreSQL: its NOTIFY committed). For an event that
+   * must reach watchers before anything the reply lets the caller do next: a worker heartbeats as soon
+   * as its pop is answered, and an unawaited `started` went out on another pool connection after that
+   * heartbeat's `progress` under load. A failure is logged, never thrown: the reply still goes out.
+   */
+  async emitBeforeReplying(generationId: string, event: GenerationEvent): Promise<void> {
+    try {
+      await this.bus.publishGeneration({ generationId, event });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, generationId }, 'could not publish a generation event');
+    }
   }
 
   /**

@@ -20,7 +20,11 @@ export class Assignments {
 
   async ofJob(job: JobRow, workerId: string): Promise<JobAssignment> {
     const g = await this.deps.generations.get(job.generation_id);
-    this.deps.publisher.emit(job.generation_id, { type: 'started', index: job.idx, workerId });
+    await this.deps.publisher.emitBeforeReplying(job.generation_id, {
+      type: 'started',
+      index: job.idx,
+      workerId,
+    });
     const leaseId = job.lease_id as string;
     return {
       id: job.id,
