@@ -101,7 +101,13 @@ export const GenerationImage = Type.Object({
   attempts: Type.Integer(),
   url: Type.Optional(Type.String({ description: 'Where the PNG can be downloaded once done.' })),
   sha256: Type.Optional(Type.String()),
-  error: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String({ description: 'Why a failed image could not be made.' })),
+  cancelReason: Type.Optional(
+    Type.String({
+      description:
+        'Why a cancelled image was cancelled: by the requester, by a moderator, or with the account’s suspension.',
+    }),
+  ),
   finishedAt: Type.Optional(Timestamp),
   nsfw: Type.Optional(ImageSafety),
 });
@@ -154,7 +160,7 @@ export const GenerationEvent = Type.Union([
   }),
   Type.Object({ type: Type.Literal('requeued'), index: Type.Integer(), reason: Type.String() }),
   Type.Object({ type: Type.Literal('failed'), index: Type.Integer(), reason: Type.String() }),
-  Type.Object({ type: Type.Literal('cancelled') }),
+  Type.Object({ type: Type.Literal('cancelled'), reason: Type.Optional(Type.String()) }),
   Type.Object({ type: Type.Literal('finished'), status: GenerationStatus }),
 ]);
 export type GenerationEvent = Static<typeof GenerationEvent>;

@@ -121,7 +121,10 @@ export type HeartbeatBody = Static<typeof HeartbeatBody>;
 
 export const HeartbeatResponse = Type.Object({
   leaseExpiresAt: Timestamp,
-  cancelled: Type.Boolean({ description: 'The requester cancelled: stop and pop the next job.' }),
+  cancelled: Type.Boolean({
+    description:
+      'The job was cancelled (by its requester, a moderator, or with the requester’s suspension): stop and pop the next job.',
+  }),
 });
 export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 

@@ -143,7 +143,6 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const sessions = new SessionAuthenticator(db, clock, identity.sessionTtlMs);
   const workers = new WorkerService(db, clock);
   const promptFilter = new PromptFilter(db, clock, blocklist);
-  const moderation = new ModerationService(db, clock, [accounts, workers]);
   const images = new ImageService(db, new Thumbnails(blobs));
   // Output safety: the NSFW classifier runs off the request path on every finished image (safety/).
   const safetyService = new SafetyService(db, database.dialect, clock, blobs, log, {
@@ -184,7 +183,10 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
       settings: generationLimits,
     },
     credits,
+    database.dialect,
   );
+  // A suspension cancels and refunds the user's unfinished images in its own transaction (jobs/).
+  const moderation = new ModerationService(db, clock, [accounts, workers], [generations]);
   const metrics: Metrics = new Metrics(
     {
       jobsByState: () => countQueued(db),

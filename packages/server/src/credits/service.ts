@@ -251,20 +251,27 @@ export class CreditsService {
     await this.ledger.post(trx, drafts);
   }
 
-  /** Jobs that failed for good or were cancelled, in that transaction: their shares go back to the user. */
+  /**
+   * Jobs that failed for good or were cancelled, in that transaction: their shares go back to the user
+   * (with `memo` in their history when given). Returns the credits refunded by this call.
+   */
   async jobsRefunded(
     trx: Transaction<Database>,
     jobs: readonly { id: string; generationId: string }[],
-  ): Promise<void> {
+    memo: string | null = null,
+  ): Promise<number> {
     const drafts: q.TransferDraft[] = [];
     const reservations = new Map<string, Awaited<ReturnType<typeof q.reservationOfGeneration>>>();
     for (const job of jobs) {
       if (!reservations.has(job.generationId))
         reservations.set(job.generationId, await q.reservationOfGeneration(trx, job.generationId));
       const reservation = reservations.get(job.generationId);
-      if (reservation) drafts.push(jobEnd('refund', job, reservation, q.userAccount(reservation.userId)));
+      if (reservation)
+        drafts.push({ ...jobEnd('refund', job, reservation, q.userAccount(reservation.userId)), memo });
     }
     const posted = await this.ledger.post(trx, drafts);
+    let refunded = 0;
+    for (const d of drafts) if (posted.has(d.key)) refunded += d.entries[1]?.amount ?? 0;
     // A re-run (trust/reruns.ts) that fails or is cancelled: its share was settled when the result later
     // withdrawn was accepted, so its job-end exists. The requester gets the share back from the platform,
     // once (they paid for an image they never got to keep).
@@ -283,7 +290,9 @@ export class CreditsService {
         ],
       });
     }
-    await this.ledger.post(trx, rerunRefunds);
+    const rerunPosted = await this.ledger.post(trx, rerunRefunds);
+    for (const d of rerunRefunds) if (rerunPosted.has(d.key)) refunded += d.entries[1]?.amount ?? 0;
+    return refunded;
   }
 
   // --- HTTP-facing reads and the admin grant -------------------------------------------------------

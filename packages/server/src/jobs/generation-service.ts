@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import {
   GENERATION_DEFAULTS,
   LIMITS,
@@ -8,6 +8,7 @@ import {
   type GenerationList,
 } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/bus.js';
 import { AppError, notFound } from '../errors.js';
@@ -15,6 +16,7 @@ import { newId } from '../ids.js';
 import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
 import { insertGeneration } from './sql/insert-generation.js';
 import { cancelGeneration } from './sql/cancel-generation.js';
+import { cancelJobsOfUser } from './sql/cancel-user-jobs.js';
 import {
   jobsOfGenerations,
   listGenerations,
@@ -29,6 +31,8 @@ import type { GenerationCache } from './generation-cache.js';
 import type { CreditsService } from '../credits/service.js';
 import { maxMsPerMegapixelStep } from '../fairness/speed.js';
 import { breach, type GenerationLimitsSetting } from '../settings/generation-limits.js';
+import { mayQueueWork } from '../moderation/queries.js';
+import type { SuspensionEffect, SuspensionOutcome } from '../moderation/service.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -36,8 +40,8 @@ export interface GenerationLimits {
   settings?: Pick<GenerationLimitsSetting, 'current'>;
 }
 
-/** The requester's side of the queue: submit, read, list, cancel. */
-export class GenerationService {
+/** The requester's side of the queue: submit, read, list, cancel; and what a suspension cancels. */
+export class GenerationService implements SuspensionEffect {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -46,6 +50,7 @@ export class GenerationService {
     private readonly cache: GenerationCache,
     private readonly limits: GenerationLimits,
     private readonly credits: CreditsService,
+    private readonly dialect: Dialect,
   ) {}
 
   async create(
@@ -74,6 +79,9 @@ export class GenerationService {
       this.clock,
       { userId, key: idempotencyKey, route: 'POST /v1/generations', request: body },
       async (trx) => {
+        // A suspension that committed after the auth check cancels queued jobs, so none may follow it.
+        if (!(await mayQueueWork(trx, this.dialect, userId)))
+          throw new AppError('account_suspended', 'This account is suspended: nothing was queued.');
         const now = this.clock.now();
         const generation: GenerationRow = {
           id: newId(),
@@ -165,9 +173,10 @@ export class GenerationService {
   }
 
   async cancel(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
-    await this.owned(viewer, id);
+    const g = await this.owned(viewer, id);
+    const reason = g.user_id === viewer.userId ? 'Cancelled by the requester.' : 'Cancelled by a moderator.';
     const cancelled = await this.db.transaction().execute(async (trx) => {
-      const jobs = await cancelGeneration(trx, { generationId: id, now: this.clock.now() });
+      const jobs = await cancelGeneration(trx, { generationId: id, reason, now: this.clock.now() });
       // Each cancelled image's share of the reservation goes back, with the cancellation.
       await this.credits.jobsRefunded(
         trx,
@@ -175,11 +184,31 @@ export class GenerationService {
       );
       return jobs;
     });
-    if (cancelled.length > 0) {
-      this.publisher.emit(id, { type: 'cancelled' });
-      await this.publisher.finishIfDone(id);
-    }
+    if (cancelled.length > 0) await this.publisher.cancelled(id, reason);
     return this.get(viewer, id);
+  }
+
+  /**
+   * In a suspension's transaction: every unfinished image of the user is cancelled, with the reason, and
+   * its share of the reservation refunded, as the user's own cancel would. Watchers hear `cancelled`
+   * once the suspension committed (announce).
+   */
+  async suspended(
+    trx: Transaction<Database>,
+    p: { userId: string; reason: string; now: number },
+  ): Promise<SuspensionOutcome> {
+    const reason = `Cancelled: the account was suspended (${p.reason}).`;
+    const jobs = await cancelJobsOfUser(trx, { userId: p.userId, reason, now: p.now });
+    const refunded = await this.credits.jobsRefunded(
+      trx,
+      jobs.map((j) => ({ id: j.id, generationId: j.generation_id })),
+      'Refunded: the image was cancelled when the account was suspended.',
+    );
+    const generationIds = [...new Set(jobs.map((j) => j.generation_id))];
+    return {
+      detail: { jobsCancelled: jobs.length, creditsRefunded: refunded },
+      announce: () => Promise.all(generationIds.map((id) => this.publisher.cancelled(id, reason))),
+    };
   }
 
   /** The stored image of one finished job of a generation the viewer may see. */

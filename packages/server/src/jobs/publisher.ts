@@ -37,6 +37,19 @@ export class GenerationPublisher {
   }
 
   /**
+   * Images of a generation were cancelled (committed): `cancelled` with the reason, then `finished` if
+   * nothing else is left. Never throws: the cancellation stands whether or not watchers hear of it.
+   */
+  async cancelled(generationId: string, reason: string): Promise<void> {
+    this.emit(generationId, { type: 'cancelled', reason });
+    try {
+      await this.finishIfDone(generationId);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, generationId }, 'could not read a cancelled generation');
+    }
+  }
+
+  /**
    * After a job reached a final state: announces `finished` once every job of the generation has.
    * A one-image generation is finished by definition, so it needs no read.
    */

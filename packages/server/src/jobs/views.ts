@@ -32,6 +32,7 @@ export function toGenerationImage(job: JobRow): GenerationImage {
     url: job.state === 'done' ? imageUrl(job.generation_id, job.idx) : undefined,
     sha256: job.result_sha256 ?? undefined,
     error: job.state === 'failed' ? (job.last_error ?? 'failed') : undefined,
+    cancelReason: job.state === 'cancelled' ? (job.last_error ?? 'Cancelled.') : undefined,
     finishedAt: toIsoOrUndefined(job.finished_at),
   };
 }

@@ -38,6 +38,24 @@ export interface StandingListener {
   forgetUser(userId: string): void;
 }
 
+/** What a suspension did besides the suspension itself, for its audit entry; and what to say after it committed. */
+export interface SuspensionOutcome {
+  detail: Record<string, unknown>;
+  /** Runs after the commit (events to watchers); never throws. */
+  announce(): Promise<unknown>;
+}
+
+/**
+ * Work that must happen in a suspension's own transaction (jobs/: the user's unfinished images are
+ * cancelled and refunded), so that no suspended user is left with work in the queue, even after a crash.
+ */
+export interface SuspensionEffect {
+  suspended(
+    trx: Transaction<Database>,
+    p: { userId: string; reason: string; now: number },
+  ): Promise<SuspensionOutcome>;
+}
+
 const REPORTS_PER_QUEUE_ITEM = 20;
 
 export class ModerationService {
@@ -45,6 +63,7 @@ export class ModerationService {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly standingListeners: StandingListener[],
+    private readonly suspensionEffects: SuspensionEffect[] = [],
   ) {}
 
   /** Any signed-in user reports an image they can see; one open report per user per image. */
@@ -247,24 +266,32 @@ export class ModerationService {
     };
   }
 
-  /** Suspends a user: their keys, worker keys and sessions stop working at once on this replica. */
+  /**
+   * Suspends a user: their keys, worker keys and sessions stop working at once on this replica, and in
+   * the same transaction their queued and running images are cancelled and refunded (the effects).
+   */
   async suspend(actor: Actor, userId: string, reason: string): Promise<UserStanding> {
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    const outcomes = await this.db.transaction().execute(async (trx) => {
       await this.userForAction(trx, actor, userId);
       if (!(await q.suspendUser(trx, { id: userId, reason, now })))
         throw new AppError('conflict', 'The user is already suspended.');
       await q.deleteSessions(trx, userId);
+      const done: SuspensionOutcome[] = [];
+      for (const effect of this.suspensionEffects)
+        done.push(await effect.suspended(trx, { userId, reason, now }));
       await recordAudit(trx, {
         actorId: actor.userId,
         action: 'user.suspend',
         targetType: 'user',
         targetId: userId,
-        detail: { reason },
+        detail: Object.assign({ reason }, ...done.map((o) => o.detail)) as Record<string, unknown>,
         at: now,
       });
+      return done;
     });
     for (const l of this.standingListeners) l.forgetUser(userId);
+    await Promise.all(outcomes.map((o) => o.announce()));
     return this.standing(userId);
   }
 

@@ -95,7 +95,7 @@ for (const dialect of testDialects()) {
           ]),
         [
           ['user.unsuspend', otherModerator.id, { reason: 'appeal accepted', suspendedFor: 'spam' }],
-          ['user.suspend', moderator.id, { reason: 'spam' }],
+          ['user.suspend', moderator.id, { reason: 'spam', jobsCancelled: 0, creditsRefunded: 0 }],
         ],
       );
     });

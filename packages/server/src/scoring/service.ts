@@ -85,7 +85,8 @@ export class ScoringService {
     }
     const job = await readJob(this.base, jobId);
     if (job.lease_id !== body.leaseId || job.worker_id !== caller.workerId) throw leaseLost();
-    if (job.state === 'cancelled') throw new AppError('job_cancelled', 'The requester cancelled this job.');
+    if (job.state === 'cancelled')
+      throw new AppError('job_cancelled', 'This job was cancelled; drop it and pop the next one.');
     // Done is fine too: the embedding may follow the PNG, as long as it is this lease's result.
     if (job.state !== 'leased' && job.state !== 'done') throw leaseLost(`The job is ${job.state}.`);
     await q.storeEmbedding(this.db, {

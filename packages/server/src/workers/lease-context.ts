@@ -68,7 +68,8 @@ export async function leasedJob(
 ): Promise<JobRow> {
   const job = await readJob(db, jobId);
   if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) throw leaseLost();
-  if (job.state === 'cancelled') throw new AppError('job_cancelled', 'The requester cancelled this job.');
+  if (job.state === 'cancelled')
+    throw new AppError('job_cancelled', 'This job was cancelled; drop it and pop the next one.');
   if (job.state !== 'leased') throw leaseLost(`The job is already ${job.state}.`);
   return job;
 }

@@ -66,10 +66,13 @@ test('a requeued image goes back to waiting and says why', () => {
 test('cancelling marks unfinished images cancelled', () => {
   let view = applyEvent(undefined, { type: 'snapshot', generation: generation(2) }, 0);
   view = applyEvent(view, { type: 'image', index: 0, url: 'u', sha256: 's' }, 0);
-  view = applyEvent(view, { type: 'cancelled' }, 0);
+  view = applyEvent(view, { type: 'cancelled', reason: 'Cancelled by the requester.' }, 0);
   assert.deepEqual(
-    view?.generation.images.map((i) => i.state),
-    ['done', 'cancelled'],
+    view?.generation.images.map((i) => [i.state, i.cancelReason]),
+    [
+      ['done', undefined],
+      ['cancelled', 'Cancelled by the requester.'],
+    ],
   );
   assert.equal(view?.generation.status, 'partial');
 });

@@ -119,7 +119,9 @@ export function applyEvent(
     }
     case 'cancelled': {
       const images = view.generation.images.map((i) =>
-        i.state === 'queued' || i.state === 'leased' ? { ...i, state: 'cancelled' as const } : i,
+        i.state === 'queued' || i.state === 'leased'
+          ? { ...i, state: 'cancelled' as const, cancelReason: event.reason ?? i.cancelReason }
+          : i,
       );
       return { ...view, generation: { ...view.generation, images, status: statusOf(images) }, progress: {} };
     }

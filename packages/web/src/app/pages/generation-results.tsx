@@ -38,7 +38,7 @@ function Slot({
   if (image.state === 'queued') placeholder = note ? `Back in the queue: ${note}` : 'Waiting for a worker…';
   else if (image.state === 'failed')
     placeholder = `Could not be made: ${image.error ?? note ?? 'unknown reason'}`;
-  else if (image.state === 'cancelled') placeholder = 'Cancelled';
+  else if (image.state === 'cancelled') placeholder = image.cancelReason ?? 'Cancelled';
   return (
     <figure className="result" aria-label={label}>
       <div className="result-frame" style={{ aspectRatio: `${params.width} / ${params.height}` }}>
