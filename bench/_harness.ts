@@ -1,7 +1,15 @@
 // Shared pieces of the HTTP benchmarks: the server child process, an undici client, closed-loop load,
 // percentiles, and a summary of a V8 CPU profile.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -217,6 +225,12 @@ export function summarizeProfile(
     .map((f) => ({ f, size: statSync(join(dir, f)).size }))
     .sort((a, b) => b.size - a.size)[0]?.f;
   if (!file) return '  (no profile written)';
+  // BENCH_PROFILE_KEEP=FILE keeps the raw profile (for Chrome DevTools or speedscope) and FILE.window.json
+  // the measured window within it.
+  if (process.env.BENCH_PROFILE_KEEP) {
+    copyFileSync(join(dir, file), process.env.BENCH_PROFILE_KEEP);
+    writeFileSync(`${process.env.BENCH_PROFILE_KEEP}.window.json`, JSON.stringify(opts));
+  }
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

@@ -7,8 +7,9 @@
 // the load generator and it share this machine's cores.
 //
 // Environment: DATABASE_URL (PostgreSQL admin URL; default postgres://postgres@127.0.0.1:5432/test; set
-// BENCH_PG=0 to skip PostgreSQL), BENCH_PHASE_MS (default 6000), BENCH_PROFILE=1 (run the coordinator
-// under --cpu-prof during the cycle phases and print where its time goes).
+// BENCH_PG=0 to skip PostgreSQL), BENCH_SCENARIOS (a comma list of normal, full, pg: run only those),
+// BENCH_PHASE_MS (default 6000), BENCH_PROFILE=1 (run the coordinator under --cpu-prof during the cycle
+// phases and print where its time goes; BENCH_PROFILE_KEEP=FILE also keeps the raw .cpuprofile).
 import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -293,6 +294,8 @@ async function withDatabase<T>(dialect: 'sqlite' | 'postgres', run: (url: string
 }
 
 interface Scenario {
+  /** What BENCH_SCENARIOS names it by. */
+  key: 'normal' | 'full' | 'pg';
   label: string;
   dialect: 'sqlite' | 'postgres';
   env: Record<string, string>;
@@ -330,6 +333,7 @@ async function main(): Promise<void> {
 
   const scenarios: Scenario[] = [
     {
+      key: 'normal',
       label: 'SQLite, synchronous=NORMAL',
       dialect: 'sqlite',
       env: { SQLITE_SYNCHRONOUS: 'NORMAL' },
@@ -338,6 +342,7 @@ async function main(): Promise<void> {
       batches: [4, 1],
     },
     {
+      key: 'full',
       label: 'SQLite, synchronous=FULL',
       dialect: 'sqlite',
       env: { SQLITE_SYNCHRONOUS: 'FULL' },
@@ -348,6 +353,7 @@ async function main(): Promise<void> {
   ];
   if (process.env.BENCH_PG !== '0') {
     scenarios.push({
+      key: 'pg',
       label: 'PostgreSQL',
       dialect: 'postgres',
       env: {},
@@ -357,7 +363,8 @@ async function main(): Promise<void> {
     });
   }
 
-  for (const sc of scenarios) {
+  const only = process.env.BENCH_SCENARIOS?.split(',');
+  for (const sc of scenarios.filter((s) => !only || only.includes(s.key))) {
     await withDatabase(sc.dialect, async (databaseUrl) => {
       const dataDir = tempDir('dreamfold-bench-');
       console.log(

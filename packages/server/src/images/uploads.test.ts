@@ -15,14 +15,14 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, body, crc]);
 }
 
-/** A tiny PNG whose header claims 14000×14000: decoded, it would need ~588 MB. */
-function bombPng(): Buffer {
+/** A PNG whose header declares `side`×`side` RGB and whose image data inflates to `rows` rows. */
+function declaredPng(side: number, rows: number): Buffer {
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(14000, 0);
-  ihdr.writeUInt32BE(14000, 4);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.alloc(1 + 14000 * 3);
-  const idat = deflateSync(Buffer.concat(Array.from({ length: 64 }, () => row)));
+  const row = Buffer.alloc(1 + side * 3);
+  const idat = deflateSync(Buffer.concat(Array.from({ length: rows }, () => row)));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -30,6 +30,9 @@ function bombPng(): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** A tiny PNG whose header claims 14000×14000: decoded, it would need ~588 MB. */
+const bombPng = () => declaredPng(14000, 64);
 
 for (const dialect of testDialects()) {
   describe(`untrusted uploads (${dialect})`, () => {
@@ -57,6 +60,9 @@ for (const dialect of testDialects()) {
         ['wrong size', await solidPng(32, 32), 422, 'wrong_image_size'],
         ['decompression bomb', bombPng(), 422, 'image_too_large'],
         ['truncated PNG', good.subarray(0, Math.floor(good.length * 0.6)), 422, 'invalid_image'],
+        ['a bad CRC', Buffer.concat([good.subarray(0, -4), Buffer.from('oops')]), 422, 'invalid_image'],
+        // The right header, but image data that inflates to 10,000 rows (~1.9 MB) instead of 64.
+        ['more image data than declared', declaredPng(64, 10_000), 422, 'invalid_image'],
         ['oversized body', Buffer.alloc(128 * 128 * 4 + 1024 * 1024 + 10, 1), 413, 'payload_too_large'],
       ];
       for (const [name, body, status, type] of cases) {
