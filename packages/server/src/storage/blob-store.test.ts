@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobTooLargeError, imageKey, type BlobStore } from './blob-store.js';
@@ -121,6 +121,25 @@ describe('FsBlobStore keys', () => {
     }
     const survivor = new FsBlobStore(parent);
     assert.equal((await survivor.get('secret.txt'))?.toString(), 'outside');
+  });
+
+  test('small and large blobs land whole, also after their folder was removed behind the store', async () => {
+    const root = tempDir('dreamfold-folders-');
+    const store: BlobStore = new FsBlobStore(root);
+    const small = randomBytes(1000);
+    const large = randomBytes(200_000); // written off the event loop
+    await store.put('f/small.bin', small, 'application/octet-stream');
+    await store.put('f/large.bin', large, 'application/octet-stream');
+    await rm(join(root, 'f'), { recursive: true });
+    await store.put('f/small.bin', small, 'application/octet-stream');
+    await store.put('f/large.bin', large, 'application/octet-stream');
+    assert.deepEqual(await store.get('f/small.bin'), small);
+    assert.deepEqual(await store.get('f/large.bin'), large);
+    assert.deepEqual(
+      (await readdir(join(root, 'f'))).sort(),
+      ['large.bin', 'small.bin'],
+      'no temp files left',
+    );
   });
 
   test('keys that stay inside the root after normalisation are fine', async () => {

@@ -1,14 +1,26 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { BlobTooLargeError, type BlobStore } from './blob-store.js';
 
+/**
+ * Up to this size a blob is written with synchronous calls. Four thread-pool round trips (open, write,
+ * close, rename) cost ~140 µs of CPU for a 12 KB image where the synchronous calls cost ~55 µs, and the
+ * event loop that runs them already writes SQLite's WAL synchronously on every commit, in pieces of this
+ * size. Larger blobs are written off the event loop.
+ */
+const SYNC_WRITE_MAX_BYTES = 64 * 1024;
+/** Folders remembered as existing (one per two hex digits for images, so a few hundred in practice). */
+const MAX_KNOWN_FOLDERS = 10_000;
+
 /** Blobs as files under one root folder. Writes go to a temp file then rename, so a reader never sees half a file. */
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
+  /** Folders this store created or found: `mkdir -p` on every write is a system call for nothing. */
+  private readonly folders = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -22,10 +34,29 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, data: Buffer): Promise<void> {
     const p = this.path(key);
-    await mkdir(dirname(p), { recursive: true });
+    const folder = dirname(p);
     const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, p);
+    const sync = data.length <= SYNC_WRITE_MAX_BYTES;
+    const write = async () => (sync ? writeFileSync(tmp, data) : await writeFile(tmp, data));
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.rememberFolder(folder);
+    }
+    try {
+      await write();
+    } catch (err) {
+      // A folder remembered as existing was removed behind our back: make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(folder, { recursive: true });
+      await write();
+    }
+    if (sync) renameSync(tmp, p);
+    else await rename(tmp, p);
+  }
+
+  private rememberFolder(folder: string): void {
+    if (this.folders.size >= MAX_KNOWN_FOLDERS) this.folders.clear();
+    this.folders.add(folder);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
