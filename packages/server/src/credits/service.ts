@@ -35,6 +35,7 @@ import { assertWholeCredits, Ledger, type Posted } from './ledger.js';
 import { creditHistory, creditSummary } from './statements.js';
 import { heldAccount, HeldEarnings } from './held-earnings.js';
 import { earnKey } from './claw-back.js';
+import { Reservations } from './reservations.js';
 
 export type { Posted } from './ledger.js';
 
@@ -64,6 +65,14 @@ export interface GrantInput {
   key: string;
 }
 
+/** What a finished job earned its worker's owner, as the worker's receipt shows it. */
+export interface JobReceipt {
+  credits: number;
+  /** In the worker's held account until its results are verified (trust/). */
+  held?: boolean;
+  transferId?: string;
+}
+
 /** What a generation costs, decided before its transaction (the access stage is read outside it). */
 export interface GenerationCharge {
   perImage: number;
@@ -82,6 +91,7 @@ export class CreditsService {
   private readonly ledger: Ledger;
   /** Earnings of workers without a verified record (trust/): held, released, reversed. */
   readonly held: HeldEarnings;
+  private readonly reservations = new Reservations();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -178,7 +188,10 @@ export class CreditsService {
     p: { userId: string; generationId: string; n: number; charge: GenerationCharge },
   ): Promise<void> {
     const { charge } = p;
-    if (!charge.charged) return;
+    if (!charge.charged) {
+      this.reservations.remember(p.generationId, null);
+      return;
+    }
     const user = q.userAccount(p.userId);
     await this.ledger.debit(
       trx,
@@ -204,11 +217,17 @@ export class CreditsService {
         { account: q.escrowAccount(p.userId), amount: charge.total },
       ],
     });
+    this.reservations.remember(p.generationId, {
+      escrow: q.escrowAccount(p.userId),
+      userId: p.userId,
+      perImage: charge.total / p.n,
+    });
   }
 
   /**
    * A job finished with an image, in the transaction that marked it done: its share of the reservation
-   * (if any) goes from escrow to the platform, and the worker's owner earns by pixels × steps.
+   * (if any) goes from escrow to the platform, and the worker's owner earns by pixels × steps. Answers
+   * the worker's receipt, or undefined when this earning had been posted before (read it with the key).
    */
   async jobCompleted(
     trx: Transaction<Database>,
@@ -224,15 +243,15 @@ export class CreditsService {
       /** Times the job was re-run after a withdrawn result: each run's worker is paid under its own key. */
       reruns?: number;
     },
-  ): Promise<void> {
+  ): Promise<JobReceipt | undefined> {
     const drafts: q.TransferDraft[] = [];
-    const reservation = await q.reservationOfGeneration(trx, job.generationId);
+    const reservation = await this.reservations.of(trx, job.generationId);
     if (reservation) drafts.push(jobEnd('settle', job, reservation, q.PLATFORM_ACCOUNT));
     const earned = workerEarning(this.pricing, job);
-    if (earned > 0) {
+    const earning = earned > 0 ? { id: newId(), key: earnKey(job.id, job.reruns) } : undefined;
+    if (earning) {
       drafts.push({
-        id: newId(),
-        key: earnKey(job.id, job.reruns),
+        ...earning,
         kind: 'worker_earning',
         // The earner's own worker, not the job: the job belongs to somebody else's generation.
         referenceType: 'worker',
@@ -248,7 +267,10 @@ export class CreditsService {
         ],
       });
     }
-    await this.ledger.post(trx, drafts);
+    const posted = await this.ledger.post(trx, drafts);
+    if (!earning) return { credits: 0 };
+    if (!posted.has(earning.key)) return undefined;
+    return { credits: earned, held: job.holdEarning ?? false, transferId: earning.id };
   }
 
   /**
@@ -261,11 +283,8 @@ export class CreditsService {
     memo: string | null = null,
   ): Promise<number> {
     const drafts: q.TransferDraft[] = [];
-    const reservations = new Map<string, Awaited<ReturnType<typeof q.reservationOfGeneration>>>();
     for (const job of jobs) {
-      if (!reservations.has(job.generationId))
-        reservations.set(job.generationId, await q.reservationOfGeneration(trx, job.generationId));
-      const reservation = reservations.get(job.generationId);
+      const reservation = await this.reservations.of(trx, job.generationId);
       if (reservation)
         drafts.push({ ...jobEnd('refund', job, reservation, q.userAccount(reservation.userId)), memo });
     }

@@ -102,7 +102,11 @@ for (const dialect of testDialects()) {
         const first = original.find((o) => o.id === job.id);
         assert.ok(first, `the re-run is the same job (${job.id})`);
         assert.deepEqual(job.params, first.params, 'same parameters, same seed');
-        assert.equal((await honest.deliver(job)).statusCode, 200);
+        const delivered = await honest.deliver(job);
+        assert.equal(delivered.statusCode, 200);
+        // Paid under the re-run's own key (earn:<job>:r1), and the worker's receipt says so.
+        const { receipt } = delivered.json();
+        assert.deepEqual([receipt.credits, receipt.held], [EARNED, true]);
         redone.push(job.id);
       }
       assert.deepEqual(redone.sort(), original.map((o) => o.id).sort());

@@ -10,6 +10,7 @@ import type { JobRow } from '../jobs/sql/read-generations.js';
 import { imageUrl } from '../jobs/views.js';
 import { imageParameters, validateUpload } from '../images/validate-upload.js';
 import type { TrustService } from '../trust/service.js';
+import type { JobReceipt } from '../credits/service.js';
 import { leaseLost, type LeaseDeps, type WorkerCaller } from './lease-context.js';
 import type { LeaseReturns } from './lease-returns.js';
 
@@ -44,6 +45,7 @@ export class ResultIntake {
     await blobs.put(imageKey(image.sha256), image.png, 'image/png');
     const now = this.deps.clock.now();
     let replica: Awaited<ReturnType<TrustService['jobAccepted']>>['announce'];
+    let receipt: JobReceipt | undefined;
     const done = await db.transaction().execute(async (trx) => {
       const row = await completeJob(trx, {
         jobId: job.id,
@@ -56,7 +58,7 @@ export class ResultIntake {
       if (row) {
         const trusted = await trust.jobAccepted(trx, caller, row, verdict, { bytes: image.png.length });
         replica = trusted.announce;
-        await credits.jobCompleted(trx, {
+        receipt = await credits.jobCompleted(trx, {
           id: row.id,
           generationId: row.generation_id,
           pixels: row.pixels,
@@ -83,6 +85,6 @@ export class ResultIntake {
       sha256: image.sha256,
     });
     await publisher.finishIfDone(job.generation_id, { n: g.n, state: 'done' });
-    return { jobId: job.id, sha256: image.sha256, bytes: image.png.length, url };
+    return { jobId: job.id, sha256: image.sha256, bytes: image.png.length, url, receipt };
   }
 }

@@ -159,8 +159,8 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         throw new AppError('unsupported_media_type', 'Send the PNG bytes with Content-Type: image/png.');
       }
       const result = await leases.submitResult(workerOf(req), req.params.id, req.query.leaseId, req.body);
-      // What the job earned, for the worker's log (fairness/).
-      return { ...result, receipt: await services.fairness.receiptFor(result.jobId) };
+      // What the job earned, for the worker's log: as posted with the result, else read (fairness/).
+      return { ...result, receipt: result.receipt ?? (await services.fairness.receiptFor(result.jobId)) };
     },
   );
 
@@ -184,7 +184,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         req.body.leaseId,
         req.body.key,
       );
-      return { ...result, receipt: await services.fairness.receiptFor(result.jobId) };
+      return { ...result, receipt: result.receipt ?? (await services.fairness.receiptFor(result.jobId)) };
     },
   );
 
