@@ -2,10 +2,10 @@
 // Runs every package's tests with Node's test runner through tsx (TypeScript sources, no build step).
 // Usage: npm test [-- FILTER...]   FILTER keeps the test files whose path contains it.
 // Node 20's --test does not expand globs, so the files are listed here.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
 
 const filters = process.argv.slice(2);
 const files = [];
@@ -34,17 +34,34 @@ if (process.env.CI && !process.env.DATABASE_URL) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? String(Math.max(2, availableParallelism()));
-const result = spawnSync(
-  process.execPath,
-  [
-    '--conditions=development',
-    '--import',
-    'tsx',
-    '--test',
-    '--test-reporter=spec',
-    `--test-concurrency=${concurrency}`,
-    ...files,
-  ],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+const tsx = [process.execPath, '--conditions=development', '--import', 'tsx'];
+
+// One migrated database per dialect for the whole run; each test copies it (see
+// packages/server/src/test-support/database-templates.ts). Migrating here still runs every migration on
+// both databases, once.
+const templatesCli = 'packages/server/src/test-support/database-templates-cli.ts';
+const templateDir = mkdtempSync(join(tmpdir(), 'dreamfold-templates-'));
+const created = spawnSync(tsx[0], [...tsx.slice(1), templatesCli, 'create', templateDir], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (created.status !== 0) {
+  console.error('Could not migrate the template databases (see above).');
+  process.exit(1);
+}
+const templates = JSON.parse(created.stdout);
+const env = { ...process.env, NODE_ENV: 'test', DREAMFOLD_TEST_SQLITE_TEMPLATE: templates.sqlite };
+if (templates.postgres) env.DREAMFOLD_TEST_PG_TEMPLATE = templates.postgres;
+
+const child = spawn(
+  tsx[0],
+  [...tsx.slice(1), '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+  { stdio: 'inherit', env },
 );
-process.exit(result.status ?? 1);
+// Ctrl-C reaches the test processes through the terminal; wait for them, then drop the templates.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => {
+  spawnSync(tsx[0], [...tsx.slice(1), templatesCli, 'drop', JSON.stringify(templates)], { stdio: 'inherit' });
+  rmSync(templateDir, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
+});

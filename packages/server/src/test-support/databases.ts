@@ -1,10 +1,10 @@
 // Every integration test runs on SQLite and, when DATABASE_URL names a PostgreSQL server, on PostgreSQL
 // too, each in a database of its own. CI sets DATABASE_URL; without it under CI we fail rather than skip.
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { TEMPLATE_ENV, databaseUrl, withAdminClient } from './database-templates.js';
 
 export type TestDialect = 'sqlite' | 'postgres';
 
@@ -25,26 +25,25 @@ export function tempDir(prefix = 'dreamfold-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * A database of its own for one test: a copy of the run's migrated template when the test runner made one
+ * (see database-templates.ts), so starting a coordinator on it only checks the migrations; otherwise empty.
+ */
 export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    return { dialect, url: `sqlite:${join(tempDir(), 'test.db')}`, drop: async () => {} };
+    const path = join(tempDir(), 'test.db');
+    const template = process.env[TEMPLATE_ENV.sqlite];
+    if (template) copyFileSync(template, path);
+    return { dialect, url: `sqlite:${path}`, drop: async () => {} };
   }
   const admin = process.env.DATABASE_URL as string;
   const name = `dreamfold_test_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
+  const template = process.env[TEMPLATE_ENV.postgres];
+  await withAdminClient((c) => c.query(`create database ${name}${template ? ` template ${template}` : ''}`));
   return {
     dialect,
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
+    url: databaseUrl(admin, name),
+    drop: () =>
+      withAdminClient(async (c) => void (await c.query(`drop database if exists ${name} with (force)`))),
   };
 }
