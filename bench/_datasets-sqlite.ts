@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type SQLiteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { FsBlobStore, openDatabase } from '@dreamfold/server';
-import { fmt } from './_harness.js';
+import { fmt, rssPeaksByPhase } from './_harness.js';
 
 const USERS = 5000;
 
@@ -41,12 +43,90 @@ export async function fillDatabase(
   await sql`insert into image_safety (image_id, state, created_at) select id, 'unchecked', 0 from jobs`.execute(
     db,
   );
+  // As in the release bench without a database: every image in the annotation pool, an aesthetic score on
+  // every other one, one rating per 5 images and one pairwise answer per 20 (images i and i + 1).
+  await sql`insert into annotation_images (image_id, generation_id, owner_id, prompt_key, finished_at, flag_answers)
+    select id, generation_id, user_id, generation_id, 0, (cast(substr(id, 25) as integer) % 4 = 0) from jobs`.execute(
+    db,
+  );
+  await sql`insert into image_scores (image_id, aesthetic_score, model, scored_at)
+    select id, 4 + (cast(substr(id, 25) as integer) % 50) / 10.0, 'bench', 0 from jobs where cast(substr(id, 25) as integer) % 2 = 1`.execute(
+    db,
+  );
+  await sql`${counter(rows / 5)} insert into annotation_tasks (id, user_id, kind, image_a, pair_key, created_at, expires_at, answered_at, rating)
+    select printf('r%012d', i), 'user-' || (i % 3000), 'rating', printf('%032d', i * 5), printf('%032d', i * 5), 0, 0, 0, 1 + i % 10 from c`.execute(
+    db,
+  );
+  await sql`${counter(rows / 20)} insert into annotation_tasks (id, user_id, kind, image_a, image_b, pair_key, created_at, expires_at, answered_at, choice)
+    select printf('p%012d', i), 'user-' || (i % 3000), 'pairwise', printf('%032d', i * 20), printf('%032d', i * 20 + 1), printf('%032d', i * 20) || ':' || printf('%032d', i * 20 + 1), 0, 0, 0, case i % 3 when 0 then 'a' when 1 then 'b' else 'tie' end from c`.execute(
+    db,
+  );
   await handle.close();
   const blobs = new FsBlobStore(blobsDir);
   await blobs.put(`images/${sha.slice(0, 2)}/${sha}.png`, png);
 }
 
 type Line = (label: string, ours: number, unit: string, baselineLabel: string, baseline: number) => void;
+
+const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
+
+/** The measured children of the end-to-end part (run by datasets.ts's --child). */
+export async function sqliteChild(mode: string, rows: number, dir: string): Promise<object> {
+  const { DatasetService, FsBlobStore, openDatabase, systemClock } = await import('@dreamfold/server');
+  const handle = await openDatabase(`sqlite:${join(dir, 'dreamfold.db')}`);
+  try {
+    if (mode === 'sqlite-raw') {
+      // The release source's own three statements, unpaged, each row read as an array by better-sqlite3:
+      // what reading the rows costs before anything is done with them.
+      const { publishedImagesPage, publishableRatingsPage, publishablePreferencesPage } =
+        await import('../packages/server/src/datasets/source-queries.js');
+      const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
+      const SQLite = require('better-sqlite3') as typeof SQLiteDatabase;
+      const raw = new SQLite(join(dir, 'dreamfold.db'), { readonly: true });
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      let n = 0;
+      for (const page of [publishedImagesPage, publishableRatingsPage, publishablePreferencesPage]) {
+        const query = page(handle.db, null, rows + 1);
+        for (const _ of raw
+          .prepare(query.sql)
+          .raw(true)
+          .iterate(...query.parameters))
+          n++;
+      }
+      const cpuSeconds = cpuSince(cpu);
+      raw.close();
+      return { seconds: (performance.now() - t) / 1000, cpuSeconds, rows: n };
+    }
+    if (mode === 'sqlite-release') {
+      const blobs = new FsBlobStore(join(dir, 'blobs'));
+      const service = new DatasetService(handle, blobs, systemClock, { dir: join(dir, 'datasets') });
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      const peaks = rssPeaksByPhase();
+      const r = await service.release({ name: 'bench', onProgress: (p) => peaks.phase(p.phase) });
+      peaks.stop();
+      const cpuTotal = cpuSince(cpu);
+      const wallTotal = (performance.now() - t) / 1000;
+      if (r.manifest.counts.images !== rows)
+        throw new Error(`released ${r.manifest.counts.images} of ${rows} images`);
+      if (r.manifest.counts.ratings !== rows / 5 || r.manifest.counts.preferences !== rows / 20)
+        throw new Error(`released ${JSON.stringify(r.manifest.counts)}`);
+      // Before the first phase: the claim, the salt, the exclusion counts for the card (full counts).
+      const phases = (by: Record<string, number>) => Object.values(by).reduce((a, b) => a + b, 0);
+      return {
+        seconds: { before: wallTotal - phases(r.seconds), ...r.seconds },
+        cpuSeconds: { before: cpuTotal - phases(r.cpuSeconds), ...r.cpuSeconds },
+      };
+    }
+    throw new Error(`unknown mode ${mode}`);
+  } finally {
+    await handle.close();
+  }
+}
 
 function child(script: string, mode: string, rows: number, dir: string): Record<string, unknown> {
   const r = spawnSync(
@@ -58,43 +138,66 @@ function child(script: string, mode: string, rows: number, dir: string): Record<
     },
   );
   if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stdout}\n${r.stderr}`);
+  if (process.env.BENCH_TRACE) process.stderr.write(`${mode} ${rows}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
+/** Everything before the WebDataset shards: what it takes to write the Parquet tables. */
+const METADATA_PHASES = ['before', 'annotations', 'images', 'tables'] as const;
+const metadataSum = (by: Record<string, number>) => METADATA_PHASES.reduce((sum, p) => sum + by[p]!, 0);
+
+/**
+ * The end-to-end figure. `range` is DuckDB alone writing the same columns from range(), measured in the
+ * same run (datasets.ts), in rows per CPU-second and per second.
+ */
 export async function benchFromSqlite(
   rows: number,
   script: string,
   png: Buffer,
   sha: string,
   line: Line,
+  range: { cpuRowsPerSecond: number; rowsPerSecond: number },
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dreamfold-bench-datasets-sqlite-'));
   try {
     const t = performance.now();
     await fillDatabase(`sqlite:${join(dir, 'dreamfold.db')}`, join(dir, 'blobs'), rows, png, sha);
     console.log(
-      `\nFrom a coordinator SQLite database (${fmt(rows)} public images, filled in ${((performance.now() - t) / 1000).toFixed(1)} s):`,
+      `\nEnd to end, from a coordinator SQLite database (${fmt(rows)} public images, ${fmt(rows / 5)} ratings, ${fmt(rows / 20)} pairwise answers; filled in ${((performance.now() - t) / 1000).toFixed(1)} s):`,
     );
     const raw = child(script, 'sqlite-raw', rows, dir);
     const release = child(script, 'sqlite-release', rows, dir);
+    const cpu = release.cpuSeconds as Record<string, number>;
     const phases = release.seconds as Record<string, number>;
-    const metadata = phases.images! + phases.annotations! + phases.tables!;
     line(
-      'metadata rows/s from SQLite (source + tables)',
-      rows / metadata,
+      'metadata rows/s by CPU seconds, from SQLite',
+      rows / metadataSum(cpu),
       'rows/s',
-      'better-sqlite3 reading the rows',
-      rows / (raw.seconds as number),
-    );
-    line(
-      'images phase rows/s (release source + staging)',
-      rows / phases.images!,
-      'rows/s',
-      'better-sqlite3 reading the rows',
-      rows / (raw.seconds as number),
+      'DuckDB range() → Parquet, CPU s',
+      range.cpuRowsPerSecond,
     );
     console.log(
-      `  phases (s): ${Object.entries(phases)
+      `  counts: the release process's CPU seconds (all threads: better-sqlite3 reading the database, our JavaScript,
+  DuckDB writing Parquet) from the call of DatasetService.release until metadata.parquet, ratings.parquet,
+  preferences.parquet and changes.parquet are written: before the first phase (exclusion counts for the card)
+  ${cpu.before!.toFixed(2)} + annotations ${cpu.annotations!.toFixed(2)} + images ${cpu.images!.toFixed(2)} + tables ${cpu.tables!.toFixed(2)} = ${metadataSum(cpu).toFixed(2)} s`,
+    );
+    const read = raw.cpuSeconds as number;
+    console.log(
+      `  of which reading the database alone (the source's three statements unpaged, rows as arrays, nothing done
+  with them): ${read.toFixed(2)} CPU s = ${((100 * read) / metadataSum(cpu)).toFixed(0)} % (with nothing else to do, at most ${fmt(rows / read)} rows/s)`,
+    );
+    line(
+      'metadata rows/s by wall time, from SQLite',
+      rows / metadataSum(phases),
+      'rows/s',
+      'DuckDB range() → Parquet',
+      range.rowsPerSecond,
+    );
+    console.log(
+      `  CPU seconds by phase: ${Object.entries(cpu)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')}; wall: ${Object.entries(phases)
         .map(([k, v]) => `${k} ${v.toFixed(2)}`)
         .join(', ')}; peak RSS ${fmt(release.maxRssMb as number)} MB`,
     );

@@ -281,3 +281,33 @@ export function summarizeProfile(
   rmSync(dir, { recursive: true, force: true });
   return lines.join('\n');
 }
+
+/**
+ * Peak RSS (and the heap and external memory at that moment) per phase, sampled every 50 ms while
+ * BENCH_TRACE is set; `phase(name)` marks the phase now running, `stop()` prints the peaks to stderr.
+ */
+export function rssPeaksByPhase(): { phase(name: string): void; stop(): void } {
+  let current = 'start';
+  const peaks: Record<string, number> = {};
+  const timer = process.env.BENCH_TRACE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        const rss = Math.round(m.rss / 2 ** 20);
+        if (rss > (peaks[current] ?? 0)) {
+          peaks[current] = rss;
+          peaks[`${current}.heap`] = Math.round(m.heapUsed / 2 ** 20);
+          peaks[`${current}.external`] = Math.round(m.external / 2 ** 20);
+        }
+      }, 50).unref() // a child that never calls stop() must still exit
+    : undefined;
+  return {
+    phase: (name) => {
+      current = name;
+    },
+    stop: () => {
+      if (!timer) return;
+      clearInterval(timer);
+      console.error(`peak RSS by phase (MB, sampled every 50 ms): ${JSON.stringify(peaks)}`);
+    },
+  };
+}

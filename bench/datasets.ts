@@ -3,19 +3,25 @@
 //   node --conditions=development --import tsx bench/datasets.ts      (npm run bench -- datasets)
 // Environment: BENCH_ROWS (default 1,000,000 images), BENCH_SMALL (default 100,000), BENCH_LARGE (a third
 // size for the memory figure, off by default), BENCH_SQLITE=0 skips the end-to-end run from a coordinator
-// database; BENCH_TRACE=1 prints each child's peak RSS by phase.
+// database, BENCH_LIBRARY=0 the runs of the library alone; BENCH_TRACE=1 prints each child's peak RSS by phase.
 //
 // Every measured release runs in a child process of its own, so its peak RSS (getrusage maxrss) is its
 // own. Figures:
-//   metadata rows/s  images staged (checked, pseudonymised, keyed) + Parquet tables written, i.e. the
-//                    'images' + 'annotations' + 'tables' phases of a full release
+//   end to end       (the issue's figure) a release through the coordinator's DatasetService from a SQLite
+//                    database of N public images with N/5 ratings and N/20 pairwise answers: N ÷ the release
+//                    process's CPU seconds (all threads: better-sqlite3 reading, our JavaScript, DuckDB
+//                    writing) from its start until every Parquet table is written (annotations + images +
+//                    tables phases); also by wall time, and the database read alone (the source's
+//                    statements unpaged, rows as arrays) as its share
 //                    baseline: DuckDB alone writing the same columns for the same row count from range()
+//   library alone    the same phases of writeRelease fed rows this script makes in memory (their making
+//                    included, and printed on its own)
 //   release samples/s the whole release including WebDataset shards (one tiny PNG per sample), manifest
 //                    baseline: tar-stream alone writing the same number of 3-member samples
 //   peak RSS         1,000,000-row release vs the 100,000-row release (flat = ratio near 1) and vs a
 //                    process that only generates the rows (the input side, without the release)
-//   from SQLite      the coordinator's release source (keyset pages over jobs/generations/users/…) and a
-//                    full release from that database, vs reading the same pages' rows with better-sqlite3
+// CPU seconds are what these mostly single-threaded phases take on a quiet machine; on the shared machine
+// wall time also counts waiting for a core.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -24,9 +30,8 @@ import { pipeline } from 'node:stream/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import type SQLiteDatabase from 'better-sqlite3';
 import type { ReleaseImage } from '@dreamfold/datasets';
-import { fmt } from './_harness.js';
+import { fmt, rssPeaksByPhase } from './_harness.js';
 
 /** The part of tar-stream 3 (resolved from packages/datasets, not the root's older copy) used here. */
 interface TarStream {
@@ -44,6 +49,7 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 100_000);
 /** Optional third size for the memory figure, e.g. 3000000 (a few minutes more). */
 const LARGE = Number(process.env.BENCH_LARGE ?? 0);
 const SQLITE = process.env.BENCH_SQLITE !== '0';
+const LIBRARY = process.env.BENCH_LIBRARY !== '0';
 
 // --- synthetic platform rows (shared by parent and children) ---
 
@@ -132,24 +138,15 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       };
   };
   let result: unknown;
-  let lastPhase = 'start';
-  const peaks: Record<string, number> = {};
-  const sampler = process.env.BENCH_TRACE
-    ? setInterval(() => {
-        const m = process.memoryUsage();
-        const rss = Math.round(m.rss / 2 ** 20);
-        if (rss > (peaks[lastPhase] ?? 0)) {
-          peaks[lastPhase] = rss;
-          peaks[`${lastPhase}.heap`] = Math.round(m.heapUsed / 2 ** 20);
-          peaks[`${lastPhase}.external`] = Math.round(m.external / 2 ** 20);
-        }
-      }, 50).unref() // only the release child stops it; the others must still exit
-    : undefined;
+  const peaks = rssPeaksByPhase();
   if (mode === 'generate') {
+    const cpu = process.cpuUsage();
     let n = 0;
     for await (const page of images()) n += page.length;
     for (const _ of ratings()) n++;
-    result = { rows: n };
+    for (const _ of preferences()) n++;
+    const used = process.cpuUsage(cpu);
+    result = { rows: n, cpuSeconds: (used.user + used.system) / 1e6 };
   } else if (mode === 'release') {
     const r = await writeRelease({
       outDir: dir,
@@ -162,14 +159,9 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       readImage: async () => TINY_PNG,
       aggregateRatingKind: 'aesthetic',
       duckdbMemoryLimit: process.env.BENCH_DUCKDB_MEMORY,
-      onProgress: (p) => {
-        lastPhase = p.phase;
-      },
+      onProgress: (p) => peaks.phase(p.phase),
     });
-    if (sampler) {
-      clearInterval(sampler);
-      console.error(`peak RSS by phase (MB, sampled every 50 ms): ${JSON.stringify(peaks)}`);
-    }
+    peaks.stop();
     result = {
       seconds: r.seconds,
       cpuSeconds: r.cpuSeconds,
@@ -216,6 +208,7 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       uid: 0,
       gid: 0,
     });
+    const cpu = process.cpuUsage();
     for (let start = 0; start < rows; start += 1000) {
       const pack = tar.pack();
       const done = pipeline(pack, createWriteStream(join(dir, `${start}.tar`)));
@@ -230,35 +223,11 @@ async function child(mode: string, rows: number, dir: string): Promise<void> {
       pack.finalize();
       await done;
     }
-    result = { seconds: (performance.now() - t) / 1000 };
-  } else if (mode === 'sqlite-raw') {
-    // The rows the release source reads, as one plain better-sqlite3 iteration (no paging, no Kysely).
-    const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
-    const SQLite = require('better-sqlite3') as typeof SQLiteDatabase;
-    const db = new SQLite(join(dir, 'dreamfold.db'), { readonly: true });
-    const t = performance.now();
-    let n = 0;
-    for (const _ of db
-      .prepare(
-        `select j.id, j.result_sha256, j.seed, j.user_id, j.worker_id, g.prompt, g.negative_prompt, g.model, g.sampler,
-                g.steps, g.guidance_scale, g.width, g.height, g.created_at
-         from jobs j join generations g on g.id = j.generation_id join users u on u.id = j.user_id
-         where j.state = 'done' order by j.id`,
-      )
-      .iterate())
-      n++;
-    db.close();
-    result = { seconds: (performance.now() - t) / 1000, rows: n };
-  } else if (mode === 'sqlite-release') {
-    const { DatasetService, FsBlobStore, openDatabase, systemClock } = await import('@dreamfold/server');
-    const handle = await openDatabase(`sqlite:${join(dir, 'dreamfold.db')}`);
-    const blobs = new FsBlobStore(join(dir, 'blobs'));
-    const service = new DatasetService(handle.db, blobs, systemClock, { dir: join(dir, 'datasets') });
-    const r = await service.release({ name: 'bench' });
-    if (r.manifest.counts.images !== rows)
-      throw new Error(`released ${r.manifest.counts.images} of ${rows} images`);
-    result = { seconds: r.seconds };
-    await handle.close();
+    const used = process.cpuUsage(cpu);
+    result = { seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+  } else if (mode.startsWith('sqlite-')) {
+    const { sqliteChild } = await import('./_datasets-sqlite.js');
+    result = await sqliteChild(mode, rows, dir);
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
@@ -295,6 +264,7 @@ function runChild(
       },
     );
     if (r.status !== 0) throw new Error(`${mode} ${rows} failed:\n${r.stdout}\n${r.stderr}`);
+    if (process.env.BENCH_TRACE) process.stderr.write(`${mode} ${rows}: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -307,18 +277,13 @@ function line(label: string, ours: number, unit: string, baselineLabel: string, 
   );
 }
 
-async function main(): Promise<void> {
-  console.log(
-    `${cpus().length} CPUs (${cpus()[0]?.model}), load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}; ${fmt(ROWS)} images, 1 rating per 5, 1 preference per 20, no embeddings`,
-  );
-  const range = runChild('duckdb-range', ROWS);
+function libraryAlone(range: ChildResult): void {
   const release = runChild('release', ROWS);
   const phases = release.seconds as Record<string, number>;
   const metadataSeconds = phases.images! + phases.annotations! + phases.tables!;
   const tar = runChild('tar', ROWS);
-  console.log('\nThroughput:');
+  const generated = runChild('generate', ROWS);
+  console.log('\nThe library alone, rows made in memory by this script (no database):');
   line(
     'metadata rows/s (stage + Parquet tables)',
     ROWS / metadataSeconds,
@@ -336,6 +301,9 @@ async function main(): Promise<void> {
     'DuckDB range() → Parquet, CPU s',
     ROWS / (range.cpuSeconds as number),
   );
+  console.log(
+    `  (making the rows in memory is part of it: ${(generated.cpuSeconds as number).toFixed(2)} CPU s when done alone)`,
+  );
   line(
     'release samples/s (everything, tiny PNGs)',
     ROWS / (phases.images! + phases.annotations! + phases.tables! + phases.shards! + phases.manifest!),
@@ -349,6 +317,13 @@ async function main(): Promise<void> {
     'samples/s',
     'tar-stream alone',
     ROWS / (tar.seconds as number),
+  );
+  line(
+    'shards phase samples/s by CPU seconds',
+    ROWS / cpu.shards!,
+    'samples/s',
+    'tar-stream alone, CPU s',
+    ROWS / (tar.cpuSeconds as number),
   );
   console.log(
     `  CPU seconds by phase (JavaScript + DuckDB threads): ${Object.entries(
@@ -365,7 +340,7 @@ async function main(): Promise<void> {
 
   console.log('\nPeak RSS (each in its own process):');
   const small = runChild('release', SMALL);
-  const idle = runChild('generate', ROWS);
+  const idle = generated;
   line(
     `release of ${fmt(ROWS)} rows, MB`,
     release.maxRssMb,
@@ -394,10 +369,22 @@ async function main(): Promise<void> {
   console.log(
     `\nReproducible: two releases of ${fmt(SMALL)} rows have ${again.manifestSha256 === small.manifestSha256 ? 'the same' : 'DIFFERENT'} manifest SHA-256 (${small.manifestSha256?.slice(0, 16)}…)`,
   );
+}
 
+async function main(): Promise<void> {
+  console.log(
+    `${cpus().length} CPUs (${cpus()[0]?.model}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${fmt(ROWS)} images, 1 rating per 5, 1 preference per 20, no embeddings`,
+  );
+  const range = runChild('duckdb-range', ROWS);
+  if (LIBRARY) libraryAlone(range);
   if (SQLITE) {
     const { benchFromSqlite } = await import('./_datasets-sqlite.js');
-    await benchFromSqlite(ROWS, new URL(import.meta.url).pathname, TINY_PNG, TINY_SHA, line);
+    await benchFromSqlite(ROWS, new URL(import.meta.url).pathname, TINY_PNG, TINY_SHA, line, {
+      cpuRowsPerSecond: ROWS / (range.cpuSeconds as number),
+      rowsPerSecond: ROWS / (range.seconds as number),
+    });
   }
 }
 

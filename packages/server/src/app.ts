@@ -217,7 +217,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     leaseHooks(safetyService, fairness),
     trust,
   );
-  const datasets = new DatasetService(db, blobs, clock, {
+  const datasets = new DatasetService(database, blobs, clock, {
     dir: join(config.dataDir, 'datasets'),
     log,
     embeddingDim: config.scoring.embeddingDim,

@@ -45,7 +45,7 @@ export async function release(
   let barPhase = '';
   let result: ReleaseRecord;
   try {
-    const service = new DatasetService(database.db, blobs, systemClock, {
+    const service = new DatasetService(database, blobs, systemClock, {
       dir: join(config.dataDir, 'datasets'),
     });
     result = await service.release({

@@ -16,6 +16,7 @@ import {
 import type { DatasetRelease, DatasetSchedule } from '@dreamfold/protocol';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
+import type { DatabaseHandle } from '../db/connect.js';
 import { AppError, notFound } from '../errors.js';
 import { sha256Hex, toIso } from '../ids.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -70,6 +71,8 @@ export interface ReleaseRecord {
   manifestSha256: string;
   /** Seconds spent in each phase of the release. */
   seconds: Record<string, number>;
+  /** CPU seconds of this process (JavaScript, the database driver, DuckDB's threads) in each phase. */
+  cpuSeconds: Record<string, number>;
 }
 
 interface CachedManifest {
@@ -83,13 +86,16 @@ export class DatasetService {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
 
+  private readonly base: Kysely<Database>;
+
   constructor(
-    private readonly base: Kysely<Database>,
+    private readonly database: Pick<DatabaseHandle, 'db' | 'arrayRows'>,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly options: DatasetServiceOptions,
   ) {
-    this.db = datasetDb(base);
+    this.base = database.db;
+    this.db = datasetDb(database.db);
   }
 
   /** Per-release salt: HMAC-SHA256(secret, name). Same name → same pseudonyms; another name → unlinkable. */
@@ -161,11 +167,11 @@ export class DatasetService {
         name,
         createdAt: new Date(now),
         salt: await this.salt(name),
-        images: releaseImages(this.base, pageRows, embeddings),
+        images: releaseImages(this.database, pageRows, embeddings),
         readEmbedding: embeddings.read,
         embeddingDim: this.options.embeddingDim,
-        ratings: releaseRatings(this.base, pageRows),
-        preferences: releasePreferences(this.base, pageRows),
+        ratings: releaseRatings(this.database, pageRows),
+        preferences: releasePreferences(this.database, pageRows),
         readImage: imageReader(this.blobs),
         previous: previousPath,
         shardSize: this.options.shardSize,
@@ -193,6 +199,7 @@ export class DatasetService {
         manifest: result.manifest,
         manifestSha256: result.manifestSha256,
         seconds: result.seconds,
+        cpuSeconds: result.cpuSeconds,
       };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

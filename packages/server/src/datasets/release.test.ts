@@ -172,7 +172,7 @@ for (const dialect of testDialects()) {
       await assert.rejects(c.services.datasets.release({ name: 'second' }), /exists or is being built/);
 
       // Keyset paging with pages of 2 rows reads exactly the same rows.
-      const paged = new DatasetService(c.services.database.db, c.services.blobs, clock, {
+      const paged = new DatasetService(c.services.database, c.services.blobs, clock, {
         dir: join(c.config.dataDir, 'paged'),
         pageRows: 2,
       });

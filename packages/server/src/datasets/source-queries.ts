@@ -1,13 +1,49 @@
 // Every SQL statement that reads what a release may publish, in one file: the joins across domains
 // (jobs and generations, moderation's visibility rule, annotations, aesthetic scores, the safety
 // classifier, account consent) live here and nowhere else in the datasets domain. Each statement reads
-// one page in id order after a keyset cursor, so a release of any size never loads all rows.
+// one page in id order after a keyset cursor, so a release of any size never loads all rows; the page
+// statements are compiled here and run by the database handle's arrayRows (rows as arrays, by position).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { isPublicImage, publicImages } from '../moderation/visibility.js';
 
+/** `[alias, column]` pairs in select order: release-source.ts reads the rows as arrays, by position. */
+type Columns = readonly (readonly [string, string])[];
+
+/** `{ alias: position }` of a column list. */
+function positions<C extends Columns>(columns: C): { readonly [K in C[number][0]]: number } {
+  return Object.fromEntries(columns.map(([alias], i) => [alias, i])) as { [K in C[number][0]]: number };
+}
+
+const select = (columns: Columns) => columns.map(([alias, column]) => sql.ref(column).as(alias));
+
+const IMAGE_COLUMNS = [
+  ['id', 'public_job.id'],
+  ['sha256', 'public_job.result_sha256'],
+  ['seed', 'public_job.seed'],
+  ['creatorId', 'public_job.user_id'],
+  ['workerId', 'public_job.worker_id'],
+  ['prompt', 'g.prompt'],
+  ['negativePrompt', 'g.negative_prompt'],
+  ['model', 'g.model'],
+  ['sampler', 'g.sampler'],
+  ['steps', 'g.steps'],
+  ['guidanceScale', 'g.guidance_scale'],
+  ['width', 'g.width'],
+  ['height', 'g.height'],
+  ['createdAt', 'g.created_at'],
+  ['aestheticScore', 'score.aesthetic_score'],
+  ['punsafe', 'safety.nsfw_score'],
+  ['flagAnswers', 'ann.flag_answers'],
+  ['flagNsfw', 'ann.flag_nsfw'],
+  ['flagBroken', 'ann.flag_broken'],
+  ['flagOffensive', 'ann.flag_offensive'],
+  ['flagMismatch', 'ann.flag_mismatch'],
+] as const;
+export const IMAGE_COLUMN = positions(IMAGE_COLUMNS);
+
 /** A page of published images with everything a release row needs, in id order after `after`. */
-export async function publishedImagesPage(db: Kysely<Database>, after: string | null, limit: number) {
+export function publishedImagesPage(db: Kysely<Database>, after: string | null, limit: number) {
   // publicImages is moderation's rule (finished, not hidden, owner has not withdrawn): the gallery,
   // annotation tasks and releases all read it, so a take-down reaches all of them at once.
   let q = publicImages(db)
@@ -15,45 +51,31 @@ export async function publishedImagesPage(db: Kysely<Database>, after: string | 
     .leftJoin('image_scores as score', 'score.image_id', 'public_job.id')
     .leftJoin('image_safety as safety', 'safety.image_id', 'public_job.id')
     .leftJoin('annotation_images as ann', 'ann.image_id', 'public_job.id')
-    .select([
-      'public_job.id as id',
-      'public_job.result_sha256 as sha256',
-      'public_job.seed as seed',
-      'public_job.user_id as creatorId',
-      'public_job.worker_id as workerId',
-      'g.prompt as prompt',
-      'g.negative_prompt as negativePrompt',
-      'g.model as model',
-      'g.sampler as sampler',
-      'g.steps as steps',
-      'g.guidance_scale as guidanceScale',
-      'g.width as width',
-      'g.height as height',
-      'g.created_at as createdAt',
-      'score.aesthetic_score as aestheticScore',
-      'safety.nsfw_score as punsafe',
-      'ann.flag_answers as flagAnswers',
-      'ann.flag_nsfw as flagNsfw',
-      'ann.flag_broken as flagBroken',
-      'ann.flag_offensive as flagOffensive',
-      'ann.flag_mismatch as flagMismatch',
-    ])
+    .select(select(IMAGE_COLUMNS))
     .orderBy('public_job.id')
     .limit(limit);
   if (after !== null) q = q.where('public_job.id', '>', after);
-  return q.execute();
+  return q.compile();
 }
+
+const RATING_COLUMNS = [
+  ['id', 't.id'],
+  ['imageId', 't.image_a'],
+  ['raterId', 't.user_id'],
+  ['rating', 't.rating'],
+] as const;
+export const RATING_COLUMN = positions(RATING_COLUMNS);
 
 /**
  * A page of ratings that may be published: answered, not excluded by quality control (the task's
  * `excluded` mark and the rater's current status), by raters who did not withdraw.
  */
-export async function publishableRatingsPage(db: Kysely<Database>, after: string | null, limit: number) {
+export function publishableRatingsPage(db: Kysely<Database>, after: string | null, limit: number) {
   let q = db
     .selectFrom('annotation_tasks as t')
     .innerJoin('users as rater', 'rater.id', 't.user_id')
     .leftJoin('annotation_raters as r', 'r.user_id', 't.user_id')
-    .select(['t.id as id', 't.image_a as imageId', 't.user_id as raterId', 't.rating as rating'])
+    .select(select(RATING_COLUMNS))
     .where('t.kind', '=', 'rating')
     .where('t.answered_at', 'is not', null)
     .where('t.rating', 'is not', null)
@@ -63,29 +85,32 @@ export async function publishableRatingsPage(db: Kysely<Database>, after: string
     .orderBy('t.id')
     .limit(limit);
   if (after !== null) q = q.where('t.id', '>', after);
-  return q.execute();
+  return q.compile();
 }
+
+const PREFERENCE_COLUMNS = [
+  ['id', 't.id'],
+  ['imageA', 't.image_a'],
+  ['imageB', 't.image_b'],
+  ['choice', 't.choice'],
+  ['raterId', 't.user_id'],
+  ['prompt', 'ga.prompt'],
+] as const;
+export const PREFERENCE_COLUMN = positions(PREFERENCE_COLUMNS);
 
 /**
  * Pairwise answers under the same rules, between two public images (the library would leave out a pair
  * with a non-public image anyway, but then has to correct the other image's pairwise counts), with the
  * prompt of the first image (both share it).
  */
-export async function publishablePreferencesPage(db: Kysely<Database>, after: string | null, limit: number) {
+export function publishablePreferencesPage(db: Kysely<Database>, after: string | null, limit: number) {
   let q = db
     .selectFrom('annotation_tasks as t')
     .innerJoin('users as rater', 'rater.id', 't.user_id')
     .leftJoin('annotation_raters as r', 'r.user_id', 't.user_id')
     .innerJoin('jobs as ja', 'ja.id', 't.image_a')
     .innerJoin('generations as ga', 'ga.id', 'ja.generation_id')
-    .select([
-      't.id as id',
-      't.image_a as imageA',
-      't.image_b as imageB',
-      't.choice as choice',
-      't.user_id as raterId',
-      'ga.prompt as prompt',
-    ])
+    .select(select(PREFERENCE_COLUMNS))
     .where('t.kind', '=', 'pairwise')
     .where(isPublicImage(db, sql.ref('t.image_a')))
     .where(isPublicImage(db, sql.ref('t.image_b')))
@@ -98,7 +123,7 @@ export async function publishablePreferencesPage(db: Kysely<Database>, after: st
     .orderBy('t.id')
     .limit(limit);
   if (after !== null) q = q.where('t.id', '>', after);
-  return q.execute();
+  return q.compile();
 }
 
 const finished = (db: Kysely<Database>) =>

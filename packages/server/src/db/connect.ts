@@ -9,6 +9,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { withStatementCache } from './statement-cache.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.js';
+import { postgresArrayRows, sqliteArrayRows, type ArrayRowsReader } from './array-rows.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 /** NORMAL (default): a commit survives a process crash; the last commits may roll back on power loss. FULL: they survive that too, at a cost per commit. */
@@ -19,6 +20,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The connection string, for things that need their own connection (PostgreSQL LISTEN). */
   url: string;
+  /** Runs a compiled query and returns rows as arrays (array-rows.ts): for bulk reads such as releases. */
+  arrayRows: ArrayRowsReader;
   close(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // unhandled, it would crash the process. The pool replaces it on the next query.
     pool.on('error', (err) => options.onPoolError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    handle = { db, dialect: 'postgres', url, close: () => db.destroy() };
+    handle = { db, dialect: 'postgres', url, arrayRows: postgresArrayRows(pool), close: () => db.destroy() };
   } else {
     const path = sqlitePath(url);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -94,6 +97,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       db,
       dialect: 'sqlite',
       url,
+      arrayRows: sqliteArrayRows(db as Kysely<unknown>, sqlite),
       close: async () => {
         await checkpointer?.stop();
         await db.destroy();
