@@ -16,6 +16,7 @@ export type AestheticsErrorCode =
   | 'missing_pair' // an img_emb file without its metadata file, or the reverse
   | 'no_pairs' // an input folder with no embedding/metadata pairs at all
   | 'missing_column' // a parquet file without the column asked for
+  | 'parquet_unreadable' // not a Parquet file, or a truncated or corrupt one
   | 'model_format' // model file unreadable or inconsistent
   | 'model_dtype' // a tensor type we do not read
   | 'invalid_argument' // a caller passed an impossible option

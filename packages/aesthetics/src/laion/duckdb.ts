@@ -33,9 +33,14 @@ export async function parquetRowCount(connection: DuckDBConnection, path: string
     );
     return Number(reader.getRows()[0]![0]);
   } catch (error) {
-    throw new AestheticsError('missing_pair', `cannot read Parquet file: ${(error as Error).message}`, path, {
-      cause: error,
-    });
+    throw new AestheticsError(
+      'parquet_unreadable',
+      `cannot read Parquet file: ${(error as Error).message}`,
+      path,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

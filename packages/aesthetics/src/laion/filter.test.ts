@@ -177,7 +177,7 @@ test('filtering writes exactly the rows at or above each threshold, and resumes 
   );
 });
 
-test('filtering refuses unpaired files and row-count mismatches, naming the files', async (t) => {
+test('filtering refuses unpaired files, row-count mismatches and truncated Parquet, naming the files', async (t) => {
   const dir = await tempDir(t);
   const model = createModel({ seed: 1 });
 
@@ -201,6 +201,20 @@ test('filtering refuses unpaired files and row-count mismatches, naming the file
   await assert.rejects(
     filterLaionDataset({ input: unpaired, output: join(dir, 'out2'), model }),
     (e: unknown) => e instanceof AestheticsError && e.code === 'missing_pair' && e.file === lonely,
+  );
+
+  const truncated = join(dir, 'truncated');
+  await writeLaionDataset(truncated, [20], DIM, 4);
+  const cut = join(truncated, 'metadata', 'metadata_0000.parquet');
+  const bytes = await readFile(cut);
+  await writeFile(cut, bytes.subarray(0, bytes.length - 10));
+  await assert.rejects(
+    filterLaionDataset({ input: truncated, output: join(dir, 'out4'), model }),
+    (e: unknown) =>
+      e instanceof AestheticsError &&
+      e.code === 'parquet_unreadable' &&
+      e.file === cut &&
+      e.message.startsWith(`${cut}: cannot read Parquet file`),
   );
 
   const wrongDim = join(dir, 'wrong-dim');
