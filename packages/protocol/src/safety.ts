@@ -11,8 +11,13 @@ export const SafetyState = StringEnum(SAFETY_STATES, {
 });
 export type SafetyState = Static<typeof SafetyState>;
 
-export const HIDE_SOURCES = ['classifier', 'moderator'] as const;
-export const HideSource = StringEnum(HIDE_SOURCES);
+export const HIDE_SOURCES = ['classifier', 'prompt_filter', 'verification', 'moderator'] as const;
+export const HideSource = StringEnum(HIDE_SOURCES, {
+  description:
+    'What hid the image: classifier (the NSFW classifier), prompt_filter (a prompt-filter rule, also one ' +
+    'added after the image was made), verification (result verification: waiting for a second opinion, or ' +
+    'withdrawn because its worker was found bad or outvoted), moderator (a person).',
+});
 export type HideSource = Static<typeof HideSource>;
 
 export const NsfwClasses = Type.Object(
@@ -109,7 +114,10 @@ export const Appeal = Type.Object({
   imageId: Id,
   note: Type.String(),
   source: HideSource,
-  rule: Type.String({ description: 'What hid the image: "nsfw_classifier" or the moderator’s reason.' }),
+  rule: Type.String({
+    description:
+      'What hid the image: "nsfw_classifier", the prompt-filter rule that matched (e.g. the blocked word "…"), or the hide’s reason (a moderator’s words, a verification outcome).',
+  }),
   score: Type.Optional(Type.Number()),
   state: AppealState,
   createdAt: Timestamp,

@@ -23,6 +23,7 @@ import { Metrics } from './metrics/metrics.js';
 import { AccountsService } from './accounts/service.js';
 import { GenerationService } from './jobs/generation-service.js';
 import { GenerationPublisher } from './jobs/publisher.js';
+import { failedJobs } from './safety/failed-jobs.js';
 import { GenerationCache } from './jobs/generation-cache.js';
 import { countQueued } from './jobs/sql/read-generations.js';
 import { WorkerService } from './workers/worker-service.js';
@@ -144,13 +145,22 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const workers = new WorkerService(db, clock);
   const promptFilter = new PromptFilter(db, clock, blocklist);
   const images = new ImageService(db, new Thumbnails(blobs));
+  const publisher = new GenerationPublisher(db, bus, log);
   // Output safety: the NSFW classifier runs off the request path on every finished image (safety/).
-  const safetyService = new SafetyService(db, database.dialect, clock, blobs, log, {
-    classifier: config.safety.classifier,
-    threads: config.safety.threads,
-    thresholds: { hideAbove: config.safety.hideThreshold, blurAbove: config.safety.blurThreshold },
-    maxPixels: config.maxPixels,
-  });
+  const safetyService = new SafetyService(
+    db,
+    database.dialect,
+    clock,
+    blobs,
+    log,
+    {
+      classifier: config.safety.classifier,
+      threads: config.safety.threads,
+      thresholds: { hideAbove: config.safety.hideThreshold, blurAbove: config.safety.blurThreshold },
+      maxPixels: config.maxPixels,
+    },
+    failedJobs(credits, publisher),
+  );
   // Fairness: coordinator runs tell an outage from a worker that went away (fairness/outages.ts).
   // After an outage, workers get one lease length plus their longest back-off (60 s) to come back.
   const runs = new CoordinatorRuns(db, clock, {
@@ -159,7 +169,6 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   });
   const fairness = new FairnessService(db, clock, runs, { maxPopWaitMs: config.maxPopWaitSeconds * 1000 });
   const requesters = new RequesterFairness(db, clock, { windowSeconds: config.unservableWindowSeconds });
-  const publisher = new GenerationPublisher(db, bus, log);
   const generationCache = new GenerationCache(db);
   const trust = new TrustService({
     db,
@@ -169,6 +178,8 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     credits,
     generations: generationCache,
     config,
+    deliver: (mail) => identity.deliver(mail),
+    publicUrl,
   });
   const generationLimits = new GenerationLimitsSetting(db, clock, config.maxPixels);
   const generations = new GenerationService(

@@ -28,8 +28,9 @@ import {
 } from './sql/answers.js';
 import {
   aggregateQueries,
-  lockImagesOf,
-  recomputeImagesOf,
+  imagesOfRater,
+  lockImages,
+  recomputeImages,
   type AggregateQueries,
 } from './sql/aggregates.js';
 import { earningState } from './views.js';
@@ -197,9 +198,11 @@ export async function setExclusion(
   excludedAt: number | null,
 ): Promise<void> {
   await setRaterExcluded(trx, userId, excludedAt);
-  await setAnswersExcluded(trx, userId, excludedAt === null ? 0 : 1);
-  await lockImagesOf(trx, dialect, userId);
-  await recomputeImagesOf(trx, userId);
+  await setAnswersExcluded(trx, dialect, userId, excludedAt === null ? 0 : 1);
+  // Lock order: the rater's row (the caller's), their answers, then the images (sql/aggregates.ts).
+  const images = imagesOfRater(trx, userId);
+  await lockImages(trx, dialect, images);
+  await recomputeImages(trx, images);
 }
 
 function parse(body: AnswerAnnotationBody): { kind: AnnotationKind; given: GivenAnswer } {

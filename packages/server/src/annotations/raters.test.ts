@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../test-support/databases.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
-import { client, finishedGeneration } from './test-fixtures.js';
+import { client, finishedGeneration, ratingGold } from './test-fixtures.js';
 
 interface Rater {
   userId: string;
@@ -70,15 +70,7 @@ for (const dialect of testDialects()) {
         const [id] = await finishedGeneration(c, owner.key, `rater image ${tag}`, [{ score: 9, tag }]);
         images.push(id as string);
       }
-      for (const imageId of images.slice(0, 2)) {
-        const res = await c.app.inject({
-          method: 'POST',
-          url: '/v1/admin/annotations/gold',
-          headers: auth(moderator.key),
-          payload: { kind: 'rating', imageId, ratingMin: 8, ratingMax: 10 },
-        });
-        assert.equal(res.statusCode, 201, res.body);
-      }
+      for (const imageId of images.slice(0, 2)) await ratingGold(c, moderator.key, imageId);
       honest = await c.createUser();
       clicker = await c.createUser();
       await rateAll(honest.key, 9);

@@ -120,3 +120,14 @@ export function assertClose(actual: number | undefined, expected: number | undef
   if (expected === undefined) return assert.equal(actual, undefined, what);
   assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
 }
+
+/** A moderator makes a finished image a rating check whose known answer is 8–10. */
+export async function ratingGold(c: TestCoordinator, moderatorKey: string, imageId: string): Promise<void> {
+  const res = await c.app.inject({
+    method: 'POST',
+    url: '/v1/admin/annotations/gold',
+    headers: auth(moderatorKey),
+    payload: { kind: 'rating', imageId, ratingMin: 8, ratingMax: 10 },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+}

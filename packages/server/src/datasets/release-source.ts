@@ -218,6 +218,12 @@ export async function releaseExclusions(
       description: 'Ratings and preferences (not images) by raters whom quality control excluded.',
     },
     {
+      reason: 'annotations_of_replaced_images',
+      count: t.annotationsOfReplacedImages,
+      description:
+        'Ratings and preferences given to a picture that verification withdrew; its job was run again and the new picture is rated afresh.',
+    },
+    {
       reason: 'annotations_of_withdrawn_raters',
       count: t.annotationsOfWithdrawnRaters,
       description: 'Ratings and preferences (not images) by people who withdrew from releases.',

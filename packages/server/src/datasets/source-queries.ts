@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { isPublicImage, publicImages } from '../moderation/visibility.js';
+import { PICTURE_REPLACED } from '../annotations/sql/replaced.js';
 
 /** `[alias, column]` pairs in select order: release-source.ts reads the rows as arrays, by position. */
 type Columns = readonly (readonly [string, string])[];
@@ -139,6 +140,8 @@ export interface ExclusionTallies {
   ownerWithdrew: number;
   ownerDeletedWithWithdrawal: number;
   annotationsOfExcludedRaters: number;
+  /** Answers about a picture verification withdrew, whose job was re-run (annotations/sql/replaced.ts). */
+  annotationsOfReplacedImages: number;
   annotationsOfWithdrawnRaters: number;
 }
 
@@ -172,8 +175,12 @@ export async function exclusionTallies(db: Kysely<Database>): Promise<ExclusionT
     .leftJoin('annotation_raters as r', 'r.user_id', 't.user_id')
     .where('t.kind', 'in', ['rating', 'pairwise'])
     .where('t.answered_at', 'is not', null);
+  const replacedImages = n(
+    await answered.where('t.excluded', '=', PICTURE_REPLACED).select(count).executeTakeFirst(),
+  );
   const excludedRaters = n(
     await answered
+      .where('t.excluded', '!=', PICTURE_REPLACED)
       .where((eb) => eb.or([eb('t.excluded', '!=', 0), eb('r.excluded_at', 'is not', null)]))
       .select(count)
       .executeTakeFirst(),
@@ -194,6 +201,7 @@ export async function exclusionTallies(db: Kysely<Database>): Promise<ExclusionT
     ownerWithdrew: n(withdrawn.find((r) => Number(r.deleted) === 0)),
     ownerDeletedWithWithdrawal: n(withdrawn.find((r) => Number(r.deleted) === 1)),
     annotationsOfExcludedRaters: excludedRaters,
+    annotationsOfReplacedImages: replacedImages,
     annotationsOfWithdrawnRaters: withdrawnRaters,
   };
 }

@@ -328,7 +328,8 @@ export interface AppealsTable {
   image_id: string;
   user_id: string;
   note: string;
-  source: 'classifier' | 'moderator';
+  /** protocol HIDE_SOURCES (safety/hide-reasons.ts); rows before prompt_filter and verification existed say moderator. */
+  source: 'classifier' | 'prompt_filter' | 'verification' | 'moderator';
   rule: string;
   score: number | null;
   state: AppealStateColumn;

@@ -39,6 +39,11 @@ export const mails = {
     subject: 'Your Dreamfold research access application',
     text: `Your application was not approved. The moderator's reason:\n\n${reason}\n\nYou may reply to this mail if you think this is a mistake.${sign}`,
   }),
+  workerReinstated: (to: string, worker: string, reason: string, link: string): Mail => ({
+    to,
+    subject: `Your Dreamfold worker "${worker}" is reinstated`,
+    text: `A moderator lifted the suspension of your worker "${worker}". Their reason:\n\n${reason}\n\nIt is on probation: every result it makes is checked by another worker until it has a verified record again, and a few bad results suspend it again. A suspended worker stops, so start it again (same command, same key) if you want it to donate. Its standing and the history of its states are under My workers: ${link}${sign}`,
+  }),
   accountDeleted: (to: string, images: 'keep_pseudonymous' | 'withdraw'): Mail => ({
     to,
     subject: 'Your Dreamfold account is deleted',

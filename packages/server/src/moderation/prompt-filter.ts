@@ -50,6 +50,12 @@ export function loadRuleFile(path: string): CompiledRules {
   }
 }
 
+/** What the requester reads when a field breaks a rule: the field, the words and the rule, never the list. */
+export function breachDetail(label: string, hit: { rule: string; matched: string }): string {
+  const shown = hit.matched.length > 60 ? `${hit.matched.slice(0, 57)}…` : hit.matched;
+  return `The ${label} contains "${shown}", which matches ${hit.rule}. Rephrase it and try again.`;
+}
+
 export class PromptFilter {
   private cached: { current: Current; until: number } | undefined;
 
@@ -66,12 +72,9 @@ export class PromptFilter {
       if (!field.text) continue;
       const hit = compiled.match(field.text);
       if (!hit) continue;
-      const shown = hit.matched.length > 60 ? `${hit.matched.slice(0, 57)}…` : hit.matched;
-      throw new AppError(
-        'prompt_rejected',
-        `The ${field.label} contains "${shown}", which matches ${hit.rule}. Rephrase it and try again.`,
-        [{ path: field.path, message: `matches ${hit.rule}` }],
-      );
+      throw new AppError('prompt_rejected', breachDetail(field.label, hit), [
+        { path: field.path, message: `matches ${hit.rule}` },
+      ]);
     }
   }
 

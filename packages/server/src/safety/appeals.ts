@@ -1,7 +1,8 @@
 // Appeals against safety decisions. The owner of a hidden image says why the decision is wrong; a
 // moderator upholds it or overturns it (the image becomes public again). Each appeal remembers what hid
-// the image — the classifier with its score, or a moderator with their reason — so the outcomes count the
-// false positives of each rule, and the thresholds can be tuned from them.
+// the image — the classifier with its score, the prompt-filter rule that matched, a verification outcome,
+// or a moderator with their reason (hide-reasons.ts) — so the outcomes count the false positives of each
+// rule, and the thresholds and rules can be tuned from them.
 import type { Kysely } from 'kysely';
 import type {
   Appeal,
@@ -21,6 +22,7 @@ import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempoten
 import { decodeCursor, encodeCursor } from '../moderation/cursor.js';
 import { publicFileUrl } from '../moderation/views.js';
 import { unhideImage } from '../moderation/queries.js';
+import { hideRule, hideSource } from './hide-reasons.js';
 import * as q from './appeal-queries.js';
 
 export const CLASSIFIER_RULE = 'nsfw_classifier';
@@ -51,15 +53,15 @@ export class AppealsService {
             throw new AppError('conflict', 'The image is not hidden; there is no decision to appeal.');
           }
           if (await q.openAppealOf(trx, imageId)) throw alreadyAppealed();
-          const byClassifier = image.hiddenBy === null && image.hid === 1;
+          const source = hideSource({ hiddenBy: image.hiddenBy, reason: image.hiddenReason });
           const row = {
             id: newId(),
             image_id: imageId,
             user_id: userId,
             note: body.note,
-            source: byClassifier ? ('classifier' as const) : ('moderator' as const),
-            rule: byClassifier ? CLASSIFIER_RULE : image.hiddenReason.slice(0, RULE_MAX),
-            score: byClassifier ? image.score : null,
+            source,
+            rule: hideRule(source, image.hiddenReason, CLASSIFIER_RULE).slice(0, RULE_MAX),
+            score: source === 'classifier' ? image.score : null,
             state: 'open' as const,
             created_at: this.clock.now(),
             decided_at: null,

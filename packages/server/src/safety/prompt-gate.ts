@@ -3,7 +3,8 @@
 // already queued from being generated. So every job handed out is checked against the current rules (the
 // compiled rules are cached; a check is a few regex matches); one that breaks a rule fails at once, as a
 // request that cannot succeed — refunded, never counted against the worker — and the worker is given the
-// next job instead.
+// next job instead. (A rule change also fails what is queued or being made at once, refunded, whether or
+// not a worker ever asks for it: safety/reevaluation.ts. This gate covers the moments in between.)
 import type { JobAssignment, PopBody } from '@dreamfold/protocol';
 import { AppError } from '../errors.js';
 import type { PromptFilter } from '../moderation/prompt-filter.js';
@@ -31,6 +32,11 @@ export async function promptRefusal(
   }
 }
 
+/** The error a job stopped by a rule added after it was queued reads (here, or safety/reevaluation.ts). */
+export function withdrawnBeforeGeneration(detail: string): string {
+  return `Withdrawn before generation: a content rule added after it was queued refuses it. ${detail}`;
+}
+
 export async function popScreened(
   filter: PromptFilter,
   leases: LeaseService,
@@ -46,11 +52,7 @@ export async function popScreened(
     if (!refusal) return job;
     await leases.fail(caller, job.id, {
       leaseId: job.leaseId,
-      reason:
-        `Withdrawn before generation: a content rule added after it was queued refuses it. ${refusal}`.slice(
-          0,
-          2000,
-        ),
+      reason: withdrawnBeforeGeneration(refusal).slice(0, 2000),
       retryable: false,
       failureClass: 'request',
     });

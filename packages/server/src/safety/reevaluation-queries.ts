@@ -143,3 +143,27 @@ export async function unhideSafety(
 export async function setClassifierHid(db: Kysely<Database>, imageId: string, hid: 0 | 1): Promise<void> {
   await db.updateTable('image_safety').set({ hid }).where('image_id', '=', imageId).execute();
 }
+
+/**
+ * Fails the jobs of a generation that are not done yet (queued, or leased to a worker) because its prompt
+ * now breaks a rule. The lease id stays, so the worker holding one learns it at its next heartbeat
+ * (cancelled: true) and drops it; it does not count against the worker (failure class `request`).
+ */
+export async function failUnfinished(
+  db: Kysely<Database>,
+  p: { generationId: string; reason: string; now: number },
+) {
+  return db
+    .updateTable('jobs')
+    .set({
+      state: 'failed',
+      finished_at: p.now,
+      lease_expires_at: null,
+      failure_class: 'request',
+      last_error: p.reason.slice(0, 500),
+    })
+    .where('generation_id', '=', p.generationId)
+    .where('state', 'in', ['queued', 'leased'])
+    .returning(['id', 'idx', 'generation_id', 'state'])
+    .execute();
+}

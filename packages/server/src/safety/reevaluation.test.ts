@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { testDialects } from '../test-support/databases.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
-import { classified, deliverDrawings, ownerView } from './test-fixtures.js';
+import { classified, deliverDrawings, ownerView, setBlockedWords } from './test-fixtures.js';
 import { Reevaluations } from './reevaluation.js';
 
 for (const dialect of testDialects()) {
@@ -99,19 +99,16 @@ for (const dialect of testDialects()) {
     });
 
     test('new prompt-filter rules hide the images of prompts already submitted; dropping them shows them again', async () => {
-      const put = await c.app.inject({
-        method: 'PUT',
-        url: '/v1/admin/prompt-filter',
-        headers: auth(c.adminKey),
-        payload: { words: ['landscape'], patterns: [] },
-      });
-      assert.equal(put.statusCode, 200, put.body);
-      await c.services.safety.reevaluations.idle();
+      await setBlockedWords(c, ['landscape']);
       const screened = await hidden();
       for (const id of imageIds.slice(1))
-        assert.match(screened[id] ?? '', /^prompt_filter: its prompt matches/);
+        assert.equal(screened[id], 'prompt_filter: its prompt matches the blocked word "landscape"');
       assert.equal(screened[imageIds[0]!], 'a moderator decided');
       assert.ok((await progress('prompt_filter'))?.finishedAt);
+      // The owner is told which rule hid it, not that a moderator did.
+      const view = new Map((await ownerView(c, owner.key, generationId)).map((i) => [i.jobId, i.nsfw]));
+      assert.equal(view.get(imageIds[1]!)?.hiddenBy, 'prompt_filter');
+      assert.equal(view.get(imageIds[0]!)?.hiddenBy, 'moderator');
 
       const reset = await c.app.inject({
         method: 'DELETE',
@@ -128,8 +125,8 @@ for (const dialect of testDialects()) {
       const db = c.services.database.db;
       const log = pino({ enabled: false });
       const clock = { now: () => Date.now() };
-      const first = new Reevaluations(db, clock, log, 2);
-      const second = new Reevaluations(db, clock, log, 2);
+      const first = new Reevaluations(db, clock, log, c.services.safety.reevaluations.jobs, 2);
+      const second = new Reevaluations(db, clock, log, c.services.safety.reevaluations.jobs, 2);
       const before = (await audits('image.hide', imageIds[1]!)).length;
       await first.thresholdsChanged(c.userId, 0);
       await second.resume();
@@ -142,7 +139,7 @@ for (const dialect of testDialects()) {
         .set({ after_id: imageIds[2]!, finished_at: null, target: JSON.stringify({ hideAbove: 1 }) })
         .where('kind', '=', 'safety_thresholds')
         .execute();
-      const third = new Reevaluations(db, clock, log, 2);
+      const third = new Reevaluations(db, clock, log, c.services.safety.reevaluations.jobs, 2);
       await third.resume();
       await third.idle();
       const shown = await hidden();

@@ -1,6 +1,8 @@
 // Re-evaluation after a change of the rules: new classifier thresholds apply to images already classified
 // (from their stored scores, no image is classified again), and new prompt-filter rules to prompts already
-// submitted (their finished images are hidden or shown again). Each change restarts its kind's run.
+// submitted: their finished images are hidden or shown again, and their images not made yet (queued, or
+// being made) are not made at all — failed with the rule in words and refunded, in the same transaction,
+// and their requesters told by the generation's events. Each change restarts its kind's run.
 //
 // Bounded, batched and resumable: a run walks its table in primary-key order, one page per transaction
 // (BATCH rows), and records the last key it handled in `reevaluations` in the same transaction, fenced on
@@ -10,24 +12,40 @@
 // What it changes is what the system decided, never a person: a moderator's hide stays, an image whose
 // appeal a moderator decided keeps that decision, and only hides this kind wrote are lifted. Every hide
 // and every show is audited (action image.hide / image.unhide, detail.reevaluation = true).
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { PromptFilterRules, SafetyReevaluation } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { toIso, toIsoOrUndefined } from '../ids.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit, type AuditEntry } from '../audit/record.js';
 import { compileRules } from '../moderation/prompt-rules.js';
+import { breachDetail } from '../moderation/prompt-filter.js';
+import { withdrawnBeforeGeneration } from './prompt-gate.js';
 import { classifierReason } from './scanner.js';
+import { CLASSIFIER_PREFIX, PROMPT_FILTER_PREFIX, promptFilterReason } from './hide-reasons.js';
 import * as q from './reevaluation-queries.js';
 
 const BATCH = 200;
-/** Reasons of the hides each kind writes (and may lift). */
-const CLASSIFIER_PREFIX = 'nsfw_classifier:';
-const PROMPT_PREFIX = 'prompt_filter:';
 
 type Counts = { processed: number; hidden: number; shown: number };
-type Page = { last: string | null; counts: Counts; finished: boolean };
+type Page = { last: string | null; counts: Counts; finished: boolean; failed: FailedJob[] };
+
+/** A job a new prompt rule stopped before it was made. */
+export interface FailedJob {
+  id: string;
+  generationId: string;
+  index: number;
+  reason: string;
+}
+
+/** What failing jobs means beyond their rows: the requester refunded and told (credits/, jobs/). */
+export interface FailedJobs {
+  /** In the page's transaction: each job's share of its generation's reservation goes back. */
+  refund(trx: Transaction<Database>, jobs: readonly FailedJob[]): Promise<void>;
+  /** After it committed: the generation's watchers hear of it (a `failed` event, then `finished`). */
+  announce(jobs: readonly FailedJob[]): Promise<void>;
+}
 
 export class Reevaluations {
   private readonly running = new Map<q.ReevaluationKind, Promise<void>>();
@@ -37,6 +55,7 @@ export class Reevaluations {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly log: Logger,
+    readonly jobs: FailedJobs,
     private readonly batch = BATCH,
   ) {}
 
@@ -99,13 +118,14 @@ export class Reevaluations {
       const row = await q.read(this.db, kind);
       if (!row || row.finished_at !== null) return;
       const startedAt = Number(row.started_at);
-      await this.db
+      const failed = await this.db
         .transaction()
         .execute(async (trx) => {
           const page =
             kind === 'safety_thresholds'
               ? await this.thresholdPage(trx, row)
               : await this.promptPage(trx, row);
+          await this.jobs.refund(trx, page.failed);
           const moved = await q.advance(trx, {
             kind,
             startedAt,
@@ -117,10 +137,13 @@ export class Reevaluations {
           });
           // Someone else did this page, or a newer change restarted the run: undo ours, read the row again.
           if (!moved) throw new Superseded();
+          return page.failed;
         })
         .catch((err: unknown) => {
           if (!(err instanceof Superseded)) throw err;
+          return [];
         });
+      await this.jobs.announce(failed);
     }
   }
 
@@ -146,17 +169,20 @@ export class Reevaluations {
         counts.shown++;
       }
     }
-    return { last: rows.at(-1)?.image_id ?? null, counts, finished: rows.length < this.batch };
+    return { last: rows.at(-1)?.image_id ?? null, counts, finished: rows.length < this.batch, failed: [] };
   }
 
   private async promptPage(trx: Kysely<Database>, row: q.ReevaluationRow): Promise<Page> {
     const rules = compileRules(JSON.parse(row.target) as PromptFilterRules);
     const generations = await q.promptPage(trx, { after: row.after_id, limit: this.batch });
     const counts: Counts = { processed: generations.length, hidden: 0, shown: 0 };
-    const hits = new Map<string, string>();
+    const hits = new Map<string, { rule: string; detail: string }>();
     for (const g of generations) {
-      const hit = rules.match(g.prompt) ?? (g.negative_prompt ? rules.match(g.negative_prompt) : undefined);
-      if (hit) hits.set(g.id, hit.rule);
+      const inPrompt = rules.match(g.prompt);
+      const inNegative = inPrompt || !g.negative_prompt ? undefined : rules.match(g.negative_prompt);
+      const hit = inPrompt ?? inNegative;
+      const label = inPrompt ? 'prompt' : 'negative prompt';
+      if (hit) hits.set(g.id, { rule: hit.rule, detail: breachDetail(label, hit) });
     }
     const now = this.clock.now();
     for (const image of await q.imagesOf(
@@ -164,9 +190,9 @@ export class Reevaluations {
       generations.map((g) => g.id),
     )) {
       if (Number(image.decided) === 1) continue;
-      const rule = hits.get(image.generation_id);
-      if (rule !== undefined) {
-        const reason = `${PROMPT_PREFIX} its prompt matches ${rule}`;
+      const hit = hits.get(image.generation_id);
+      if (hit !== undefined) {
+        const reason = promptFilterReason(hit.rule);
         if (!(await q.hideForSafety(trx, { imageId: image.image_id, reason, now }))) continue;
         await this.audit(
           trx,
@@ -177,8 +203,8 @@ export class Reevaluations {
           now,
         );
         counts.hidden++;
-      } else if (image.reason?.startsWith(PROMPT_PREFIX)) {
-        if (!(await q.unhideSafety(trx, { imageId: image.image_id, prefix: PROMPT_PREFIX }))) continue;
+      } else if (image.reason?.startsWith(PROMPT_FILTER_PREFIX)) {
+        if (!(await q.unhideSafety(trx, { imageId: image.image_id, prefix: PROMPT_FILTER_PREFIX }))) continue;
         await this.audit(
           trx,
           row,
@@ -190,7 +216,28 @@ export class Reevaluations {
         counts.shown++;
       }
     }
-    return { last: generations.at(-1)?.id ?? null, counts, finished: generations.length < this.batch };
+    // Not made yet: not made at all. After the hides (lock order: hidden_images, then jobs; see
+    // trust/lock-order.ts), one statement per generation whose prompt now breaks a rule.
+    const failed: FailedJob[] = [];
+    for (const [generationId, hit] of hits) {
+      const reason = withdrawnBeforeGeneration(hit.detail);
+      const jobs = await q.failUnfinished(trx, { generationId, reason, now });
+      if (jobs.length === 0) continue;
+      failed.push(...jobs.map((j) => ({ id: j.id, generationId, index: j.idx, reason })));
+      await this.auditRow(trx, row, {
+        action: 'generation.fail',
+        targetType: 'generation',
+        targetId: generationId,
+        detail: { by: 'prompt_filter', reevaluation: true, reason, jobs: jobs.map((j) => j.id) },
+        at: now,
+      });
+    }
+    return {
+      last: generations.at(-1)?.id ?? null,
+      counts,
+      finished: generations.length < this.batch,
+      failed,
+    };
   }
 
   private audit(
@@ -201,15 +248,12 @@ export class Reevaluations {
     detail: Record<string, unknown>,
     now: number,
   ) {
+    return this.auditRow(trx, row, { action, targetType: 'image', targetId: imageId, detail, at: now });
+  }
+
+  private auditRow(trx: Kysely<Database>, row: q.ReevaluationRow, entry: Omit<AuditEntry, 'actorId'>) {
     // The admin whose change caused it is the actor: the log then reads as the consequence of their act.
-    return recordAudit(trx, {
-      actorId: row.actor_id,
-      action,
-      targetType: 'image',
-      targetId: imageId,
-      detail,
-      at: now,
-    });
+    return recordAudit(trx, { ...entry, actorId: row.actor_id });
   }
 }
 

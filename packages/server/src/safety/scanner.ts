@@ -14,6 +14,7 @@ import { recordAudit } from '../audit/record.js';
 import { hideForSafety } from './reevaluation-queries.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ThresholdSetting } from './thresholds.js';
+import { CLASSIFIER_PREFIX } from './hide-reasons.js';
 import * as q from './queries.js';
 
 export interface ScannerSettings {
@@ -27,7 +28,7 @@ export interface ScannerSettings {
 
 /** The hidden_images reason: names the classifier and the numbers, so owners and moderators see why. */
 export function classifierReason(score: number, threshold: number): string {
-  return `nsfw_classifier: scored ${score.toFixed(2)} for sexual content (hide threshold ${threshold.toFixed(2)})`;
+  return `${CLASSIFIER_PREFIX} scored ${score.toFixed(2)} for sexual content (hide threshold ${threshold.toFixed(2)})`;
 }
 
 export class SafetyScanner {
@@ -97,36 +98,46 @@ export class SafetyScanner {
       const verdict = await classifier.classify(png);
       const { hideAbove } = await this.thresholds.current();
       const now = this.clock.now();
-      const hidden = await this.db.transaction().execute(async (trx) => {
-        const stored = await q.storeVerdict(trx, {
-          imageId,
-          score: verdict.score,
-          classes: JSON.stringify(verdict.classes),
-          model: classifier.name,
-          now,
-        });
-        if (!stored || verdict.score < hideAbove) return false;
-        const reason = classifierReason(verdict.score, hideAbove);
-        // A moderator may have hidden it already; their decision (and reason) stands. A verification hold
-        // gives way, or confirming the image would show it.
-        if (!(await hideForSafety(trx, { imageId, reason, now }))) return false;
-        await q.markHiddenByClassifier(trx, imageId);
-        await recordAudit(trx, {
-          actorId: null,
-          action: 'image.hide',
-          targetType: 'image',
-          targetId: imageId,
-          detail: {
-            reason,
-            by: 'classifier',
-            model: classifier.name,
+      const hidden = await this.db
+        .transaction()
+        .execute(async (trx) => {
+          const reason = classifierReason(verdict.score, hideAbove);
+          // The hide first, then the verdict: hidden_images before image_safety, the order a suspension's
+          // withdrawal and re-run take them (trust/lock-order.ts). A moderator may have hidden it already;
+          // their decision (and reason) stands. A verification hold gives way, or confirming the image
+          // would show it.
+          const hides = verdict.score >= hideAbove && (await hideForSafety(trx, { imageId, reason, now }));
+          const stored = await q.storeVerdict(trx, {
+            imageId,
             score: verdict.score,
-            threshold: hideAbove,
-          },
-          at: now,
+            classes: JSON.stringify(verdict.classes),
+            model: classifier.name,
+            now,
+          });
+          // No longer pending (another replica stored it, or a re-run replaced the picture): undo the hide.
+          if (!stored) throw new NotPending();
+          if (!hides) return false;
+          await q.markHiddenByClassifier(trx, imageId);
+          await recordAudit(trx, {
+            actorId: null,
+            action: 'image.hide',
+            targetType: 'image',
+            targetId: imageId,
+            detail: {
+              reason,
+              by: 'classifier',
+              model: classifier.name,
+              score: verdict.score,
+              threshold: hideAbove,
+            },
+            at: now,
+          });
+          return true;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof NotPending) return false;
+          throw err;
         });
-        return true;
-      });
       this.log.debug({ imageId, score: verdict.score, hidden }, 'image classified');
     } catch (err) {
       const error = (err as Error).message || String(err);
@@ -147,3 +158,6 @@ export class SafetyScanner {
     await Promise.all(this.classifiers.map((c) => c.close()));
   }
 }
+
+/** Thrown inside the verdict's transaction to roll it back: the image was no longer pending. */
+class NotPending extends Error {}

@@ -19,8 +19,9 @@ import { NsfwjsClassifier, type ImageClassifier } from './classifier.js';
 import { SafetyScanner } from './scanner.js';
 import { ThresholdSetting } from './thresholds.js';
 import { AppealsService } from './appeals.js';
-import { Reevaluations } from './reevaluation.js';
+import { Reevaluations, type FailedJobs } from './reevaluation.js';
 import { latestAppeals } from './appeal-queries.js';
+import { hideSource } from './hide-reasons.js';
 import * as q from './queries.js';
 
 export interface SafetyConfig {
@@ -49,12 +50,14 @@ export class SafetyService {
     blobs: BlobStore,
     private readonly log: Logger,
     config: SafetyConfig,
+    /** Refunds and tells requesters whose images a new prompt rule stopped (failed-jobs.ts). */
+    failed: FailedJobs,
     /** Tests and benchmarks may pass another classifier; production uses nsfwjs on WebAssembly. */
     classifier?: ImageClassifier,
   ) {
     this.thresholds = new ThresholdSetting(db, clock, config.thresholds);
     this.appeals = new AppealsService(db, clock);
-    this.reevaluations = new Reevaluations(db, clock, log);
+    this.reevaluations = new Reevaluations(db, clock, log, failed);
     if (config.classifier === 'off') {
       this.classifierName = 'off';
     } else {
@@ -169,7 +172,7 @@ export function toImageSafety(
     score,
     blur,
     hidden,
-    hiddenBy: !hidden ? undefined : row.hiddenBy === null && row.hid === 1 ? 'classifier' : 'moderator',
+    hiddenBy: hidden ? hideSource({ hiddenBy: row.hiddenBy, reason: row.hiddenReason ?? '' }) : undefined,
     reason: hidden ? (row.hiddenReason ?? undefined) : undefined,
     appeal: appeal ? { id: appeal.id, state: appeal.state } : undefined,
   };

@@ -79,3 +79,15 @@ export async function classified(c: Coordinator, key: string, generationId: stri
   }
   throw new Error('the images were not classified within a minute');
 }
+
+/** An admin replaces the prompt filter's words (no patterns) and the re-evaluation it starts runs to its end. */
+export async function setBlockedWords(c: Coordinator & { adminKey: string }, words: string[]): Promise<void> {
+  const res = await c.app.inject({
+    method: 'PUT',
+    url: '/v1/admin/prompt-filter',
+    headers: auth(c.adminKey),
+    payload: { words, patterns: [] },
+  });
+  if (res.statusCode !== 200) throw new Error(`prompt filter: ${res.statusCode} ${res.body}`);
+  await c.services.safety.reevaluations.idle();
+}

@@ -1,11 +1,13 @@
 // Reinstating a suspended worker through HTTP on both databases: only moderators, with a reason the owner
-// reads, audited; the worker comes back on probation (every result checked, not trusted) and its owner
-// reads each state change with its reason.
+// reads, audited; the worker comes back on probation (every result checked, not trusted), its owner reads
+// each state change with its reason and is mailed (a real SMTP server), since the worker's daemon stopped
+// when it was suspended.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, type TestCoordinator } from '../test-support/coordinator.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../test-support/smtp-server.js';
 import { Donor, solidImage, startTrustCoordinator, submitJobs, suspendWithBlanks } from './testing.js';
 
 for (const dialect of testDialects()) {
@@ -13,11 +15,16 @@ for (const dialect of testDialects()) {
     let c: TestCoordinator;
     let clock: ManualClock;
     let moderator: { id: string; key: string };
+    let smtp: TestSmtpServer;
     before(async () => {
-      ({ c, clock } = await startTrustCoordinator(dialect));
+      smtp = await startTestSmtpServer();
+      ({ c, clock } = await startTrustCoordinator(dialect, { SMTP_URL: smtp.url }));
       moderator = await c.createUser('moderator');
     });
-    after(() => c.shutdown());
+    after(async () => {
+      await c.shutdown();
+      await smtp.close();
+    });
 
     const reinstate = (workerId: string, key: string, payload: unknown = { reason: 'Driver bug, fixed.' }) =>
       c.app.inject({
@@ -28,7 +35,8 @@ for (const dialect of testDialects()) {
       });
 
     test('a moderator reinstates with a reason: on probation, checked on every result, audited, explained to the owner', async () => {
-      const donor = await Donor.create(c);
+      const owner = await c.createUser();
+      const donor = await Donor.create(c, { owner });
       await suspendWithBlanks(c, clock, donor, 'reinstate-a');
       assert.equal((await donor.popRaw(['reinstate-a'])).statusCode, 403);
       clock.advance(60_000);
@@ -50,6 +58,17 @@ for (const dialect of testDialects()) {
       assert.equal(rep.replicationPercent, 100, 'every result is checked again');
       assert.equal(rep.strikes, 2);
       assert.match(rep.reason, /^Reinstated by a moderator: Driver bug, fixed by the donor\./);
+
+      const mail = await smtp.waitFor(owner.email, 'reinstated');
+      assert.match(mail.subject, /Your Dreamfold worker "donor" is reinstated/);
+      assert.match(mail.text, /Driver bug, fixed by the donor\./);
+      assert.match(mail.text, /on probation/);
+      assert.match(mail.text, /start it again/);
+      assert.equal(
+        smtp.mails.filter((m) => m.to === owner.email).length,
+        1,
+        'one mail: the suspension itself is not mailed',
+      );
 
       const again = await reinstate(donor.workerId, moderator.key);
       assert.equal(again.statusCode, 409);

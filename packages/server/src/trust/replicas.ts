@@ -14,12 +14,13 @@ import { generationParams } from '../jobs/views.js';
 import { validateUpload } from '../images/validate-upload.js';
 import { hashBands } from './image-analysis.js';
 import { paramsOf, type ResultChecks, type Verdict } from './checks.js';
-import type { Standing } from './standing.js';
+import { SuspendedMeanwhile, type Standing } from './standing.js';
 import type { Announce, Settlement } from './settlement.js';
 import * as r from './sql/replicas.js';
 import { insertResult } from './sql/results.js';
 import { abandonVerifications } from './sql/verifications.js';
 import { releaseHolds } from './sql/holds.js';
+import { lockStandings } from './lock-order.js';
 
 type WorkerCaller = { workerId: string; userId: string };
 
@@ -126,6 +127,7 @@ export class Replicas {
     const now = this.clock.now();
     if (!verdict.ok) {
       await this.db.transaction().execute(async (trx) => {
+        await lockStandings(trx, this.dialect, [caller.workerId]); // lock-order.ts: standing, then replica
         const back = await r.requeueReplica(trx, {
           id,
           leaseId,
@@ -166,11 +168,14 @@ export class Replicas {
     const now = this.clock.now();
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // lock-order.ts: the standing of every worker this verdict may change, then the replica.
+        const judged = await this.settlement.workersJudged(trx, row);
+        await lockStandings(trx, this.dialect, [caller.workerId, ...judged]);
         const done = await r.completeReplica(trx, { id, leaseId, now });
         if (!done) return null;
-        // The standing update locks the worker's row (PostgreSQL) and reads its state after any
-        // suspension committed meanwhile: a suspended worker casts no vote; everything here rolls back
-        // and the replica goes to another worker.
+        // The standing was locked above (PostgreSQL) and is read after any suspension committed
+        // meanwhile: a suspended worker casts no vote; everything here rolls back and the replica goes to
+        // another worker.
         const standing = await this.standing.accepted(trx, {
           workerId: caller.workerId,
           ownerId: caller.userId,
@@ -261,9 +266,6 @@ export class Replicas {
     );
   }
 }
-
-/** Thrown inside a transaction to roll it back: the worker was suspended while its upload was checked. */
-class SuspendedMeanwhile extends Error {}
 
 export function bandColumns(phash: string) {
   const [band0, band1, band2, band3] = hashBands(phash);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, type TestCoordinator } from '../test-support/coordinator.js';
+import { ownerView } from '../safety/test-fixtures.js';
 import { Donor, honestPng, startCreditedTrustCoordinator, submitJobs, type Assignment } from './testing.js';
 
 // 64×64 × 25 steps is 1/64 of the reference image: 1000/64 → 16 credits an image; a worker earns 500/64 → 8.
@@ -85,6 +86,9 @@ for (const dialect of testDialects()) {
       const job = await take(a);
       assert.equal((await a.deliver(job)).statusCode, 200);
       assert.match((await hiddenReason(job.id)) ?? '', /waiting for another worker to confirm/);
+      const [held] = await ownerView(c, c.userKey, g.id);
+      assert.equal(held?.nsfw?.hiddenBy, 'verification', 'its owner reads what hid it: not a moderator');
+      assert.match(held?.nsfw?.reason ?? '', /^verification: waiting for another worker to confirm/);
 
       assert.equal(await sameOwner.pop([model]), null, 'never the same account');
       assert.equal(await otherWeights.pop([model]), null, 'never other weights');

@@ -8,12 +8,16 @@
 // if the re-run fails for good or is cancelled, credits.jobsRefunded pays the share back from the platform.
 // The re-run's worker is paid under its own key (earn:<job>:r<n>). The old result keeps its evidence under
 // another id; what the system decided about the old picture (withdrawal, classifier verdict) goes, a
-// moderator's hide stays.
+// moderator's hide and a prompt-filter hide (the prompt is the same) stay. Raters' answers about the old
+// picture leave the aggregates and releases for good (annotations/sql/replaced.ts): the new picture is
+// rated afresh.
 //
 // Runs inside the transaction that withdrew the results. Workers waiting for the model are woken after
 // that commits: `drain` answers what was queued since the last call (TrustService.announce publishes it).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import { picturesReplaced } from '../annotations/sql/replaced.js';
 import type { Announce } from './settlement.js';
 import * as r from './sql/reruns.js';
 
@@ -21,6 +25,8 @@ const CHUNK = 500;
 
 export class Reruns {
   private pending: Announce[] = [];
+
+  constructor(private readonly dialect: Dialect) {}
 
   /** Queues the finished ones among these jobs again; answers how many went back to the queue. */
   async queue(trx: Kysely<Database>, p: { jobIds: readonly string[]; reason: string; now: number }) {
@@ -33,6 +39,7 @@ export class Reruns {
       await r.retireReplicas(trx, { jobIds: requeued, now: p.now });
       await r.clearSystemHides(trx, requeued);
       await r.clearSafetyRows(trx, requeued);
+      await picturesReplaced(trx, this.dialect, { imageIds: requeued, now: p.now });
       for (const j of jobs) this.pending.push({ model: j.model, pixels: j.pixels });
       queued += jobs.length;
     }

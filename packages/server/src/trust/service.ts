@@ -19,7 +19,7 @@ import type { GenerationRow, JobRow } from '../jobs/sql/read-generations.js';
 import { AppError, notFound } from '../errors.js';
 import { recordAudit } from '../audit/record.js';
 import { Fingerprints } from './fingerprints.js';
-import { Standing } from './standing.js';
+import { Standing, SuspendedMeanwhile } from './standing.js';
 import { paramsOf, ResultChecks, type Verdict } from './checks.js';
 import { Settlement, type Announce } from './settlement.js';
 import { Replicas, bandColumns } from './replicas.js';
@@ -27,10 +27,12 @@ import { Reruns } from './reruns.js';
 import { WorkerLimits } from './limits.js';
 import { ReputationViews } from './views.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
-import { insertResult, setResultStatus } from './sql/results.js';
-import { sameRefusalsByOthers, workerOfOwner } from './sql/events.js';
+import { insertResult } from './sql/results.js';
+import { sameRefusalsByOthers, workerOfOwner, workerOwnerContact } from './sql/events.js';
+import { mails } from '../mail/templates.js';
+import type { Mail } from '../mail/mailer.js';
 import { setHardwareClass } from './sql/standing.js';
-import { holdImage, withdrawImage } from './sql/holds.js';
+import { holdImage } from './sql/holds.js';
 
 type WorkerCaller = { workerId: string; userId: string };
 
@@ -51,6 +53,10 @@ export interface TrustDeps {
   credits: CreditsService;
   generations: GenerationCache;
   config: Config;
+  /** Sends a mail after the change it tells of committed; failures are logged, never undo it. */
+  deliver: (mail: Mail) => Promise<void>;
+  /** The web app's address, for links in mails. */
+  publicUrl: () => string;
   /** Source of randomness for the replication draw (tests may pin it). */
   random?: () => number;
 }
@@ -82,8 +88,16 @@ export class TrustService {
       strikeDecayResults: t.strikeDecayResults,
     };
     this.fingerprints = new Fingerprints(db, clock);
-    this.reruns = new Reruns();
-    this.standing = new Standing(db, clock, deps.credits, this.fingerprints, policy, this.reruns);
+    this.reruns = new Reruns(deps.dialect);
+    this.standing = new Standing(
+      db,
+      deps.dialect,
+      clock,
+      deps.credits,
+      this.fingerprints,
+      policy,
+      this.reruns,
+    );
     this.checks = new ResultChecks(db, clock, this.standing, {
       speedSlack: t.speedSlack,
       minMsPerMpxStep: t.minMsPerMpxStep,
@@ -188,6 +202,7 @@ export class TrustService {
   /**
    * Inside the transaction that marked the job done: records the result, counts it, and (full mode) draws
    * whether another worker re-runs it. Answers whether the worker's earning waits in its held account.
+   * Throws SuspendedMeanwhile when the worker was suspended since the upload began.
    */
   async jobAccepted(
     trx: Kysely<Database>,
@@ -221,14 +236,10 @@ export class TrustService {
       ownerId: caller.userId,
       msPerMpxStep: verdict.msPerMpxStep,
     });
-    if (row.state === 'suspended') {
-      // Suspended while this upload was being checked: withdrawn like its other unverified results (the
-      // earning stays held, never paid).
-      await setResultStatus(trx, { id: job.id, from: 'unverified', to: 'withdrawn' });
-      const reason = `verification: its worker was suspended (${row.reason ?? 'bad results'})`;
-      await withdrawImage(trx, { imageId: job.id, reason, now: this.deps.clock.now() });
-      return { holdEarning: true };
-    }
+    // Suspended while this upload was being checked: nothing of it may stand. The caller's transaction
+    // rolls back and the job goes back to the queue for another worker (workers/lease-results.ts), as it
+    // would had the suspension come a moment earlier.
+    if (row.state === 'suspended') throw new SuspendedMeanwhile(row.reason ?? 'bad results');
     let announce: Announce | undefined;
     if (this.mode === 'full' && this.random() < replicationChance(row, this.standing.policy)) {
       announce = await this.settlement.open(trx, {
@@ -341,6 +352,13 @@ export class TrustService {
       });
     });
     this.standing.forget(workerId);
+    // A suspended worker's daemon stopped when it was told (pop answers worker_suspended): its owner is
+    // mailed so they know to start it again. Suspensions are not mailed: the daemon says why it stops.
+    const owner = await workerOwnerContact(db, workerId);
+    if (owner) {
+      const link = `${this.deps.publicUrl()}/donate`;
+      await this.deps.deliver(mails.workerReinstated(owner.email, owner.name, reason, link));
+    }
     return this.views.reputation({ userId: actorId, staff: true }, workerId);
   }
 

@@ -79,6 +79,19 @@ export class Settlement {
     return { model: c.model, pixels: c.pixels };
   }
 
+  /**
+   * The workers besides the replica's own whose standing its verdict may change: the original result's,
+   * and in a tiebreak the first replica's. Read before the verdict's transaction locks them (lock-order.ts).
+   */
+  async workersJudged(db: Kysely<Database>, replica: ReplicaRow): Promise<string[]> {
+    const original = await getResult(db, replica.job_id);
+    const first =
+      replica.round > 1
+        ? (await doneReplicasOfJob(db, replica.job_id)).find((r) => r.round === 1)
+        : undefined;
+    return [original?.worker_id, first?.worker_id].filter((id): id is string => typeof id === 'string');
+  }
+
   /** A replica's result was accepted (and stored as `mine`): decide what it means. */
   async settle(
     trx: Kysely<Database>,

@@ -16,6 +16,8 @@ import { abandonVerifications } from './sql/verifications.js';
 import { doneJobs } from './sql/reruns.js';
 import type { Reruns } from './reruns.js';
 import { earnKey } from '../credits/claw-back.js';
+import type { Dialect } from '../db/connect.js';
+import { lockStandings } from './lock-order.js';
 import { newId } from '../ids.js';
 
 const STATE_TTL_MS = 2_000;
@@ -33,6 +35,7 @@ export class Standing {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly credits: CreditsService,
     private readonly fingerprints: Fingerprints,
@@ -124,6 +127,8 @@ export class Standing {
     },
   ): Promise<void> {
     await this.row(trx, o.workerId);
+    // lock-order.ts: every standing this changes, in id order, before the first update.
+    await lockStandings(trx, this.dialect, [o.workerId, ...o.earlier.map((e) => e.workerId)]);
     await s.countRefusal(trx, o.workerId);
     const why =
       'Workers of two accounts got the same refusal for this job: the request produces it, so it does not count.';
@@ -214,7 +219,7 @@ export class Standing {
     reason: string,
     now: number,
   ) {
-    await lockReplicasOfUnverified(trx, workerId); // lock order: replicas, then results
+    await lockReplicasOfUnverified(trx, this.dialect, workerId); // lock-order.ts: replicas, then results
     const withdrawn = await withdrawUnverified(trx, workerId);
     const canonical = withdrawn.filter((r) => r.kind === 'canonical');
     for (const r of canonical) {
@@ -271,3 +276,9 @@ export class Standing {
     });
   }
 }
+
+/**
+ * Thrown inside a transaction to roll it back: the worker was suspended while its upload was checked
+ * (read under its standing's lock), so nothing it sent may count.
+ */
+export class SuspendedMeanwhile extends Error {}

@@ -6,11 +6,12 @@ import sharp from 'sharp';
 import { ManualClock } from '../clock.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
 import type { TestDatabase, TestDialect } from '../test-support/databases.js';
+import type { BlobStore } from '../storage/blob-store.js';
 
 export async function startTrustCoordinator(
   dialect: TestDialect,
   env: Record<string, string> = {},
-  reuse: { clock?: ManualClock; database?: TestDatabase; dataDir?: string } = {},
+  reuse: { clock?: ManualClock; database?: TestDatabase; dataDir?: string; blobs?: BlobStore } = {},
 ): Promise<{ c: TestCoordinator; clock: ManualClock }> {
   const clock = reuse.clock ?? new ManualClock();
   const c = await startTestCoordinator({
@@ -20,7 +21,7 @@ export async function startTrustCoordinator(
     ...(reuse.dataDir ? { dataDir: reuse.dataDir } : {}),
     env: { TRUST_VERIFY: 'full', LEASE_SECONDS: '60', ...env },
     // The reaper runs when a test calls services.leases.expire(), not on a timer.
-    build: { reaperIntervalMs: 3_600_000 },
+    build: { reaperIntervalMs: 3_600_000, ...(reuse.blobs ? { blobs: reuse.blobs } : {}) },
   });
   return { c, clock };
 }

@@ -70,11 +70,21 @@ export async function leasedJob(
   if (job.lease_id !== leaseId || job.worker_id !== caller.workerId) throw leaseLost();
   if (job.state === 'cancelled')
     throw new AppError('job_cancelled', 'This job was cancelled; drop it and pop the next one.');
+  // Failed under this very lease: a prompt rule added since stops it (safety/reevaluation.ts).
+  if (job.state === 'failed') {
+    throw new AppError(
+      'job_cancelled',
+      'A content rule added after this job was queued refuses its prompt; drop it and pop the next one.',
+    );
+  }
   if (job.state !== 'leased') throw leaseLost(`The job is already ${job.state}.`);
   return job;
 }
 
-/** Throws lease_lost unless the job was cancelled under this very lease (then returns). */
+/**
+ * Throws lease_lost unless the job was stopped under this very lease (then returns): cancelled by its
+ * requester, or failed by a new prompt rule (the only failure that keeps the lease id).
+ */
 export async function explainLostLease(
   db: Kysely<Database>,
   caller: WorkerCaller,
@@ -82,6 +92,7 @@ export async function explainLostLease(
   leaseId: string,
 ): Promise<void> {
   const job = await readJob(db, jobId);
-  if (job.state === 'cancelled' && job.lease_id === leaseId && job.worker_id === caller.workerId) return;
+  const stopped = job.state === 'cancelled' || job.state === 'failed';
+  if (stopped && job.lease_id === leaseId && job.worker_id === caller.workerId) return;
   throw leaseLost();
 }

@@ -10,6 +10,7 @@ import type { JobRow } from '../jobs/sql/read-generations.js';
 import { imageUrl } from '../jobs/views.js';
 import { imageParameters, validateUpload } from '../images/validate-upload.js';
 import type { TrustService } from '../trust/service.js';
+import { SuspendedMeanwhile } from '../trust/standing.js';
 import type { JobReceipt } from '../credits/service.js';
 import { leaseLost, type LeaseDeps, type WorkerCaller } from './lease-context.js';
 import type { LeaseReturns } from './lease-returns.js';
@@ -46,33 +47,41 @@ export class ResultIntake {
     const now = this.deps.clock.now();
     let replica: Awaited<ReturnType<TrustService['jobAccepted']>>['announce'];
     let receipt: JobReceipt | undefined;
-    const done = await db.transaction().execute(async (trx) => {
-      const row = await completeJob(trx, {
-        jobId: job.id,
-        leaseId,
-        sha256: image.sha256,
-        bytes: image.png.length,
-        now,
-      });
-      // Settled and paid with the state change, under the same lease fence: paid exactly when done.
-      if (row) {
-        const trusted = await trust.jobAccepted(trx, caller, row, verdict, { bytes: image.png.length });
-        replica = trusted.announce;
-        receipt = await credits.jobCompleted(trx, {
-          id: row.id,
-          generationId: row.generation_id,
-          pixels: row.pixels,
-          steps: g.steps,
-          workerId: caller.workerId,
-          workerOwnerId: caller.userId,
-          holdEarning: trusted.holdEarning,
-          reruns: row.reruns,
+    const done = await db
+      .transaction()
+      .execute(async (trx) => {
+        const row = await completeJob(trx, {
+          jobId: job.id,
+          leaseId,
+          sha256: image.sha256,
+          bytes: image.png.length,
+          now,
         });
-        // Not public until classified (safety row); the worker's measured speed.
-        await hooks.jobCompleted(trx, row, now);
-      }
-      return row;
-    });
+        // Settled and paid with the state change, under the same lease fence: paid exactly when done.
+        if (row) {
+          const trusted = await trust.jobAccepted(trx, caller, row, verdict, { bytes: image.png.length });
+          replica = trusted.announce;
+          receipt = await credits.jobCompleted(trx, {
+            id: row.id,
+            generationId: row.generation_id,
+            pixels: row.pixels,
+            steps: g.steps,
+            workerId: caller.workerId,
+            workerOwnerId: caller.userId,
+            holdEarning: trusted.holdEarning,
+            reruns: row.reruns,
+          });
+          // Not public until classified (safety row); the worker's measured speed.
+          await hooks.jobCompleted(trx, row, now);
+        }
+        return row;
+      })
+      .catch(async (err: unknown) => {
+        if (!(err instanceof SuspendedMeanwhile)) throw err;
+        // Found bad while this upload was checked: rolled back, and the job goes to another worker.
+        await this.returns.release(caller, job.id, leaseId);
+        throw new AppError('worker_suspended', `This worker is suspended: ${err.message}`);
+      });
     if (!done) throw leaseLost('The lease was lost while the upload was checked.');
     await trust.announce(replica);
     hooks.jobStored(done);

@@ -1,7 +1,15 @@
-// Per-image aggregates in annotation_images, updated in the answer's transaction. Only answers of raters
-// who are not excluded are counted; when a rater's exclusion changes, the images they answered about
-// are recomputed from the stored answers.
-import { sql, type Kysely, type Selectable } from 'kysely';
+// Per-image aggregates in annotation_images, updated in the answer's transaction. Only answers that count
+// (excluded = 0: their rater is not excluded and their picture was not replaced since) are counted; when a
+// rater's exclusion changes, or a picture is replaced (replaced.ts), the images concerned are recomputed
+// from the stored answers.
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { AnnotationImagesTable, Database } from '../../db/schema.js';
 import { FLAG_BITS } from '../flags.js';
@@ -93,25 +101,35 @@ function imagesAnsweredBy(db: Kysely<Database>, userId: string) {
     );
 }
 
+/** Which rows of annotation_images a lock or a recompute covers. */
+export type ImageFilter = (eb: ExpressionBuilder<Database, 'annotation_images'>) => Expression<SqlBool>;
+
+/** The images a rater answered about (their exclusion changed). */
+export const imagesOfRater =
+  (db: Kysely<Database>, userId: string): ImageFilter =>
+  (eb) =>
+    eb('image_id', 'in', imagesAnsweredBy(db, userId));
+
 /**
- * PostgreSQL: locks the rows recomputeImagesOf will rewrite, in id order, before it reads the answers.
+ * PostgreSQL: locks the rows recomputeImages will rewrite, in id order, before it reads the answers.
  * Its UPDATE then starts after every concurrent answer that already counted on one of these images has
  * committed (READ COMMITTED takes a fresh snapshot per statement), so it cannot overwrite a count with
- * a total that misses that answer; later answers wait and add on top.
+ * a total that misses that answer; later answers wait and add on top. In id order because two of these
+ * (a rater's exclusion, a picture replaced by a re-run) may cover some of the same images.
  */
-export async function lockImagesOf(db: Kysely<Database>, dialect: Dialect, userId: string): Promise<void> {
+export async function lockImages(db: Kysely<Database>, dialect: Dialect, images: ImageFilter): Promise<void> {
   if (dialect !== 'postgres') return;
   await db
     .selectFrom('annotation_images')
     .select('image_id')
-    .where('image_id', 'in', imagesAnsweredBy(db, userId))
+    .where(images)
     .orderBy('image_id')
     .forUpdate()
     .execute();
 }
 
-/** Recomputes, from the stored answers of raters who are not excluded, every image the user answered about. */
-export async function recomputeImagesOf(db: Kysely<Database>, userId: string): Promise<void> {
+/** Recomputes these images' aggregates from the stored answers that count (excluded = 0). */
+export async function recomputeImages(db: Kysely<Database>, images: ImageFilter): Promise<void> {
   const counted = (kind: 'rating' | 'pairwise' | 'flag') =>
     db
       .selectFrom('annotation_tasks as t')
@@ -152,7 +170,7 @@ export async function recomputeImagesOf(db: Kysely<Database>, userId: string): P
       flag_offensive: flagCount(FLAG_BITS.offensive),
       flag_mismatch: flagCount(FLAG_BITS.does_not_match_prompt),
     })
-    .where('image_id', 'in', imagesAnsweredBy(db, userId))
+    .where(images)
     .execute();
 }
 

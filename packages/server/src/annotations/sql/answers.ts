@@ -242,17 +242,36 @@ export async function setRaterExcluded(
     .execute();
 }
 
-/** Marks every answer of the rater in or out of aggregates and releases (their exclusion changed). */
+/**
+ * Marks every answer of the rater in or out of aggregates and releases (their exclusion changed). Only the
+ * marks of an exclusion flip (0 counted, 1 its rater excluded): an answer about a picture that was
+ * replaced since (2, sql/replaced.ts) stays out whatever happens to its rater.
+ */
 export async function setAnswersExcluded(
   db: Kysely<Database>,
+  dialect: Dialect,
   userId: string,
   excluded: 0 | 1,
 ): Promise<void> {
+  const from = excluded === 0 ? 1 : 0;
+  // PostgreSQL: the rows are locked in id order first, as a replaced picture's are (sql/replaced.ts), so
+  // the two never hold some of the same rows each while waiting for the other's.
+  if (dialect === 'postgres') {
+    await db
+      .selectFrom('annotation_tasks')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('answered_at', 'is not', null)
+      .where('excluded', '=', from)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  }
   await db
     .updateTable('annotation_tasks')
     .set({ excluded })
     .where('user_id', '=', userId)
     .where('answered_at', 'is not', null)
-    .where('excluded', '<>', excluded)
+    .where('excluded', '=', from)
     .execute();
 }

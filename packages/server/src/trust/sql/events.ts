@@ -73,3 +73,17 @@ export async function workerOfOwner(db: Kysely<Database>, workerId: string) {
     .where('id', '=', workerId)
     .executeTakeFirst();
 }
+
+/** Where to tell a worker's owner about it: the worker's name and the owner's email (none once deleted). */
+export async function workerOwnerContact(
+  db: Kysely<Database>,
+  workerId: string,
+): Promise<{ name: string; email: string } | undefined> {
+  return db
+    .selectFrom('workers as w')
+    .innerJoin('users as u', 'u.id', 'w.user_id')
+    .select(['w.name', 'u.email'])
+    .where('w.id', '=', workerId)
+    .where('u.deleted_at', 'is', null)
+    .executeTakeFirst();
+}

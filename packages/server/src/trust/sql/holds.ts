@@ -3,9 +3,9 @@
 // found bad stay there with the reason. Rows a moderator or the safety classifier wrote are never touched.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { VERIFICATION_PREFIX } from '../../safety/hide-reasons.js';
 
-export const PENDING_REASON =
-  'verification: waiting for another worker to confirm it (its worker is new or on probation)';
+export const PENDING_REASON = `${VERIFICATION_PREFIX} waiting for another worker to confirm it (its worker is new or on probation)`;
 
 export async function holdImage(db: Kysely<Database>, p: { imageId: string; now: number }): Promise<void> {
   await db

@@ -167,15 +167,19 @@ export async function expireReplicaLeases(db: Kysely<Database>, now: number): Pr
 }
 
 /**
- * Locks the replicas of a worker's unverified results, before those results are withdrawn. A replica's
- * completion locks its replica row and then the job's result; a suspension taking the results first and
- * the replicas second deadlocked with it on PostgreSQL, again and again (the population test stalled with
- * every honest worker's replica completion and the suspension aborting each other). Same order here.
+ * Locks the replicas checking a worker's unverified results (PostgreSQL, in id order), before a suspension
+ * withdraws those results: replicas before results, the order a replica's completion takes
+ * (trust/lock-order.ts). The other order deadlocked again and again in the population test.
  */
-export async function lockReplicasOfUnverified(db: Kysely<Database>, workerId: string): Promise<void> {
+export async function lockReplicasOfUnverified(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  workerId: string,
+): Promise<void> {
+  if (dialect !== 'postgres') return;
   await db
-    .updateTable('replicas')
-    .set((eb) => ({ state: eb.ref('state') }))
+    .selectFrom('replicas')
+    .select('id')
     .where('job_id', 'in', (eb) =>
       eb
         .selectFrom('trust_results')
@@ -183,6 +187,8 @@ export async function lockReplicasOfUnverified(db: Kysely<Database>, workerId: s
         .where('worker_id', '=', workerId)
         .where('status', '=', 'unverified'),
     )
+    .orderBy('id')
+    .forUpdate()
     .execute();
 }
 

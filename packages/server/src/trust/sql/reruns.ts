@@ -2,6 +2,7 @@
 // statement, each over a bounded list of job ids.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { PROMPT_FILTER_PREFIX } from '../../safety/hide-reasons.js';
 
 /** The finished jobs among these, with how often each was re-run already (part of its earning's key). */
 export async function doneJobs(
@@ -80,7 +81,8 @@ export async function retireReplicas(
 
 /**
  * What the system decided about the old picture goes with it: the verification withdrawal and a
- * classifier hide (the new picture is classified afresh). A moderator's hide stays.
+ * classifier hide (the new picture is classified afresh). A moderator's hide stays, and so does a
+ * prompt-filter hide: it judged the prompt, which the re-run keeps (safety/reevaluation.ts).
  */
 export async function clearSystemHides(db: Kysely<Database>, jobIds: readonly string[]): Promise<void> {
   if (jobIds.length === 0) return;
@@ -88,6 +90,7 @@ export async function clearSystemHides(db: Kysely<Database>, jobIds: readonly st
     .deleteFrom('hidden_images')
     .where('image_id', 'in', jobIds)
     .where('hidden_by', 'is', null)
+    .where('reason', 'not like', `${PROMPT_FILTER_PREFIX}%`)
     .execute();
 }
 

@@ -1,7 +1,7 @@
 // The safety side of one of my images: blurred until I choose to see it when the classifier thinks it may
 // be sensitive, why it was hidden from the public (and by what), and an appeal against that decision.
 import { useState, type FormEvent, type ReactNode } from 'react';
-import type { Appeal, ImageSafety } from '@dreamfold/protocol';
+import type { Appeal, HideSource, ImageSafety } from '@dreamfold/protocol';
 import { api, newIdempotencyKey } from '../api/client.js';
 import { ErrorMessage } from '../ui/feedback.js';
 import { SubmitButton, TextArea } from '../ui/forms.js';
@@ -22,6 +22,14 @@ export function Blurred({ safety, children }: { safety: ImageSafety | undefined;
     </div>
   );
 }
+
+/** Who or what hid an image, in words (the owner's view and the appeal queue). */
+export const HIDDEN_BY: Record<HideSource, string> = {
+  classifier: 'the safety classifier',
+  prompt_filter: 'the prompt filter',
+  verification: 'result verification',
+  moderator: 'a moderator',
+};
 
 const APPEAL_STATE: Record<Appeal['state'], string> = {
   open: 'Your appeal is waiting for a moderator.',
@@ -61,11 +69,7 @@ export function SafetyNote({ imageId, safety }: { imageId: string; safety: Image
     <div className="safety-note small">
       <p>
         Not shown in the public gallery
-        {safety.hiddenBy === 'classifier'
-          ? ' (the safety classifier hid it'
-          : safety.hiddenBy === 'moderator'
-            ? ' (a moderator hid it'
-            : ' ('}
+        {safety.hiddenBy ? ` (${HIDDEN_BY[safety.hiddenBy]} hid it` : ' ('}
         {safety.reason ? `: ${safety.reason})` : ')'}.
       </p>
       {state ? (

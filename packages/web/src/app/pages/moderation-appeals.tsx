@@ -7,6 +7,7 @@ import { Empty, ErrorMessage, Loading } from '../ui/feedback.js';
 import { TextField } from '../ui/forms.js';
 import { useResource } from '../ui/use-resource.js';
 import { formatAgo } from '../lib/format.js';
+import { HIDDEN_BY } from './image-safety.js';
 
 function AppealCard({ appeal, onDone }: { appeal: ModeratorAppeal; onDone: () => void }) {
   const [note, setNote] = useState('');
@@ -31,7 +32,7 @@ function AppealCard({ appeal, onDone }: { appeal: ModeratorAppeal; onDone: () =>
       <div>
         <p className="prompt-text">{appeal.prompt}</p>
         <p className="small muted">
-          Hidden by {appeal.source === 'classifier' ? 'the safety classifier' : 'a moderator'} ({appeal.rule}
+          Hidden by {HIDDEN_BY[appeal.source]} ({appeal.rule}
           {appeal.score !== undefined ? `, score ${appeal.score.toFixed(2)}` : ''}) · appealed{' '}
           {formatAgo(appeal.createdAt)}
         </p>
