@@ -118,6 +118,9 @@ for (const dialect of testDialects()) {
 
       const idle = await pop(c, key, { models: ['pz'] });
       assert.deepEqual(idle.json(), { job: null, paused: true });
+      // A long-poll too: it finds the queued job refused to it, and waits out its poll paused.
+      const waited = await pop(c, key, { models: ['pz'], waitSeconds: 1 });
+      assert.deepEqual(waited.json(), { job: null, paused: true });
       const why = (await get('/v1/workers/me/why-idle', key)).json();
       assert.equal(why.state, 'paused');
       assert.match(why.reasons[0], /^Paused by its owner since .*Pausing costs nothing\.$/);

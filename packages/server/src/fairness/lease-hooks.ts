@@ -1,6 +1,6 @@
 // What output safety and fairness add to the lease lifecycle (workers/lease-service.ts), each step inside
-// the transaction of the state change it belongs to: a finished image gets its safety row and its
-// worker's speed; a failure and an expiry get an incident saying whether it counts against the worker;
+// the transaction of the state change it belongs to: a finished image gets its safety row (its worker's
+// speed is folded in with the job count, jobs/sql/complete-job.ts); a failure and an expiry get an incident saying whether it counts against the worker;
 // leases that ran out while the coordinator was down go back to the queue excused.
 import type { Transaction } from 'kysely';
 import type { IncidentClass } from '@dreamfold/protocol';
@@ -31,7 +31,6 @@ export function leaseHooks(safety: SafetyService, fairness: FairnessService): Le
   return {
     async jobCompleted(trx, job, now) {
       await safety.imageFinished(trx, job.id, now);
-      await fairness.recordSpeed(trx, job, now);
     },
     jobStored() {
       safety.imageStored();

@@ -4,6 +4,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, JobsTable, WorkerIncidentsTable } from '../db/schema.js';
 import type { ExcusedRange } from './outages.js';
 import { newId } from '../ids.js';
+import { SPEED_SMOOTHING } from './speed.js';
 
 export type IncidentRow = Selectable<WorkerIncidentsTable>;
 export type TakenBack = Pick<
@@ -76,21 +77,15 @@ export async function countExcused(db: Kysely<Database>, workerId: string, n: nu
     .execute();
 }
 
-/** Folds one measured speed into the worker's running average. */
-export async function recordSpeed(
-  db: Kysely<Database>,
-  p: { workerId: string; sample: number; weight: number },
-) {
-  await db
-    .updateTable('workers')
-    .set({
-      // Parameters inside CASE are cast: PostgreSQL cannot infer their type there.
-      ms_per_mpx_step: sql<number>`case when ms_per_mpx_step is null then cast(${p.sample} as double precision)
-        else ms_per_mpx_step * cast(${1 - p.weight} as double precision)
-          + cast(${p.sample} as double precision) * cast(${p.weight} as double precision) end`,
-    })
-    .where('id', '=', p.workerId)
-    .execute();
+/**
+ * The worker's running speed average with one measurement folded in: the value for `ms_per_mpx_step` in
+ * the UPDATE that counts the finished job (jobs/sql/count-worker-outcome.ts).
+ */
+export function smoothedSpeed(sample: number, weight = SPEED_SMOOTHING) {
+  // Parameters inside CASE are cast: PostgreSQL cannot infer their type there.
+  return sql<number>`case when ms_per_mpx_step is null then cast(${sample} as double precision)
+    else ms_per_mpx_step * cast(${1 - weight} as double precision)
+      + cast(${sample} as double precision) * cast(${weight} as double precision) end`;
 }
 
 export async function findWorker(db: Kysely<Database>, id: string) {

@@ -20,7 +20,6 @@ import { decodeCursor, encodeCursor } from '../moderation/cursor.js';
 import type { JobRow } from '../jobs/sql/read-generations.js';
 import type { CoordinatorRuns } from './outages.js';
 import { countsAgainstWorker } from './failure-classes.js';
-import { SPEED_SMOOTHING, speedSample } from './speed.js';
 import * as q from './queries.js';
 
 export interface FairnessSettings {
@@ -45,18 +44,6 @@ export class FairnessService {
   ) {}
 
   // --- lease lifecycle (see lease-hooks.ts) ---------------------------------------------------------
-
-  async recordSpeed(trx: Transaction<Database>, job: JobRow, now: number): Promise<void> {
-    if (!job.worker_id) return;
-    const sample = speedSample({
-      leasedAt: job.leased_at,
-      finishedAt: now,
-      pixels: job.pixels,
-      steps: job.total_steps,
-    });
-    if (sample !== undefined)
-      await q.recordSpeed(trx, { workerId: job.worker_id, sample, weight: SPEED_SMOOTHING });
-  }
 
   async jobFailed(
     trx: Transaction<Database>,
@@ -132,16 +119,23 @@ export class FairnessService {
   /**
    * A paused worker's pop waits out its long-poll without joining the waiters (it must not take a
    * wake-up meant for a worker that can work) and answers `paused: true`. Its record stays fresh, so it
-   * is not "offline"; nothing counts against it.
+   * is not "offline"; nothing counts against it. The claim itself never leases to a paused worker, so
+   * the pause is read only when the pop found nothing and would wait (`mayWait`): a pop that gets a job
+   * at once, the busy case, costs no read for it.
    */
   async pop(
     caller: WorkerCaller,
     body: PopBody,
     signal: AbortSignal,
-    popJob: () => Promise<JobAssignment | null>,
+    popJob: (mayWait: () => Promise<boolean>) => Promise<JobAssignment | null>,
   ): Promise<{ job: JobAssignment | null; paused?: boolean }> {
-    const paused = await q.pausedAt(this.db, caller.workerId);
-    if (paused === null || paused === undefined) return { job: await popJob() };
+    let paused = false;
+    const job = await popJob(async () => {
+      const at = await q.pausedAt(this.db, caller.workerId);
+      paused = at !== null && at !== undefined;
+      return !paused;
+    });
+    if (job || !paused) return { job };
     const now = this.clock.now();
     if (now - (this.touched.get(caller.workerId) ?? 0) >= TOUCH_EVERY_MS) {
       this.touched.set(caller.workerId, now);

@@ -43,10 +43,12 @@ export async function popScreened(
   caller: WorkerCaller,
   body: PopBody,
   signal: AbortSignal,
+  /** Asked before the long-poll waits; false ends it empty-handed (see LeaseService.pop). */
+  mayWait?: () => Promise<boolean>,
 ): Promise<JobAssignment | null> {
   let poll = body;
   for (let refused = 0; refused < MAX_REFUSED_PER_POLL; refused++) {
-    const job = await leases.pop(caller, poll, signal);
+    const job = await leases.pop(caller, poll, signal, refused === 0 ? mayWait : undefined);
     if (!job) return null;
     const refusal = await promptRefusal(filter, job.params);
     if (!refusal) return job;

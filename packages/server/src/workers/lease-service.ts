@@ -86,7 +86,16 @@ export class LeaseService {
     setMaxListeners(0, this.shutdown.signal);
   }
 
-  async pop(caller: WorkerCaller, body: PopBody, signal: AbortSignal): Promise<JobAssignment | null> {
+  /**
+   * Leases the next job for this worker, long-polling up to its wait. `mayWait` is asked once, when no
+   * job was found and before any waiting: false ends the pop empty-handed (a paused worker, fairness/).
+   */
+  async pop(
+    caller: WorkerCaller,
+    body: PopBody,
+    signal: AbortSignal,
+    mayWait?: () => Promise<boolean>,
+  ): Promise<JobAssignment | null> {
     const { db, dialect, clock, settings, trust } = this.deps;
     const started = performance.now();
     await this.assignments.recordCapabilities(caller.workerId, body);
@@ -116,6 +125,13 @@ export class LeaseService {
         this.deps.metrics.popWait.observe((performance.now() - started) / 1000);
         return this.assignments.ofJob(job, caller.workerId);
       }
+      if (mayWait && !(await mayWait())) {
+        // A wake-up that reached this waiter while it asked was meant for a worker that can take the
+        // job: pass it on (rare; the woken ones that find nothing wait again).
+        if (!wait.cancel()) this.waiters.wakeAll();
+        return null;
+      }
+      mayWait = undefined;
       if (remaining <= 0 || signal.aborted) {
         wait.cancel();
         return null;

@@ -12,7 +12,8 @@ interface Waiter {
 export interface PendingWait {
   /** Resolves when woken, when the timeout passes, or when the signal aborts. */
   readonly done: Promise<void>;
-  cancel(): void;
+  /** Stops waiting; false when it had already ended (woken, timed out or aborted). */
+  cancel(): boolean;
 }
 
 export class PopWaiters {
@@ -35,10 +36,11 @@ export class PopWaiters {
     const onAbort = () => finish();
     signal?.addEventListener('abort', onAbort, { once: true });
     const finish = () => {
-      if (!this.waiters.delete(waiter)) return;
+      if (!this.waiters.delete(waiter)) return false;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       resolve();
+      return true;
     };
     this.waiters.add(waiter);
     if (signal?.aborted) finish();

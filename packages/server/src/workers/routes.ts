@@ -105,8 +105,8 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         // A paused worker waits out its poll and is told so (fairness/service.ts); a queued job whose
         // prompt a rule added since refuses is withdrawn instead of handed out (safety/prompt-gate.ts).
         const caller = workerOf(req);
-        return await services.fairness.pop(caller, req.body, abort.signal, () =>
-          popScreened(services.promptFilter, leases, caller, req.body, abort.signal),
+        return await services.fairness.pop(caller, req.body, abort.signal, (mayWait) =>
+          popScreened(services.promptFilter, leases, caller, req.body, abort.signal, mayWait),
         );
       } finally {
         leases.shutdownSignal.removeEventListener('abort', stop);
