@@ -46,6 +46,7 @@ import { generationRoutes } from './jobs/routes.js';
 import { workerRoutes } from './workers/routes.js';
 import { webApp } from './http/web-app.js';
 import { ModerationService } from './moderation/service.js';
+import type { AccountStopEffect } from './accounts/account-stop.js';
 import { PromptFilter, loadRuleFile } from './moderation/prompt-filter.js';
 import { moderationRoutes } from './moderation/routes.js';
 import { ImageService } from './images/service.js';
@@ -134,11 +135,14 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     log,
   });
   const publicUrl = () => config.publicUrl;
+  // What stops with an account (suspended or deleted): filled below, once jobs/ is built.
+  const accountEffects: AccountStopEffect[] = [];
   const identity = new IdentityService(db, clock, mailer, accessStage, accounts, log, {
     publicUrl,
     sessionDays: config.sessionDays,
     signInMaxFailures: config.signInMaxFailures,
     signInLockMinutes: config.signInLockMinutes,
+    accountEffects,
   });
   const applications = new ApplicationsService(db, clock, accounts, identity, publicUrl);
   const sessions = new SessionAuthenticator(db, clock, identity.sessionTtlMs);
@@ -196,8 +200,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     credits,
     database.dialect,
   );
-  // A suspension cancels and refunds the user's unfinished images in its own transaction (jobs/).
-  const moderation = new ModerationService(db, clock, [accounts, workers], [generations]);
+  // A suspension or deletion cancels and refunds the user's unfinished images in its own transaction.
+  accountEffects.push(generations);
+  const moderation = new ModerationService(db, clock, [accounts, workers], accountEffects);
   const metrics: Metrics = new Metrics(
     {
       jobsByState: () => countQueued(db),

@@ -32,7 +32,11 @@ export async function createUser(
   }
   try {
     const accounts = new AccountsService(database.db, systemClock);
-    const { user, key } = await accounts.createUser(options.email, options.role);
+    // Logged with no actor: the operator at the database, before any admin account may exist.
+    const { user, key } = await accounts.createUser(options.email, options.role, {
+      actorId: null,
+      via: 'cli',
+    });
     const passwordLink = await accounts.passwordLink(user.id, config.publicUrl);
     if (options.json) {
       console.log(JSON.stringify({ user, key, passwordLink }));

@@ -68,8 +68,17 @@ for (const dialect of testDialects()) {
       const cli = runCli(['admin', 'create-user', '--email', 'root@example.org', '--role', 'admin'], env);
       assert.equal((await cli.exited).code, 0, cli.output());
       const adminKey = /^(dfk_\S+)$/m.exec(cli.output())?.[1] ?? '';
-      const me = await call<{ email: string; role: string }>(`${url}/v1/me`, adminKey);
+      const me = await call<{ id: string; email: string; role: string }>(`${url}/v1/me`, adminKey);
       assert.deepEqual([me.email, me.role], ['root@example.org', 'admin']);
+      // Logged as an operator's action (no acting account yet), in the same transaction as the account.
+      const audit = await call<{ items: { actorId?: string; targetId: string; detail: object }[] }>(
+        `${url}/v1/moderation/audit?action=user.create`,
+        adminKey,
+      );
+      assert.deepEqual(
+        audit.items.map((e) => [e.actorId, e.targetId, e.detail]),
+        [[undefined, me.id, { role: 'admin', via: 'cli' }]],
+      );
       const link = new URL(/^(http\S+reset-password\S+)$/m.exec(cli.output())?.[1] ?? '');
       const set = await fetch(`${url}/v1/auth/password-reset/confirm`, {
         method: 'POST',

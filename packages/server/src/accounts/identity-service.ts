@@ -22,6 +22,7 @@ import { consumeEmailToken, issueEmailToken, revokeEmailTokens } from './email-t
 import { createSession, deleteSession, deleteSessionsOf, readSession, type NewSession } from './sessions.js';
 import * as q from './queries.js';
 import { toUser, type AccountsService } from './service.js';
+import type { AccountStopEffect, AccountStopOutcome } from './account-stop.js';
 
 const HOUR = 60 * 60 * 1000;
 const VERIFY_TTL_MS = 48 * HOUR;
@@ -32,6 +33,8 @@ export interface IdentityOptions {
   sessionDays: number;
   signInMaxFailures: number;
   signInLockMinutes: number;
+  /** Run in an account deletion's transaction (jobs/: unfinished images cancelled and refunded). */
+  accountEffects?: readonly AccountStopEffect[];
 }
 
 export class IdentityService {
@@ -258,15 +261,21 @@ export class IdentityService {
     const row = await this.userRow(userId);
     if (row.password_hash !== null) await this.requirePassword(row, body.currentPassword ?? '');
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    const outcomes = await this.db.transaction().execute(async (trx) => {
       await q.eraseUser(trx, {
         id: userId,
         now,
         datasetConsent: body.images === 'withdraw' ? 'withdrawn' : 'pseudonymous',
       });
       await deleteSessionsOf(trx, userId);
+      // Unfinished images are cancelled and refunded with the account (jobs/), as with a suspension.
+      const done: AccountStopOutcome[] = [];
+      for (const effect of this.options.accountEffects ?? [])
+        done.push(await effect.accountStopped(trx, { userId, why: 'deleted', now }));
+      return done;
     });
     this.accounts.forgetUser(userId);
+    await Promise.all(outcomes.map((o) => o.announce()));
     if (row.email_verified_at !== null) await this.deliver(mails.accountDeleted(row.email, body.images));
   }
 

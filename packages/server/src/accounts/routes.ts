@@ -88,8 +88,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         response: { 201: CreatedUser, 409: Problem, ...problems },
       },
     },
-    async (req, reply) =>
-      reply.code(201).send(await accounts.createUser(req.body.email, req.body.role ?? 'user')),
+    async (req, reply) => {
+      const actor = { actorId: userOf(req).userId, via: 'api' as const };
+      return reply.code(201).send(await accounts.createUser(req.body.email, req.body.role ?? 'user', actor));
+    },
   );
 
   app.patch(

@@ -8,6 +8,7 @@ import * as q from './queries.js';
 import { USER_KEY_PREFIX, type Principal } from './principal.js';
 import { KeyCache } from './key-cache.js';
 import { issueEmailToken } from './email-tokens.js';
+import { recordAudit } from '../audit/record.js';
 
 /** last_used_at is informational; writing it at most once a minute keeps reads from turning into writes. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -28,27 +29,47 @@ export class AccountsService {
     private readonly clock: Clock,
   ) {}
 
-  async createUser(email: string, role: Role): Promise<{ user: User; key: string }> {
+  /**
+   * An account made by staff: verified and approved (the admin vouches for it), with a first API key.
+   * `audit` names who made it (an admin, or null for the operator's CLI); the audit entry commits with
+   * the account. Without it (test fixtures, benches) nothing is logged.
+   */
+  async createUser(
+    email: string,
+    role: Role,
+    audit?: { actorId: string | null; via: 'api' | 'cli' },
+  ): Promise<{ user: User; key: string }> {
     const normalized = email.trim().toLowerCase();
     if (await q.findUserByEmail(this.db, normalized)) {
       throw new AppError('conflict', `A user with the email ${normalized} already exists.`);
     }
     const now = this.clock.now();
-    // Accounts made by an admin are vetted by that admin: verified and approved.
-    await q.insertUser(this.db, {
-      id: newId(),
-      email: normalized,
-      role,
-      created_at: now,
-      suspended_at: null,
-      email_verified_at: now,
-      access: 'approved',
-      access_decided_at: now,
+    return this.db.transaction().execute(async (trx) => {
+      await q.insertUser(trx, {
+        id: newId(),
+        email: normalized,
+        role,
+        created_at: now,
+        suspended_at: null,
+        email_verified_at: now,
+        access: 'approved',
+        access_decided_at: now,
+      });
+      const row = await q.findUserByEmail(trx, normalized);
+      if (!row) throw new AppError('internal');
+      const { key } = await this.insertApiKey(trx, row.id, 'initial key');
+      if (audit) {
+        await recordAudit(trx, {
+          actorId: audit.actorId,
+          action: 'user.create',
+          targetType: 'user',
+          targetId: row.id,
+          detail: { role, via: audit.via },
+          at: now,
+        });
+      }
+      return { user: toUser(row), key };
     });
-    const row = await q.findUserByEmail(this.db, normalized);
-    if (!row) throw new AppError('internal');
-    const { key } = await this.createApiKey(row.id, 'initial key');
-    return { user: toUser(row), key };
   }
 
   /**
@@ -66,6 +87,14 @@ export class AccountsService {
   }
 
   async createApiKey(userId: string, name: string): Promise<{ apiKey: ApiKeyInfo; key: string }> {
+    return this.insertApiKey(this.db, userId, name);
+  }
+
+  private async insertApiKey(
+    db: Kysely<Database>,
+    userId: string,
+    name: string,
+  ): Promise<{ apiKey: ApiKeyInfo; key: string }> {
     const key = newSecret(USER_KEY_PREFIX);
     const row = {
       id: newId(),
@@ -77,7 +106,7 @@ export class AccountsService {
       last_used_at: null,
       revoked_at: null,
     };
-    await q.insertApiKey(this.db, row);
+    await q.insertApiKey(db, row);
     return { apiKey: toApiKey(row), key };
   }
 

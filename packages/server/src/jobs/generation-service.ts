@@ -32,7 +32,8 @@ import type { CreditsService } from '../credits/service.js';
 import { maxMsPerMegapixelStep } from '../fairness/speed.js';
 import { breach, type GenerationLimitsSetting } from '../settings/generation-limits.js';
 import { mayQueueWork } from '../moderation/queries.js';
-import type { SuspensionEffect, SuspensionOutcome } from '../moderation/service.js';
+import { recordAudit } from '../audit/record.js';
+import type { AccountStop, AccountStopEffect, AccountStopOutcome } from '../accounts/account-stop.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -40,8 +41,8 @@ export interface GenerationLimits {
   settings?: Pick<GenerationLimitsSetting, 'current'>;
 }
 
-/** The requester's side of the queue: submit, read, list, cancel; and what a suspension cancels. */
-export class GenerationService implements SuspensionEffect {
+/** The requester's side of the queue: submit, read, list, cancel; and what stops with an account. */
+export class GenerationService implements AccountStopEffect {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -81,7 +82,10 @@ export class GenerationService implements SuspensionEffect {
       async (trx) => {
         // A suspension that committed after the auth check cancels queued jobs, so none may follow it.
         if (!(await mayQueueWork(trx, this.dialect, userId)))
-          throw new AppError('account_suspended', 'This account is suspended: nothing was queued.');
+          throw new AppError(
+            'account_suspended',
+            'This account is suspended or deleted: nothing was queued.',
+          );
         const now = this.clock.now();
         const generation: GenerationRow = {
           id: newId(),
@@ -174,9 +178,21 @@ export class GenerationService implements SuspensionEffect {
 
   async cancel(viewer: { userId: string; staff: boolean }, id: string): Promise<Generation> {
     const g = await this.owned(viewer, id);
-    const reason = g.user_id === viewer.userId ? 'Cancelled by the requester.' : 'Cancelled by a moderator.';
+    const byStaff = g.user_id !== viewer.userId;
+    const reason = byStaff ? 'Cancelled by a moderator.' : 'Cancelled by the requester.';
     const cancelled = await this.db.transaction().execute(async (trx) => {
-      const jobs = await cancelGeneration(trx, { generationId: id, reason, now: this.clock.now() });
+      const now = this.clock.now();
+      const jobs = await cancelGeneration(trx, { generationId: id, reason, now });
+      // A moderator acting on somebody else's generation is a moderator action: logged with it.
+      if (byStaff && jobs.length > 0)
+        await recordAudit(trx, {
+          actorId: viewer.userId,
+          action: 'generation.cancel',
+          targetType: 'generation',
+          targetId: id,
+          detail: { owner: g.user_id, jobsCancelled: jobs.length },
+          at: now,
+        });
       // Each cancelled image's share of the reservation goes back, with the cancellation.
       await this.credits.jobsRefunded(
         trx,
@@ -189,20 +205,20 @@ export class GenerationService implements SuspensionEffect {
   }
 
   /**
-   * In a suspension's transaction: every unfinished image of the user is cancelled, with the reason, and
-   * its share of the reservation refunded, as the user's own cancel would. Watchers hear `cancelled`
-   * once the suspension committed (announce).
+   * In the transaction that suspends or deletes an account: every unfinished image of the user is
+   * cancelled, with the reason, and its share of the reservation refunded, as the user's own cancel
+   * would. Watchers hear `cancelled` once that transaction committed (announce).
    */
-  async suspended(
-    trx: Transaction<Database>,
-    p: { userId: string; reason: string; now: number },
-  ): Promise<SuspensionOutcome> {
-    const reason = `Cancelled: the account was suspended (${p.reason}).`;
-    const jobs = await cancelJobsOfUser(trx, { userId: p.userId, reason, now: p.now });
+  async accountStopped(trx: Transaction<Database>, stop: AccountStop): Promise<AccountStopOutcome> {
+    const reason =
+      stop.why === 'suspended'
+        ? `Cancelled: the account was suspended (${stop.reason ?? 'no reason given'}).`
+        : 'Cancelled: the account was deleted.';
+    const jobs = await cancelJobsOfUser(trx, { userId: stop.userId, reason, now: stop.now });
     const refunded = await this.credits.jobsRefunded(
       trx,
       jobs.map((j) => ({ id: j.id, generationId: j.generation_id })),
-      'Refunded: the image was cancelled when the account was suspended.',
+      `Refunded: the image was cancelled when the account was ${stop.why}.`,
     );
     const generationIds = [...new Set(jobs.map((j) => j.generation_id))];
     return {

@@ -188,17 +188,18 @@ export async function findUser(db: Kysely<Database>, id: string) {
 export type StandingRow = NonNullable<Awaited<ReturnType<typeof findUser>>>;
 
 /**
- * Whether the user may have work queued: not suspended (nor gone). Read inside the transaction that
- * queues it, because the auth check before it can be stale (a suspension committed since, or another
- * replica's few-second key cache). PostgreSQL share-locks the row, so a suspension in flight (it updates
- * this row) either committed first and is seen here, or waits until this transaction's jobs are in and
- * then cancels them with the rest; SQLite runs one write transaction at a time.
+ * Whether the user may have work queued: not suspended, not deleted. Read inside the transaction that
+ * queues it, because the auth check before it can be stale (a suspension or deletion committed since,
+ * or another replica's few-second key cache). PostgreSQL share-locks the row, so a suspension or deletion
+ * in flight (it updates this row) either committed first and is seen here, or waits until this
+ * transaction's jobs are in and then cancels them with the rest; SQLite runs one write transaction at a
+ * time.
  */
 export async function mayQueueWork(db: Kysely<Database>, dialect: Dialect, userId: string): Promise<boolean> {
-  let q = db.selectFrom('users').select('suspended_at').where('id', '=', userId);
+  let q = db.selectFrom('users').select(['suspended_at', 'deleted_at']).where('id', '=', userId);
   if (dialect === 'postgres') q = q.forShare();
   const row = await q.executeTakeFirst();
-  return row !== undefined && row.suspended_at === null;
+  return row !== undefined && row.suspended_at === null && row.deleted_at === null;
 }
 
 /** Fenced on "not suspended yet": true when this call suspended the user. */

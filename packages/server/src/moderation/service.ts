@@ -21,6 +21,7 @@ import type { Clock } from '../clock.js';
 import { AppError, notFound } from '../errors.js';
 import { newId, toIso } from '../ids.js';
 import { recordAudit } from '../audit/record.js';
+import type { AccountStopEffect, AccountStopOutcome } from '../accounts/account-stop.js';
 import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { imageIsPublic } from './visibility.js';
@@ -38,24 +39,6 @@ export interface StandingListener {
   forgetUser(userId: string): void;
 }
 
-/** What a suspension did besides the suspension itself, for its audit entry; and what to say after it committed. */
-export interface SuspensionOutcome {
-  detail: Record<string, unknown>;
-  /** Runs after the commit (events to watchers); never throws. */
-  announce(): Promise<unknown>;
-}
-
-/**
- * Work that must happen in a suspension's own transaction (jobs/: the user's unfinished images are
- * cancelled and refunded), so that no suspended user is left with work in the queue, even after a crash.
- */
-export interface SuspensionEffect {
-  suspended(
-    trx: Transaction<Database>,
-    p: { userId: string; reason: string; now: number },
-  ): Promise<SuspensionOutcome>;
-}
-
 const REPORTS_PER_QUEUE_ITEM = 20;
 
 export class ModerationService {
@@ -63,7 +46,8 @@ export class ModerationService {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly standingListeners: StandingListener[],
-    private readonly suspensionEffects: SuspensionEffect[] = [],
+    /** Run in a suspension's transaction: jobs/ cancels and refunds the user's unfinished images. */
+    private readonly accountEffects: readonly AccountStopEffect[] = [],
   ) {}
 
   /** Any signed-in user reports an image they can see; one open report per user per image. */
@@ -277,9 +261,9 @@ export class ModerationService {
       if (!(await q.suspendUser(trx, { id: userId, reason, now })))
         throw new AppError('conflict', 'The user is already suspended.');
       await q.deleteSessions(trx, userId);
-      const done: SuspensionOutcome[] = [];
-      for (const effect of this.suspensionEffects)
-        done.push(await effect.suspended(trx, { userId, reason, now }));
+      const done: AccountStopOutcome[] = [];
+      for (const effect of this.accountEffects)
+        done.push(await effect.accountStopped(trx, { userId, why: 'suspended', reason, now }));
       await recordAudit(trx, {
         actorId: actor.userId,
         action: 'user.suspend',

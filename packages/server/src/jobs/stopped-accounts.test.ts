@@ -1,7 +1,8 @@
-// A suspension stops the user's work in the queue, through HTTP on SQLite and PostgreSQL: their queued and
-// running images are cancelled and refunded in the suspension's own transaction, audited, shown to them
-// as cancelled with the reason; a worker holding one learns it is cancelled as after the requester's own
-// cancel; and a submission whose auth check came before the suspension queues nothing.
+// An account that stops (a moderator suspends it, its owner deletes it) leaves nothing in the queue,
+// through HTTP on SQLite and PostgreSQL: its queued and running images are cancelled and refunded in the
+// same transaction, audited, shown as cancelled with the reason; a worker holding one learns it is
+// cancelled as after the requester's own cancel; and a submission whose auth check came before the
+// suspension queues nothing. Cancels by moderators and accounts made by admins are audited too.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../test-support/databases.js';
@@ -158,6 +159,46 @@ for (const dialect of testDialects()) {
       });
     });
 
+    test('deleting the account cancels and refunds its unfinished images', async () => {
+      const u = await c.createUser();
+      await grant(u.id, 100);
+      const g = await generate(u.key, 'stop-del', 2);
+      const running = await popSome(['stop-del']);
+      const deleted = await c.app.inject({
+        method: 'DELETE',
+        url: '/v1/me',
+        headers: auth(u.key),
+        payload: { images: 'withdraw' },
+      });
+      assert.equal(deleted.statusCode, 204, deleted.body);
+      assert.equal((await heartbeat(c, workerKey, running.id, running.leaseId)).json().cancelled, true);
+      assert.equal(await popJob(['stop-del']), null);
+      const seen = (await read(moderator.key, `/v1/generations/${g.id}`)).json();
+      assert.deepEqual(
+        seen.images.map((i: Image) => [i.state, i.cancelReason]),
+        [
+          ['cancelled', 'Cancelled: the account was deleted.'],
+          ['cancelled', 'Cancelled: the account was deleted.'],
+        ],
+      );
+      // The admin routes no longer know a deleted account; the ledger still does.
+      const credits = await c.services.credits.summary(u.id);
+      assert.deepEqual(
+        { balance: credits.balance, reserved: credits.reserved },
+        { balance: 100, reserved: 0 },
+      );
+      assert.deepEqual((await read(c.adminKey, '/v1/admin/credits/books')).json().problems, []);
+      // A submission that passed its auth check before the deletion queues nothing.
+      await assert.rejects(
+        c.services.generations.create(
+          u.id,
+          { prompt: 'late', model: 'stop-del', width: 64, height: 64, steps: 25 },
+          'k2',
+        ),
+        (err: unknown) => err instanceof AppError && err.code === 'account_suspended',
+      );
+    });
+
     test('the requester’s own cancel says so; a moderator’s says it was a moderator', async () => {
       const u = await c.createUser();
       await grant(u.id, 2 * PRICE);
@@ -173,6 +214,35 @@ for (const dialect of testDialects()) {
         (await cancel(moderator.key, theirs.id)).json().images[0].cancelReason,
         'Cancelled by a moderator.',
       );
+      // The moderator's cancel is a moderator action, in the audit log; the requester's own is not.
+      const audit = (await read(moderator.key, `/v1/moderation/audit?action=generation.cancel`)).json();
+      assert.deepEqual(
+        audit.items
+          .filter((e: { targetId: string }) => e.targetId === theirs.id || e.targetId === mine.id)
+          .map((e: { actorId: string; targetId: string; detail: object }) => [
+            e.actorId,
+            e.targetId,
+            e.detail,
+          ]),
+        [[moderator.id, theirs.id, { owner: u.id, jobsCancelled: 1 }]],
+      );
+    });
+
+    test('an admin making an account through the API is in the audit log', async () => {
+      const res = await c.app.inject({
+        method: 'POST',
+        url: '/v1/admin/users',
+        headers: auth(c.adminKey),
+        payload: { email: 'made-by-admin@example.org', role: 'moderator' },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const made = res.json().user as { id: string };
+      const audit = (
+        await read(moderator.key, `/v1/moderation/audit?action=user.create&targetId=${made.id}`)
+      ).json();
+      assert.equal(audit.items.length, 1);
+      assert.deepEqual(audit.items[0].detail, { role: 'moderator', via: 'api' });
+      assert.equal(audit.items[0].actorId, (await read(c.adminKey, '/v1/me')).json().id);
     });
 
     test('a submission that passed its auth check before the suspension queues nothing', async () => {
