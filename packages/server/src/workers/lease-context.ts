@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AppError, notFound } from '../errors.js';
+import { preparedPerDialect } from '../db/prepared-per-dialect.js';
 import type { JobRow } from '../jobs/sql/read-generations.js';
 import type { GenerationPublisher } from '../jobs/publisher.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
@@ -53,8 +54,13 @@ export function leaseLost(
   return new AppError('lease_lost', detail);
 }
 
+// Every upload, heartbeat-less failure and hand-back reads its job first: compiled once per dialect.
+const jobById = preparedPerDialect(1, (db, jobId: string) =>
+  db.selectFrom('jobs').selectAll().where('id', '=', jobId),
+);
+
 export async function readJob(db: Kysely<Database>, jobId: string): Promise<JobRow> {
-  const job = await db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  const [job] = await jobById(db, jobId);
   if (!job) throw notFound('Job');
   return job;
 }

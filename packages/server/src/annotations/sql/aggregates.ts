@@ -13,7 +13,7 @@ import {
 import type { Dialect } from '../../db/connect.js';
 import type { AnnotationImagesTable, Database } from '../../db/schema.js';
 import { FLAG_BITS } from '../flags.js';
-import { prepare } from './prepared.js';
+import { prepare } from '../../db/prepared.js';
 
 export type ImageStatsRow = Selectable<AnnotationImagesTable>;
 

@@ -8,7 +8,7 @@ import type {
   AnnotationTasksTable,
   Database,
 } from '../../db/schema.js';
-import { prepare } from './prepared.js';
+import { prepare } from '../../db/prepared.js';
 
 export type RaterRow = Selectable<AnnotationRatersTable>;
 export type TaskRow = Selectable<AnnotationTasksTable>;

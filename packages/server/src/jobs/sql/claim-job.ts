@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { Database, JobsTable } from '../../db/schema.js';
+import { prepare, type PreparedQuery } from '../../db/prepared.js';
 
 export interface ClaimRequest {
   workerId: string;
@@ -25,37 +26,68 @@ export async function claimJob(
   req: ClaimRequest,
 ): Promise<Selectable<JobsTable> | undefined> {
   if (req.models.length === 0) return undefined;
-  const expires = req.now + req.leaseMs;
+  const args = [req.workerId, req.leaseId, req.now + req.leaseMs, req.now, req.maxPixels] as const;
+  if (dialect === 'postgres') {
+    postgresClaim ??= prepare(6, (...a: [...ClaimArgs, string[]]) => claimStatement(db, dialect, ...a));
+    return (await postgresClaim(db, ...args, [...req.models]))[0];
+  }
+  // SQLite unions one head per model: one compiled text per number of models (at most 32, PopBody).
+  let claim = sqliteClaims.get(req.models.length);
+  if (!claim) {
+    claim = prepare(5 + req.models.length, (...a: [...ClaimArgs, ...string[]]) =>
+      claimStatement(db, dialect, ...a),
+    );
+    sqliteClaims.set(req.models.length, claim);
+  }
+  return (await claim(db, ...args, ...req.models))[0];
+}
+
+type ClaimArgs = [workerId: string, leaseId: string, expires: number, now: number, maxPixels: number];
+type Claim<Models extends unknown[]> = PreparedQuery<[...ClaimArgs, ...Models], Selectable<JobsTable>>;
+// Compiled once (db/prepared.ts): a pop is the hottest statement of the queue.
+let postgresClaim: Claim<[string[]]> | undefined;
+const sqliteClaims = new Map<number, Claim<string[]>>();
+
+function claimStatement(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  workerId: string,
+  leaseId: string,
+  expires: number,
+  now: number,
+  maxPixels: number,
+  ...models: (string | string[])[]
+) {
   // Requesters may set the slowest worker they accept (fairness/speed.ts): a job with a limit goes only to
   // a worker whose measured speed is within it; one never measured gets only jobs without a limit. The
   // subquery does not depend on the row, so it runs once per statement.
-  const speed = sql`coalesce((select ms_per_mpx_step from workers where id = ${req.workerId}), ${sql.lit(1e300)})`;
+  const speed = sql`coalesce((select ms_per_mpx_step from workers where id = ${workerId}), ${sql.lit(1e300)})`;
   const fastEnough = sql`(max_ms_per_mpx_step is null or max_ms_per_mpx_step >= ${speed})`;
   const pickNext =
     dialect === 'postgres'
-      ? sql`select j.id from unnest(${sql.val([...req.models])}::text[]) as m(model)
+      ? sql`select j.id from unnest(${models[0]}::text[]) as m(model)
             cross join lateral (
               select id, priority, created_at from jobs
-              where state = 'queued' and model = m.model and pixels <= ${req.maxPixels} and ${fastEnough}
+              where state = 'queued' and model = m.model and pixels <= ${maxPixels} and ${fastEnough}
               order by priority desc, created_at, id
               limit 1 for update skip locked
             ) j
             order by j.priority desc, j.created_at, j.id limit 1`
       : sql`select id from (${sql.join(
-          req.models.map(
+          models.map(
             (model) => sql`select * from (select id, priority, created_at from jobs
-              where state = 'queued' and model = ${model} and pixels <= ${req.maxPixels} and ${fastEnough}
+              where state = 'queued' and model = ${model} and pixels <= ${maxPixels} and ${fastEnough}
               order by priority desc, created_at, id limit 1)`,
           ),
           sql` union all `,
         )}) order by priority desc, created_at, id limit 1`;
 
-  const result = await sql<Selectable<JobsTable>>`
-    update jobs set state = 'leased', lease_id = ${req.leaseId}, worker_id = ${req.workerId},
-      lease_expires_at = ${expires}, attempts = attempts + 1, step = 0, leased_at = ${req.now}
+  const claim = sql<Selectable<JobsTable>>`
+    update jobs set state = 'leased', lease_id = ${leaseId}, worker_id = ${workerId},
+      lease_expires_at = ${expires}, attempts = attempts + 1, step = 0, leased_at = ${now}
     where id = (${pickNext}) and state = 'queued'
       -- A paused worker takes nothing, even from a long-poll that began before the pause.
-      and exists (select 1 from workers where id = ${req.workerId} and paused_at is null)
-    returning *`.execute(db);
-  return result.rows[0];
+      and exists (select 1 from workers where id = ${workerId} and paused_at is null)
+    returning *`;
+  return { compile: () => claim.compile(db) };
 }

@@ -1,6 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { preparedPerDialect } from '../../db/prepared-per-dialect.js';
 import { smoothedSpeed } from '../../fairness/queries.js';
+
+// The usual case, a finished job with its speed, is compiled once per dialect (db/prepared-per-dialect.ts).
+const countDoneWithSpeed = preparedPerDialect(2, (db, workerId: string, sample: number) =>
+  db
+    .updateTable('workers')
+    .set((eb) => ({ jobs_done: eb('jobs_done', '+', 1), ms_per_mpx_step: smoothedSpeed(sample) }))
+    .where('id', '=', workerId),
+);
 
 /**
  * Counts a finished or failed job on its worker, in the transaction that finished it; a finished job's
@@ -13,6 +22,10 @@ export async function countWorkerOutcome(
   speedSample?: number,
 ): Promise<void> {
   if (!workerId) return;
+  if (outcome === 'jobs_done' && speedSample !== undefined) {
+    await countDoneWithSpeed(db, workerId, speedSample);
+    return;
+  }
   await db
     .updateTable('workers')
     .set((eb) => ({

@@ -2,9 +2,11 @@
 // on every call; on the answer path that was about an eighth of the coordinator's CPU per rating
 // (BENCH_PROFILE=1 npm run bench -- ratings). The builder code stays ordinary Kysely: it is called once
 // with a unique marker string per argument, and each marker is found again among the compiled
-// parameters. (SQLite's prepared statement behind the SQL text is memoised by db/statement-cache.ts.)
+// parameters. The compiled text belongs to the database the builder was given (placeholders differ
+// between SQLite and PostgreSQL), so prepare once per database, where the service is built. (SQLite's
+// prepared statement behind the SQL text is memoised by db/statement-cache.ts.)
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { Database } from './schema.js';
 
 type Slot = { arg: number } | { value: unknown };
 
