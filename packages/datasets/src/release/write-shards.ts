@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBBlobValue, DuckDBConnection } from '@duckdb/node-api';
 import { DatasetError, throwIfAborted } from '../errors.js';
 import { sqlString } from '../duckdb.js';
 import { shardName } from '../keys.js';
@@ -18,8 +18,9 @@ interface SampleRow {
   key: string;
   id: string;
   sha256: string;
-  prompt: string;
-  json: string;
+  /** UTF-8 bytes of the prompt (<key>.txt) and of the row as JSON (<key>.json). */
+  prompt: Uint8Array;
+  json: Uint8Array;
 }
 
 export interface ShardsInput {
@@ -68,7 +69,6 @@ export async function writeShards(connection: DuckDBConnection, input: ShardsInp
   let shard = -1;
   let done = 0;
   const ahead: { row: SampleRow; bytes: Promise<Uint8Array> }[] = [];
-  const encoder = new TextEncoder();
 
   const writeNext = async (): Promise<void> => {
     const next = ahead.shift();
@@ -81,9 +81,9 @@ export async function writeShards(connection: DuckDBConnection, input: ShardsInp
       writer = await ShardWriter.create(join(input.folder, 'shards', shardName(shard)), input.mtime);
     }
     await writer!.add(next.row.key, [
-      { ext: 'json', data: encoder.encode(next.row.json) },
+      { ext: 'json', data: next.row.json },
       { ext: 'png', data: bytes },
-      { ext: 'txt', data: encoder.encode(next.row.prompt) },
+      { ext: 'txt', data: next.row.prompt },
     ]);
     if (++done % 1024 === 0) {
       throwIfAborted(input.signal);
@@ -91,8 +91,10 @@ export async function writeShards(connection: DuckDBConnection, input: ShardsInp
     }
   };
 
+  // The texts of the two members come as BLOBs of their UTF-8 bytes (encode): no decoding into JavaScript
+  // strings and encoding back (measured on 200,000 rows: 1.8 instead of 2.1–2.4 CPU seconds to fetch).
   const result = await connection.stream(`
-    SELECT shard, key, id, sha256, prompt, to_json(m)::VARCHAR AS json
+    SELECT shard, key, id, sha256, encode(prompt) AS prompt, encode(to_json(m)::VARCHAR) AS json
     FROM read_parquet(${sqlString(join(input.folder, 'metadata.parquet'))}) m`);
   try {
     for (;;) {
@@ -107,8 +109,8 @@ export async function writeShards(connection: DuckDBConnection, input: ShardsInp
           key: keys![i] as string,
           id: ids![i] as string,
           sha256: hashes![i] as string,
-          prompt: prompts![i] as string,
-          json: jsons![i] as string,
+          prompt: (prompts![i] as DuckDBBlobValue).bytes,
+          json: (jsons![i] as DuckDBBlobValue).bytes,
         };
         const bytes = loadImage(input, row);
         // Awaited in order by writeNext; until then a rejection must not count as unhandled.
