@@ -18,11 +18,14 @@ import {
   writeNpy,
   type AestheticModel,
 } from '@dreamfold/aesthetics';
+import { coordinatorScoring } from './_scoring-coordinator.js';
 
 const DIM = 768;
 const SCORE_ROWS = 100_000;
 const TRAIN_ROWS = 10_000;
 const TRAIN_EPOCHS = 2;
+/** Stored embeddings the coordinator re-scores (BENCH_SCORING_ROWS). */
+const COORDINATOR_ROWS = Number(process.env.BENCH_SCORING_ROWS ?? 100_000);
 
 function normalisedEmbeddings(rows: number, seed: number): Float32Array {
   let s = seed;
@@ -240,6 +243,26 @@ async function main(): Promise<void> {
     line(
       'ours: collapsed affine map (JS, 1 thread)',
       oursRate,
+      'NumPy collapsed',
+      numpy ? SCORE_ROWS / numpy.collapsed_s : undefined,
+      'emb/s',
+    );
+
+    // The coordinator's background scorer re-scoring every stored embedding after an install.
+    const coordinator = await coordinatorScoring(COORDINATOR_ROWS);
+    console.log(
+      `\nThe coordinator's background scorer, re-scoring ${COORDINATOR_ROWS.toLocaleString()} stored float16 embeddings after a predictor install (SQLite; reading pages, decoding, scoring, writing the scores; ${coordinator.rounds} rounds, ${coordinator.seconds.toFixed(1)} s wall):`,
+    );
+    line(
+      'coordinator: embeddings/s by CPU seconds',
+      coordinator.embeddings / coordinator.cpuSeconds,
+      'NumPy layered f32',
+      npLayered,
+      'emb/s',
+    );
+    line(
+      'coordinator: embeddings/s by CPU seconds',
+      coordinator.embeddings / coordinator.cpuSeconds,
       'NumPy collapsed',
       numpy ? SCORE_ROWS / numpy.collapsed_s : undefined,
       'emb/s',
