@@ -1,5 +1,6 @@
-// Appeals against safety decisions (the classifier's or a moderator's hide): look at the image and the
-// owner's note, then uphold or overturn; below, how often each rule was wrong, to tune the thresholds.
+// Appeals against safety decisions (the classifier's, a prompt-filter rule's, verification's or a
+// moderator's hide): look at the image and the owner's note, then uphold or overturn; below, how often each
+// rule was wrong, to tune the thresholds and the rules.
 import { useState } from 'react';
 import type { AppealStats, ModeratorAppeal, ModeratorAppealList } from '@dreamfold/protocol';
 import { api } from '../api/client.js';
@@ -104,6 +105,41 @@ function Stats() {
                     </td>
                     <td className="num">{b.hidden}</td>
                     <td className="num">{b.overturned}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {s.items.some((i) => i.source !== 'classifier') ? (
+        <div className="table-wrap">
+          <table>
+            <caption>Appeals by rule (prompt filter, verification and moderators’ reasons)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Hidden by</th>
+                <th scope="col">Rule</th>
+                <th scope="col" className="num">
+                  Open
+                </th>
+                <th scope="col" className="num">
+                  Upheld
+                </th>
+                <th scope="col" className="num">
+                  Overturned
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.items
+                .filter((i) => i.source !== 'classifier')
+                .map((i) => (
+                  <tr key={`${i.source} ${i.rule}`}>
+                    <td>{HIDDEN_BY[i.source]}</td>
+                    <td>{i.rule}</td>
+                    <td className="num">{i.open}</td>
+                    <td className="num">{i.upheld}</td>
+                    <td className="num">{i.overturned}</td>
                   </tr>
                 ))}
             </tbody>
