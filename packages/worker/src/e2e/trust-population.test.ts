@@ -229,6 +229,16 @@ for (const dialect of testDialects()) {
           .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
           .groupBy('state')
           .execute();
+        // Why jobs failed for good (refunded): each used its attempts on bad workers' refused results.
+        const failedBecause: Record<string, number> = {};
+        for (const j of await db
+          .selectFrom('jobs')
+          .select('last_error')
+          .where('state', '=', 'failed')
+          .execute()) {
+          const why = (j.last_error ?? '?').replace(/:.*$/s, '');
+          failedBecause[why] = (failedBecause[why] ?? 0) + 1;
+        }
         const replicas = await db
           .selectFrom('replicas')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -241,6 +251,7 @@ for (const dialect of testDialects()) {
             dialect,
             images: generations * 4,
             jobs: Object.fromEntries(jobs.map((j) => [j.state, count(j)])),
+            failedBecause,
             replicasRun: count(replicas),
             badResults: bad,
             refusedOnArrival: byCheck,
@@ -257,7 +268,11 @@ for (const dialect of testDialects()) {
           }),
         );
 
-        assert.ok(bad >= 20, `the bad workers produced ${bad} bad results`);
+        // A floor that says the bad workers really worked, not a target: a worker bad on every job is
+        // suspended after 2 to 4 bad results (refused: one strike each, outvoted: two), so the PostgreSQL
+        // population's five make about 18 to 25 in all; a fixed 20 failed one run in four.
+        const alwaysBad = population.filter((m) => m.behaviour !== 'honest' && m.share === 1).length;
+        assert.ok(bad >= 3 * alwaysBad, `the bad workers produced ${bad} bad results`);
         const history = async (workerIds: string[]) =>
           JSON.stringify(
             await db
