@@ -69,7 +69,8 @@ async function run(mode: 'full' | 'checks'): Promise<RunResult> {
   let refusedWork = 0;
   let replicas = 0;
   let imagesDone = 0;
-  const wrongImages: string[] = [];
+  /** By picture, not only by job: a withdrawn job is re-run, and its id is public again with the honest one. */
+  const wrongImages: { id: string; sha256: string }[] = [];
   let submitted = 0;
   const submitMore = async () => {
     // A bounded backlog, like a live platform: requests keep arriving while workers run.
@@ -142,7 +143,7 @@ async function run(mode: 'full' | 'checks'): Promise<RunResult> {
       } else {
         imageWork[windowOf(imagesDone)]! += PIXEL_STEPS;
         imagesDone++;
-        if (wrong) wrongImages.push(job.id);
+        if (wrong) wrongImages.push({ id: job.id, sha256: res.json().sha256 as string });
       }
     }
   };
@@ -151,13 +152,18 @@ async function run(mode: 'full' | 'checks'): Promise<RunResult> {
   const states: Record<string, number> = {};
   for (const r of await c.services.database.db.selectFrom('worker_trust').select('state').execute())
     states[r.state] = (states[r.state] ?? 0) + 1;
+  const wrongSha = new Map(wrongImages.map((w) => [w.id, w.sha256]));
   const wrongPublic = wrongImages.length
     ? (
         await publicImages(c.services.database.db)
-          .select('public_job.id')
-          .where('public_job.id', 'in', wrongImages)
+          .select(['public_job.id', 'public_job.result_sha256'])
+          .where(
+            'public_job.id',
+            'in',
+            wrongImages.map((w) => w.id),
+          )
           .execute()
-      ).length
+      ).filter((p) => p.result_sha256 === wrongSha.get(p.id)).length
     : 0;
   await c.shutdown();
   return {
