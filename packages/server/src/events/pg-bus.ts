@@ -8,16 +8,30 @@ import { LocalListeners } from './local-listeners.js';
 const JOBS_CHANNEL = 'dreamfold_jobs';
 const GENERATION_CHANNEL = 'dreamfold_generation';
 
+/** Generation events sent in one NOTIFY at most: NOTIFY payloads are limited to 8000 bytes. */
+const MAX_BATCH_CHARS = 7000;
+
+interface Outgoing {
+  json: string;
+  sent: () => void;
+  failed: (err: unknown) => void;
+}
+
 /**
  * PostgreSQL LISTEN/NOTIFY bus, for several coordinator replicas on one database. One dedicated
- * connection listens; notifications are sent through the shared pool. NOTIFY payloads are limited to
- * 8000 bytes, far above our largest event. If the listening connection drops it reconnects; events sent
- * meanwhile are missed, which is why long-polls also re-check the queue on a slow safety timer.
+ * connection listens; notifications are sent through the shared pool. Generation events are sent in
+ * batches: those published while a NOTIFY is on its way go together in the next one, as a JSON array,
+ * one NOTIFY at a time. Under load that is one statement (and one notification for every replica to
+ * parse) for many events instead of one each, and the events of a generation keep their order. If the
+ * listening connection drops it reconnects; events sent meanwhile are missed, which is why long-polls
+ * also re-check the queue on a slow safety timer.
  */
 export class PgBus implements EventBus {
   private readonly local = new LocalListeners();
   private listener: pg.Client | undefined;
   private closed = false;
+  private readonly outgoing: Outgoing[] = [];
+  private sending = false;
 
   private constructor(
     private readonly url: string,
@@ -52,8 +66,11 @@ export class PgBus implements EventBus {
     if (!payload) return;
     try {
       if (channel === JOBS_CHANNEL) this.local.emitJobs(JSON.parse(payload) as JobsAvailable);
-      else if (channel === GENERATION_CHANNEL)
-        this.local.emitGeneration(JSON.parse(payload) as GenerationNotice);
+      else if (channel === GENERATION_CHANNEL) {
+        const notices = JSON.parse(payload) as GenerationNotice | GenerationNotice[];
+        // One notice is what a replica of an earlier version sends.
+        for (const n of Array.isArray(notices) ? notices : [notices]) this.local.emitGeneration(n);
+      }
     } catch (err) {
       this.log.warn({ err: (err as Error).message, channel }, 'ignored a malformed notification');
     }
@@ -67,8 +84,39 @@ export class PgBus implements EventBus {
     if (!trx) return this.notify(JOBS_CHANNEL, notice);
     await sql`select pg_notify(${JOBS_CHANNEL}, ${JSON.stringify(notice)})`.execute(trx);
   }
+  /** Resolves once the NOTIFY that carries this event has been sent. */
   publishGeneration(notice: GenerationNotice): Promise<void> {
-    return this.notify(GENERATION_CHANNEL, notice);
+    return new Promise<void>((sent, failed) => {
+      this.outgoing.push({ json: JSON.stringify(notice), sent, failed });
+      if (!this.sending) void this.sendBatches();
+    });
+  }
+
+  private async sendBatches(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.outgoing.length > 0) {
+        let chars = 0;
+        let n = 0;
+        while (
+          n < this.outgoing.length &&
+          (n === 0 || chars + (this.outgoing[n] as Outgoing).json.length < MAX_BATCH_CHARS)
+        )
+          chars += (this.outgoing[n++] as Outgoing).json.length + 1;
+        const batch = this.outgoing.splice(0, n);
+        try {
+          await this.pool.query('select pg_notify($1, $2)', [
+            GENERATION_CHANNEL,
+            `[${batch.map((o) => o.json).join(',')}]`,
+          ]);
+          for (const o of batch) o.sent();
+        } catch (err) {
+          for (const o of batch) o.failed(err);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
   }
   onJobs(listener: (n: JobsAvailable) => void): () => void {
     return this.local.onJobs(listener);

@@ -35,5 +35,32 @@ if (testDialects().includes('postgres')) {
       // Without the notification the poll would have ended after 20 s with { job: null }.
       assert.equal(job?.id, g.images[0].jobId);
     });
+
+    test("a generation's events reach the other replica complete and in order, however many at once", async () => {
+      const received: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        const stop = b.services.bus.onGeneration('g-burst', (event) => {
+          if (event.type === 'progress') received.push(event.step);
+          if (received.length === 300) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      // 300 events published at once: several NOTIFYs' worth (payloads are capped at 8000 bytes).
+      await Promise.all(
+        Array.from({ length: 300 }, (_, step) =>
+          a.services.bus.publishGeneration({
+            generationId: 'g-burst',
+            event: { type: 'progress', index: 0, step, totalSteps: 300 },
+          }),
+        ),
+      );
+      await all;
+      assert.deepEqual(
+        received,
+        Array.from({ length: 300 }, (_, step) => step),
+      );
+    });
   });
 }
