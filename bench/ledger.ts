@@ -1,7 +1,8 @@
 // Credits ledger throughput, in process (no HTTP), on SQLite and PostgreSQL, each beside a baseline
 // measured on the same database in the same run: a transaction that inserts one row into a plain table.
 //
-//   award       platform → user, one transfer (3 statements: transfer, entries, commit) — what an
+//   award       platform → user, one transfer (SQLite: transfer, entries, commit; PostgreSQL: one
+//               statement for the transfer and its entries, then commit) — what an
 //               accepted annotation or a worker's earning costs
 //   spend       a generation's reservation, a balance-checked debit: lock row, row lock (PostgreSQL),
 //               SUM of the user's entries, transfer; spread over 1,000 users

@@ -10,8 +10,9 @@
 // Idempotency-Key as the web app sends, and without one.
 //
 // Environment: DATABASE_URL (PostgreSQL admin URL; default postgres://postgres@127.0.0.1:5432/test; set
-// BENCH_PG=0 to skip PostgreSQL), BENCH_PHASE_MS (default 5000), BENCH_TASKS_PER_RATER (default 160; 300
-// raters), BENCH_PROFILE=1 (CPU profile of the coordinator during the 32-connection SQLite phase).
+// BENCH_PG=0 to skip PostgreSQL, BENCH_SQLITE=0 to skip SQLite), BENCH_PHASE_MS (default 5000),
+// BENCH_TASKS_PER_RATER (default 160; 300 raters), BENCH_PROFILE=1 (CPU profile of the coordinator
+// during the 32-connection SQLite phase).
 import { cpus, loadavg } from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { Pool } from 'undici';
@@ -361,7 +362,7 @@ async function main(): Promise<void> {
   const noopRps = base.count / base.seconds;
   console.log(`\nBaseline: bare Fastify no-op GET, 8 connections: ${fmt(noopRps)} req/s`);
 
-  await scenario('SQLite, synchronous=NORMAL', 'sqlite', noopRps);
+  if (process.env.BENCH_SQLITE !== '0') await scenario('SQLite, synchronous=NORMAL', 'sqlite', noopRps);
   if (process.env.BENCH_PG !== '0') await scenario('PostgreSQL', 'postgres', noopRps);
   await sleep(0);
   console.log(

@@ -12,7 +12,12 @@ import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
 import { AppError, notFound } from '../errors.js';
 import { toIso } from '../ids.js';
-import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
+import {
+  idempotencyStatements,
+  withIdempotency,
+  type IdempotencyStatements,
+  type IdempotentAnswer,
+} from '../idempotency/idempotency.js';
 import { GroupCommit } from './group-commit.js';
 import type { CreditsService } from '../credits/service.js';
 import { flagsToMask } from './flags.js';
@@ -42,6 +47,7 @@ export class AnswerService {
   private readonly aggregates: AggregateQueries;
   /** SQLite: answers share commits (group-commit.ts); PostgreSQL: each answer its own transaction. */
   private readonly group: GroupCommit | undefined;
+  private readonly keys: IdempotencyStatements;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -53,6 +59,7 @@ export class AnswerService {
     this.q = answerQueries(db, dialect);
     this.aggregates = aggregateQueries(db);
     this.group = dialect === 'sqlite' ? new GroupCommit(db) : undefined;
+    this.keys = idempotencyStatements(db);
   }
 
   async answer(
@@ -67,14 +74,15 @@ export class AnswerService {
       status: 200,
       body: await this.store(trx, userId, taskId, kind, given),
     });
-    if (!this.group) return withIdempotency(this.db, this.clock, scope, work);
-    // On SQLite the whole answer, the Idempotency-Key lookup included, runs inside the group's
-    // transaction (in the answer's savepoint): a lookup outside it would wait for the one connection
-    // anyway, and answers could not gather into one commit while they waited. The work then needs no
-    // transaction of its own: in one serialized transaction the lookup sees every earlier answer with
-    // this key, so withIdempotency's "a concurrent twin committed first" path cannot arise, and a
-    // failure rolls the whole answer back to its savepoint.
-    return this.group.run((trx) => withIdempotency(trx, this.clock, scope, work, (w) => w(trx)));
+    // No lookup of the key before the work: a retry's fenced update matches nothing (the task is
+    // answered), or the key's insert at the end fails; either rolls the answer back, and the earlier
+    // answer is read after that. One statement less per answer, and on SQLite nothing outside the
+    // group's transaction, so answers gather into one commit.
+    return withIdempotency(this.db, this.clock, scope, work, {
+      transact: this.group?.run,
+      statements: this.keys,
+      lookupFirst: false,
+    });
   }
 
   private async store(

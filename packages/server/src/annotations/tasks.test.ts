@@ -251,6 +251,14 @@ for (const dialect of testDialects()) {
       const reused = await r.answer(rating.id, { rating: 9 }, { 'idempotency-key': 'once' });
       assert.equal(reused.statusCode, 422);
       assert.equal((await r.me()).answered.rating, 1);
+      // The key on another task: that answer would be stored, but the key's insert fails and undoes it.
+      const another = (await r.next('rating')) as Task;
+      const elsewhere = await r.answer(another.id, { rating: 6 }, { 'idempotency-key': 'once' });
+      assert.equal(elsewhere.statusCode, 422);
+      assert.equal(elsewhere.json().type, 'idempotency_conflict');
+      const untouched = await r.me();
+      assert.deepEqual([untouched.answered.rating, untouched.creditsEarned], [1, first.json().creditsEarned]);
+      assert.equal((await r.answer(another.id, { rating: 6 })).statusCode, 200);
       // Expired: the clock moves past the task's deadline.
       clock.advance(601_000);
       await expectProblem({ preference: 'tie' }, 410, 'annotation_expired', pairwise.id);

@@ -11,7 +11,7 @@
 // suspension (replication keeps checking trusted workers on at least TRUST_MIN_REPLICATION_PERCENT).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { newId } from '../ids.js';
+import { newTimeOrderedId } from '../ids.js';
 import type { Ledger } from './ledger.js';
 import * as q from './queries.js';
 
@@ -67,7 +67,7 @@ export async function clawBack(
   if (taken > 0) {
     const absorbed = due - taken;
     await ledger.postOne(trx, {
-      id: newId(),
+      id: newTimeOrderedId(),
       key: p.key,
       kind: 'earning_reversal',
       referenceType: 'worker',

@@ -8,7 +8,7 @@
 // lock orders a release against a concurrent earning, so the release reads every committed entry.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { newId } from '../ids.js';
+import { newId, newTimeOrderedId } from '../ids.js';
 import type { Ledger, Posted } from './ledger.js';
 import { workerEarning, type Pricing } from './pricing.js';
 import * as q from './queries.js';
@@ -101,7 +101,7 @@ export class HeldEarnings {
 
 function earningDraft(key: string, workerId: string, amount: number, to: string): q.TransferDraft {
   return {
-    id: newId(),
+    id: newTimeOrderedId(),
     key,
     kind: 'worker_earning',
     // The earner's own worker, not the job: the job belongs to somebody else's generation.
@@ -118,7 +118,7 @@ function earningDraft(key: string, workerId: string, amount: number, to: string)
 
 function reversalDraft(key: string, workerId: string, amount: number, memo: string): q.TransferDraft {
   return {
-    id: newId(),
+    id: newTimeOrderedId(),
     key,
     kind: 'earning_reversal',
     referenceType: 'worker',

@@ -14,10 +14,15 @@ export interface Posted {
 }
 
 export class Ledger {
+  private readonly postPair: q.PostPair;
+
   constructor(
+    db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.postPair = q.pairPoster(db, dialect);
+  }
 
   /**
    * Takes `amount` from an account that may not go negative: on PostgreSQL the account's row is locked
@@ -42,22 +47,21 @@ export class Ledger {
   }
 
   async postOne(trx: Kysely<Database>, draft: q.TransferDraft): Promise<Posted> {
-    const inserted = await this.post(trx, [draft]);
-    if (inserted.has(draft.key)) return { transferId: draft.id, posted: true };
+    let posted: boolean;
+    if (draft.entries.length === 2) {
+      assertBalanced(draft);
+      posted = await this.postPair(trx, draft, this.clock.now());
+    } else {
+      posted = (await this.post(trx, [draft])).has(draft.key);
+    }
+    if (posted) return { transferId: draft.id, posted: true };
     return { transferId: (await q.findTransferId(trx, draft.key)) ?? null, posted: false };
   }
 
   /** Posts the transfers whose keys are new (two statements whatever their number); returns those keys. */
   async post(trx: Kysely<Database>, drafts: readonly q.TransferDraft[]): Promise<Set<string>> {
     if (drafts.length === 0) return new Set();
-    for (const d of drafts) {
-      let sum = 0;
-      for (const e of d.entries) {
-        assertWholeCredits(e.amount, 'entry amount');
-        sum += e.amount;
-      }
-      if (sum !== 0 || d.entries.length < 2) throw new Error(`Transfer ${d.key} does not balance.`);
-    }
+    for (const d of drafts) assertBalanced(d);
     const now = this.clock.now();
     const inserted = await q.insertTransfers(trx, drafts, now);
     await q.insertEntries(
@@ -67,6 +71,15 @@ export class Ledger {
     );
     return inserted;
   }
+}
+
+function assertBalanced(d: q.TransferDraft): void {
+  let sum = 0;
+  for (const e of d.entries) {
+    assertWholeCredits(e.amount, 'entry amount');
+    sum += e.amount;
+  }
+  if (sum !== 0 || d.entries.length < 2) throw new Error(`Transfer ${d.key} does not balance.`);
 }
 
 export function assertWholeCredits(amount: number, what: string): void {

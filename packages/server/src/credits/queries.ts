@@ -1,7 +1,9 @@
 // The ledger's SQL: one function per statement. Nothing here updates or deletes an entry; balances are
 // SUMs over `credit_entries` (read through the (account_id, created_at, transfer_id, amount) index).
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, CreditTransferKind } from '../db/schema.js';
+import type { Dialect } from '../db/connect.js';
+import { prepare } from '../db/prepared.js';
 
 export const PLATFORM_ACCOUNT = 'platform';
 /** What a user can spend. */
@@ -62,6 +64,106 @@ export async function insertEntries(
   );
   if (values.length > 0) await db.insertInto('credit_entries').values(values).execute();
 }
+
+/**
+ * Posts one transfer of two entries (nearly every movement: an award, a reservation, a job's end) with
+ * statements compiled once (db/prepared.ts). True when its key was new. PostgreSQL inserts the transfer
+ * and its entries in one statement (one round trip: the entries come from the transfer's RETURNING, so
+ * none are written when the key existed); SQLite, which has no INSERT in a WITH, runs two, in-process.
+ */
+export type PostPair = (db: Kysely<Database>, d: TransferDraft, now: number) => Promise<boolean>;
+
+export function pairPoster(db: Kysely<Database>, dialect: Dialect): PostPair {
+  if (dialect === 'postgres') {
+    const text =
+      'with t as (insert into credit_transfers (id, key, kind, reference_type, reference_id, memo, actor_id, created_at) ' +
+      'values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (key) do nothing returning id) ' +
+      'insert into credit_entries (transfer_id, account_id, amount, created_at) ' +
+      'select t.id, e.account_id, e.amount, $8 from t, ' +
+      '(values ($9::text, $10::bigint), ($11::text, $12::bigint)) as e (account_id, amount) returning transfer_id';
+    return async (executor, d, now) => {
+      const [a, b] = d.entries as [Entry, Entry];
+      const result = await executor.executeQuery(
+        CompiledQuery.raw(text, [
+          d.id,
+          d.key,
+          d.kind,
+          d.referenceType,
+          d.referenceId,
+          d.memo,
+          d.actorId,
+          now,
+          a.account,
+          a.amount,
+          b.account,
+          b.amount,
+        ]),
+      );
+      return result.rows.length > 0;
+    };
+  }
+  const transfer = prepare(
+    8,
+    (
+      id: string,
+      key: string,
+      kind: CreditTransferKind,
+      referenceType: string | null,
+      referenceId: string | null,
+      memo: string | null,
+      actorId: string | null,
+      now: number,
+    ) =>
+      db
+        .insertInto('credit_transfers')
+        .values({
+          id,
+          key,
+          kind,
+          reference_type: referenceType,
+          reference_id: referenceId,
+          memo,
+          actor_id: actorId,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key'),
+  );
+  const entries = prepare(
+    6,
+    (
+      transferId: string,
+      first: string,
+      firstAmount: number,
+      second: string,
+      secondAmount: number,
+      now: number,
+    ) =>
+      db.insertInto('credit_entries').values([
+        { transfer_id: transferId, account_id: first, amount: firstAmount, created_at: now },
+        { transfer_id: transferId, account_id: second, amount: secondAmount, created_at: now },
+      ]),
+  );
+  return async (executor, d, now) => {
+    const [a, b] = d.entries as [Entry, Entry];
+    const inserted = await transfer(
+      executor,
+      d.id,
+      d.key,
+      d.kind,
+      d.referenceType,
+      d.referenceId,
+      d.memo,
+      d.actorId,
+      now,
+    );
+    if (inserted.length === 0) return false;
+    await entries(executor, d.id, a.account, a.amount, b.account, b.amount, now);
+    return true;
+  };
+}
+
+type Entry = TransferDraft['entries'][number];
 
 export async function findTransferId(db: Kysely<Database>, key: string): Promise<string | undefined> {
   const row = await db.selectFrom('credit_transfers').select('id').where('key', '=', key).executeTakeFirst();

@@ -26,7 +26,7 @@ import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
 import { AppError, notFound } from '../errors.js';
-import { newId, toIso } from '../ids.js';
+import { newId, newTimeOrderedId, toIso } from '../ids.js';
 import { withIdempotency, type IdempotentAnswer } from '../idempotency/idempotency.js';
 import { recordAudit } from '../audit/record.js';
 import { imagePrice, workerEarning, type Pricing } from './pricing.js';
@@ -100,7 +100,7 @@ export class CreditsService {
     private readonly stage: StageSource,
     readonly pricing: Pricing,
   ) {
-    this.ledger = new Ledger(dialect, clock);
+    this.ledger = new Ledger(db, dialect, clock);
     this.held = new HeldEarnings(this.ledger, pricing);
   }
 
@@ -112,7 +112,7 @@ export class CreditsService {
     if (input.amount < 0) throw new Error('An award cannot be negative.');
     if (input.amount === 0) return { transferId: null, posted: false };
     return this.ledger.postOne(trx, {
-      id: newId(),
+      id: newTimeOrderedId(),
       key: `${input.kind}:${input.reference.type}:${input.reference.id}`,
       kind: input.kind,
       referenceType: input.reference.type,
@@ -146,7 +146,7 @@ export class CreditsService {
       );
     }
     return this.ledger.postOne(trx, {
-      id: newId(),
+      id: newTimeOrderedId(),
       key: input.key,
       kind: 'grant',
       referenceType: null,
@@ -205,7 +205,7 @@ export class CreditsService {
         ),
     );
     await this.ledger.postOne(trx, {
-      id: newId(),
+      id: newTimeOrderedId(),
       key: q.reservationKey(p.generationId),
       kind: 'reserve',
       referenceType: 'generation',
@@ -248,7 +248,7 @@ export class CreditsService {
     const reservation = await this.reservations.of(trx, job.generationId);
     if (reservation) drafts.push(jobEnd('settle', job, reservation, q.PLATFORM_ACCOUNT));
     const earned = workerEarning(this.pricing, job);
-    const earning = earned > 0 ? { id: newId(), key: earnKey(job.id, job.reruns) } : undefined;
+    const earning = earned > 0 ? { id: newTimeOrderedId(), key: earnKey(job.id, job.reruns) } : undefined;
     if (earning) {
       drafts.push({
         ...earning,
@@ -300,7 +300,7 @@ export class CreditsService {
       const [, to] = d.entries as [{ account: string; amount: number }, { account: string; amount: number }];
       rerunRefunds.push({
         ...d,
-        id: newId(),
+        id: newTimeOrderedId(),
         key: `rerun-refund:${d.key.slice('job-end:'.length)}`,
         memo: 'A re-run of an image whose first result was withdrawn could not be made: its share is refunded.',
         entries: [
@@ -393,7 +393,7 @@ function jobEnd(
   to: string,
 ): q.TransferDraft {
   return {
-    id: newId(),
+    id: newTimeOrderedId(),
     // One key for both outcomes: a job's share leaves escrow once, whichever way.
     key: `job-end:${job.id}`,
     kind,
