@@ -121,7 +121,12 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   });
   const bus: EventBus =
     database.dialect === 'postgres' ? await PgBus.connect(config.databaseUrl, log) : new MemoryBus();
-  const blobs = options.blobs ?? openBlobStore(config.blobUrl);
+  // With SQLITE_SYNCHRONOUS=FULL a committed result survives a power loss, so its image file must too.
+  const blobs =
+    options.blobs ??
+    openBlobStore(config.blobUrl, {
+      durable: database.dialect === 'sqlite' && config.sqliteSynchronous === 'FULL',
+    });
   const { db } = database;
 
   const accessStage = new AccessStageSetting(db, clock, config.accessStage);

@@ -31,6 +31,12 @@ const stores: StoreUnderTest[] = [
     close: async () => {},
   },
   {
+    // SQLITE_SYNCHRONOUS=FULL: every blob flushed to the disk before put resolves.
+    name: 'FsBlobStore, durable',
+    open: async () => new FsBlobStore(tempDir('dreamfold-blobs-'), { durable: true }),
+    close: async () => {},
+  },
+  {
     name: 'S3BlobStore',
     open: async () => {
       s3 = await startS3Server();

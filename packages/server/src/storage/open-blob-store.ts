@@ -8,8 +8,9 @@ import { S3BlobStore } from './s3-store.js';
  *  - `file:/abs/path` or `file:relative/path`: files on this machine.
  *  - `s3://bucket/optional/prefix?region=eu-central-1&endpoint=https://…&forcePathStyle=true`:
  *    credentials come from the usual AWS environment variables / profiles.
+ * `durable`: files are flushed to the disk before a put resolves (see FsBlobStore).
  */
-export function openBlobStore(url: string): BlobStore {
+export function openBlobStore(url: string, options: { durable?: boolean } = {}): BlobStore {
   if (url.startsWith('s3://')) {
     const u = new URL(url);
     const prefix = u.pathname.replace(/^\//, '');
@@ -23,6 +24,6 @@ export function openBlobStore(url: string): BlobStore {
       },
     });
   }
-  if (url.startsWith('file://')) return new FsBlobStore(fileURLToPath(url));
-  return new FsBlobStore(url.replace(/^file:/, ''));
+  if (url.startsWith('file://')) return new FsBlobStore(fileURLToPath(url), options);
+  return new FsBlobStore(url.replace(/^file:/, ''), options);
 }
