@@ -5,7 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
-import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
+import {
+  auth,
+  grantCredits,
+  solidPng,
+  startTestCoordinator,
+  type TestCoordinator,
+} from '../test-support/coordinator.js';
 import { pop, registerWorker, upload } from '../test-support/worker-client.js';
 
 // 64×64 × 25 steps is 1/64 of the reference image: 1000 × 1/64 = 15.6 → 16 credits an image, and the
@@ -36,15 +42,7 @@ for (const dialect of testDialects()) {
     });
     after(() => c.shutdown());
 
-    const grant = async (userId: string, amount: number) => {
-      const res = await c.app.inject({
-        method: 'POST',
-        url: '/v1/admin/credits/grants',
-        headers: auth(c.adminKey),
-        payload: { userId, amount, memo: 'test' },
-      });
-      assert.equal(res.statusCode, 201, res.body);
-    };
+    const grant = (userId: string, amount: number) => grantCredits(c, userId, amount);
     const credits = async (key: string) =>
       (await c.app.inject({ url: '/v1/me/credits', headers: auth(key) })).json();
     /** A fresh model name per test, so pops only see that test's jobs. */

@@ -84,20 +84,7 @@ export function pairPoster(db: Kysely<Database>, dialect: Dialect): PostPair {
     return async (executor, d, now) => {
       const [a, b] = d.entries as [Entry, Entry];
       const result = await executor.executeQuery(
-        CompiledQuery.raw(text, [
-          d.id,
-          d.key,
-          d.kind,
-          d.referenceType,
-          d.referenceId,
-          d.memo,
-          d.actorId,
-          now,
-          a.account,
-          a.amount,
-          b.account,
-          b.amount,
-        ]),
+        CompiledQuery.raw(text, [...transferValues(d, now), a.account, a.amount, b.account, b.amount]),
       );
       return result.rows.length > 0;
     };
@@ -146,17 +133,7 @@ export function pairPoster(db: Kysely<Database>, dialect: Dialect): PostPair {
   );
   return async (executor, d, now) => {
     const [a, b] = d.entries as [Entry, Entry];
-    const inserted = await transfer(
-      executor,
-      d.id,
-      d.key,
-      d.kind,
-      d.referenceType,
-      d.referenceId,
-      d.memo,
-      d.actorId,
-      now,
-    );
+    const inserted = await transfer(executor, ...transferValues(d, now));
     if (inserted.length === 0) return false;
     await entries(executor, d.id, a.account, a.amount, b.account, b.amount, now);
     return true;
@@ -164,6 +141,14 @@ export function pairPoster(db: Kysely<Database>, dialect: Dialect): PostPair {
 }
 
 type Entry = TransferDraft['entries'][number];
+
+/** A transfer's columns in insert order: id, key, kind, reference type and id, memo, actor, created_at. */
+function transferValues(
+  d: TransferDraft,
+  now: number,
+): [string, string, CreditTransferKind, string | null, string | null, string | null, string | null, number] {
+  return [d.id, d.key, d.kind, d.referenceType, d.referenceId, d.memo, d.actorId, now];
+}
 
 export async function findTransferId(db: Kysely<Database>, key: string): Promise<string | undefined> {
   const row = await db.selectFrom('credit_transfers').select('id').where('key', '=', key).executeTakeFirst();

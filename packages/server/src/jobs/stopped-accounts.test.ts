@@ -6,7 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../test-support/databases.js';
-import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
+import {
+  auth,
+  grantCredits,
+  solidPng,
+  startTestCoordinator,
+  type TestCoordinator,
+} from '../test-support/coordinator.js';
 import { heartbeat, pop, registerWorker, upload } from '../test-support/worker-client.js';
 import { AppError } from '../errors.js';
 
@@ -33,15 +39,7 @@ for (const dialect of testDialects()) {
     });
     after(() => c.shutdown());
 
-    const grant = async (userId: string, amount: number) => {
-      const res = await c.app.inject({
-        method: 'POST',
-        url: '/v1/admin/credits/grants',
-        headers: auth(c.adminKey),
-        payload: { userId, amount, memo: 'test' },
-      });
-      assert.equal(res.statusCode, 201, res.body);
-    };
+    const grant = (userId: string, amount: number) => grantCredits(c, userId, amount);
     const generate = async (key: string, model: string, n: number) => {
       const res = await c.app.inject({
         method: 'POST',
@@ -286,13 +284,7 @@ if (testDialects().includes('postgres')) {
     test('replica B’s cached key lets the request in; nothing is queued', async () => {
       const moderator = await a.createUser('moderator');
       const u = await a.createUser();
-      const granted = await a.app.inject({
-        method: 'POST',
-        url: '/v1/admin/credits/grants',
-        headers: auth(a.adminKey),
-        payload: { userId: u.id, amount: PRICE, memo: 'test' },
-      });
-      assert.equal(granted.statusCode, 201, granted.body);
+      await grantCredits(a, u.id, PRICE);
       // Replica B looks the key up and remembers it.
       assert.equal((await b.app.inject({ url: '/v1/me', headers: auth(u.key) })).statusCode, 200);
       const suspended = await a.app.inject({

@@ -111,6 +111,17 @@ export async function startTestCoordinator(options: TestCoordinatorOptions): Pro
   };
 }
 
+/** An admin's grant of credits through HTTP (POST /v1/admin/credits/grants); fails the test unless 201. */
+export async function grantCredits(c: TestCoordinator, userId: string, amount: number): Promise<void> {
+  const res = await c.app.inject({
+    method: 'POST',
+    url: '/v1/admin/credits/grants',
+    headers: auth(c.adminKey),
+    payload: { userId, amount, memo: 'test' },
+  });
+  if (res.statusCode !== 201) throw new Error(`grant answered ${res.statusCode}: ${res.body}`);
+}
+
 export function auth(key: string): { authorization: string } {
   return { authorization: `Bearer ${key}` };
 }
