@@ -9,4 +9,4 @@ export {
   readPngParameters,
   type PngParameters,
 } from './parameters.js';
-export { insertPngText, readPngTexts, PngTextError } from './png-text.js';
+export { insertPngText, pngChunk, readPngTexts, PngTextError } from './png-text.js';

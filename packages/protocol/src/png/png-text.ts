@@ -14,7 +14,8 @@ export class PngTextError extends Error {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function chunk(type: string, data: Buffer): Buffer {
+/** One PNG chunk: length, type, data and the CRC-32 over type and data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -55,7 +56,7 @@ export function insertPngText(png: Buffer, keyword: string, text: string): Buffe
   const ihdrEnd = 8 + 12 + png.readUInt32BE(8);
   return Buffer.concat([
     png.subarray(0, ihdrEnd),
-    chunk(isLatin1(text) ? 'tEXt' : 'iTXt', data),
+    pngChunk(isLatin1(text) ? 'tEXt' : 'iTXt', data),
     png.subarray(ihdrEnd),
   ]);
 }

@@ -10,6 +10,7 @@
 // zlib stream must be complete (its Adler-32 too) and inflate to exactly the size the header declares;
 // inflating is capped at that size, so a stream that would expand further stops there.
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { pngChunk } from '@dreamfold/protocol/png';
 
 /** The upload is a PNG of the plain kind but its data is broken (the message says how). */
 export class PngDataError extends Error {}
@@ -134,15 +135,6 @@ function unfilterToRgb(raw: Buffer, width: number, height: number, bpp: number):
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
 /**
  * A fresh 8-bit RGB PNG from decodePlainPng's scanlines: unfiltered rows at zlib level 1, the same speed
  * over size trade as the sharp re-encode in validate-upload.ts.
@@ -154,8 +146,8 @@ export function encodePlainPng(scanlines: Buffer, width: number, height: number)
   header.set([8, 2, 0, 0, 0], 8);
   return Buffer.concat([
     SIGNATURE,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(scanlines, { level: 1 })),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(scanlines, { level: 1 })),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
