@@ -53,6 +53,7 @@ import { ImageService } from './images/service.js';
 import { Thumbnails } from './images/thumbnails.js';
 import { imageRoutes } from './images/routes.js';
 import type { Services } from './services.js';
+import { Housekeeping } from './housekeeping/service.js';
 import { DatasetService } from './datasets/release-service.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { ScoringService } from './scoring/service.js';
@@ -89,6 +90,8 @@ export interface BuildOptions {
   datasetScheduleCheckMs?: number;
   /** How often the background scorer looks for embeddings to score (ms). */
   scoringIntervalMs?: number;
+  /** How often expired idempotency keys, sessions and email links are deleted (housekeeping/). */
+  housekeepingIntervalMs?: number;
 }
 
 export type CoordinatorApp = FastifyInstance<
@@ -271,6 +274,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     trust,
     donors: new DonorService(db, clock, promptFilter),
     generationLimits,
+    housekeeping: new Housekeeping(db, clock, { idempotencyKeyHours: config.idempotencyKeyHours }, log),
   };
 
   const app = Fastify({
@@ -355,6 +359,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   safety.unref();
   datasets.start(options.datasetScheduleCheckMs ?? 60_000);
   scoring.start(options.scoringIntervalMs ?? 5_000);
+  services.housekeeping.start(options.housekeepingIntervalMs ?? 600_000);
 
   app.addHook('preClose', async () => {
     clearInterval(reaper);
@@ -362,6 +367,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     leases.stop();
     await datasets.stop();
     await scoring.stop();
+    await services.housekeeping.stop();
     await safetyService.stop();
     await runs.stop();
   });

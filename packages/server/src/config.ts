@@ -51,6 +51,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   sessionDays: number;
+  /** How long an Idempotency-Key's answer is kept for retries (housekeeping/). */
+  idempotencyKeyHours: number;
   /** Failed sign-ins in a row before the account locks, and for how long. */
   signInMaxFailures: number;
   signInLockMinutes: number;
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Dreamfold <no-reply@localhost>',
     sessionDays: int(env, 'SESSION_DAYS', 14, 1, 365),
+    idempotencyKeyHours: int(env, 'IDEMPOTENCY_KEY_HOURS', 24, 1, 24 * 365),
     signInMaxFailures: int(env, 'SIGN_IN_MAX_FAILURES', 5, 1, 100),
     signInLockMinutes: int(env, 'SIGN_IN_LOCK_MINUTES', 15, 1, 24 * 60),
     signInRatePerMinute: int(env, 'SIGN_IN_RATE_PER_MINUTE', 10, 0, 100_000),

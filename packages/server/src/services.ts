@@ -25,6 +25,7 @@ import type { RequesterFairness } from './fairness/requesters.js';
 import type { TrustService } from './trust/service.js';
 import type { DonorService } from './donors/service.js';
 import type { GenerationLimitsSetting } from './settings/generation-limits.js';
+import type { Housekeeping } from './housekeeping/service.js';
 /** Everything the route plugins share, built once per app in app.ts. */
 export interface Services {
   config: Config;
@@ -65,4 +66,6 @@ export interface Services {
   donors: DonorService;
   /** Generation limits an admin may change at run time (settings/generation-limits.ts). */
   generationLimits: GenerationLimitsSetting;
+  /** Deletes idempotency keys, sessions and email links whose time is up (housekeeping/). */
+  housekeeping: Housekeeping;
 }

@@ -10,6 +10,7 @@ import * as m0008 from './0008_safety.js';
 import * as m0009 from './0009_donors.js';
 import * as m0010 from './0010_trust_followups.js';
 import * as m0011 from './0011_scoring.js';
+import * as m0012 from './0012_housekeeping.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
 export const migrationProvider: MigrationProvider = {
@@ -26,6 +27,7 @@ export const migrationProvider: MigrationProvider = {
       '0009_donors': m0009,
       '0010_trust_followups': m0010,
       '0011_scoring': m0011,
+      '0012_housekeeping': m0012,
     };
   },
 };
