@@ -7,7 +7,9 @@
 //   - perceptual-hash (pHash, dHash) Hamming distances between the same job run with different numeric
 //     paths (ONNX Runtime thread counts, graph optimisation off, sequential instead of batched guidance,
 //     and fp16 weights as an upper bound of GPU-style rounding) versus different seeds and prompts → the
-//     replication agreement threshold; and between an image and its disguised replays → the replay one.
+//     replication agreement threshold; and between an image and its disguised replays → the replay one;
+//   - CLIP-embedding cosine similarities of the same pictures (the tiny model's image encoder, fp32 and fp16,
+//     bench/_trust-embeddings.ts), and of pictures pHash cannot tell apart → the second agreement measure.
 // Not a benchmark of speed: it prints distributions beside the thresholds in use. `npm run bench -- trust-thresholds`.
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
@@ -22,6 +24,7 @@ import {
   type ImageFeatures,
 } from '../packages/server/src/trust/image-analysis.js';
 import { THRESHOLDS } from '../packages/server/src/trust/thresholds.js';
+import { disguisedCopies, embeddingSimilarities, ENCODER_DIM } from './_trust-embeddings.js';
 
 const SIZES = [
   [64, 64],
@@ -30,16 +33,21 @@ const SIZES = [
 const PROMPTS = ['a lighthouse at dusk', 'a bowl of fruit, oil painting', 'portrait of an old sailor'];
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
-function summary(values: number[]): string {
+function summary(values: number[], digits = 2): string {
   const s = [...values].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `n=${s.length} min ${s[0]!.toFixed(2)} p5 ${q(0.05).toFixed(2)} median ${q(0.5).toFixed(2)} p95 ${q(0.95).toFixed(2)} max ${s.at(-1)!.toFixed(2)}`;
+  const f = (v: number) => v.toFixed(digits);
+  return `n=${s.length} min ${f(s[0]!)} p5 ${f(q(0.05))} median ${f(q(0.5))} p95 ${f(q(0.95))} max ${f(s.at(-1)!)}`;
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dreamfold-trust-'));
-  const fp32 = (await createTinyModel(join(dir, 'tiny-sd'))).dir;
-  const fp16 = (await createTinyModel(join(dir, 'tiny-sd-fp16'), { precision: 'float16' })).dir;
+  // With an image encoder: its weights come from a stream of their own, so the other graphs (and every
+  // picture) are the same as without one.
+  const fp32 = (await createTinyModel(join(dir, 'tiny-sd'), { imageEncoderDim: ENCODER_DIM })).dir;
+  const fp16 = (
+    await createTinyModel(join(dir, 'tiny-sd-fp16'), { precision: 'float16', imageEncoderDim: ENCODER_DIM })
+  ).dir;
   const variants: Array<[string, Pipeline]> = [
     ['reference (batched guidance, default threads)', await loadPipeline(fp32)],
     ['1 intra-op thread', await loadPipeline(fp32, { session: { intraOpNumThreads: 1 } })],
@@ -53,8 +61,10 @@ async function main(): Promise<void> {
 
   const tiny: Record<string, ImageFeatures[]> = {};
   const byVariant = new Map<string, Map<string, ImageFeatures>>();
+  const pngsByVariant: Array<[string, Map<string, Buffer>]> = [];
   for (const [name, pipeline] of variants) {
     const results = new Map<string, ImageFeatures>();
+    const pngs = new Map<string, Buffer>();
     for (const [width, height] of SIZES)
       for (const prompt of PROMPTS)
         for (const seed of SEEDS) {
@@ -70,8 +80,10 @@ async function main(): Promise<void> {
           };
           const { png } = await pipeline.generate(params);
           results.set(`${width}x${height}|${prompt}|${seed}`, await analyseImage(png));
+          pngs.set(`${width}x${height}|${prompt}|${seed}`, png);
         }
     byVariant.set(name, results);
+    pngsByVariant.push([name, pngs]);
     tiny[name] = [...results.values()];
   }
   const reference = byVariant.get(variants[0]![0])!;
@@ -188,27 +200,22 @@ async function main(): Promise<void> {
     const replays: number[] = [];
     for (const png of patternPngs.slice(0, 12)) {
       const original = await analyseImage(png);
-      const meta = await sharp(png).metadata();
-      const disguises = [
-        await sharp(png).linear(1, 1).png().toBuffer(),
-        await sharp(png).linear(1.05, -3).png().toBuffer(),
-        await sharp(png)
-          .jpeg({ quality: 70 })
-          .toBuffer()
-          .then((j) => sharp(j).png().toBuffer()),
-        await sharp(png)
-          .resize(meta.width! / 2, meta.height! / 2)
-          .resize(meta.width!, meta.height!)
-          .png()
-          .toBuffer(),
-      ];
-      for (const d of disguises) replays.push(hammingDistance(original[hash], (await analyseImage(d))[hash]));
+      for (const d of await disguisedCopies(png))
+        replays.push(hammingDistance(original[hash], (await analyseImage(d))[hash]));
     }
     console.log(
       `  disguised replays (brightness, contrast, JPEG 70, half-size round trip) ${summary(replays)}`,
     );
   }
   for (const [, p] of variants) await p.dispose();
+  await embeddingSimilarities({
+    fp32Dir: fp32,
+    fp16Dir: fp16,
+    variants: pngsByVariant,
+    fp16Variant: variants[4]![0],
+    patternPngs,
+    summary,
+  });
 }
 
 await main();

@@ -39,7 +39,9 @@ export const ImageEmbeddingAccepted = Type.Object({
   jobId: Id,
   dim: Type.Integer(),
   stored: Type.Boolean({
-    description: 'false for a verification replica, whose image never becomes public (nothing to score).',
+    description:
+      'false for a verification replica, whose image never becomes public: its embedding is kept only to ' +
+      'be compared with the original result’s, never scored or released.',
   }),
 });
 export type ImageEmbeddingAccepted = Static<typeof ImageEmbeddingAccepted>;

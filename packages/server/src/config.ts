@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { ACCESS_STAGES, type AccessStage } from '@dreamfold/protocol';
 import type { SqliteSynchronous } from './db/connect.js';
+import { THRESHOLDS } from './trust/thresholds.js';
 
 export interface Config {
   host: string;
@@ -72,6 +73,8 @@ export interface Config {
     strikeDecayResults: number;
     /** Perceptual-hash distance (of 64 bits) at or below which two runs of a job agree. */
     agreeMaxDistance: number;
+    /** CLIP-embedding cosine at or above which two runs agree, where both results came with an embedding. */
+    agreeMinCosine: number;
     /** A result faster than trusted workers of the same hardware by more than this factor is refused. */
     speedSlack: number;
     /** Faster than this (ms per megapixel-step) is refused whatever the hardware. */
@@ -204,7 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       probationStrikes: int(env, 'TRUST_PROBATION_STRIKES', 2, 1, 100),
       suspendStrikes: int(env, 'TRUST_SUSPEND_STRIKES', 4, 1, 100),
       strikeDecayResults: int(env, 'TRUST_STRIKE_DECAY_RESULTS', 10, 1, 10_000),
-      agreeMaxDistance: int(env, 'TRUST_AGREE_MAX_DISTANCE', 3, 0, 32),
+      agreeMaxDistance: int(env, 'TRUST_AGREE_MAX_DISTANCE', THRESHOLDS.agreeDistance, 0, 32),
+      agreeMinCosine: fraction(env, 'TRUST_AGREE_MIN_COSINE', THRESHOLDS.agreeCosine),
       speedSlack: int(env, 'TRUST_SPEED_SLACK', 8, 1, 1000),
       minMsPerMpxStep: int(env, 'TRUST_MIN_MS_PER_MPX_STEP', 5, 0, 100_000),
       replicaTtlSeconds: int(env, 'TRUST_REPLICA_TTL_SECONDS', 86_400, 60, 30 * 86_400),

@@ -404,6 +404,9 @@ export interface TrustResultsTable {
   band3: number;
   status: TrustResultStatus;
   created_at: number;
+  /** The CLIP embedding the result came with (stored float16), copied when its comparison opened. */
+  embedding: Buffer | null;
+  embedding_model: string | null;
 }
 
 export type ReplicaStateColumn = 'queued' | 'leased' | 'done' | 'failed' | 'abandoned';
@@ -430,6 +433,10 @@ export interface ReplicasTable {
   last_error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** The replica's CLIP embedding, sent before its PNG under embedding_lease_id (stored float16). */
+  embedding: Generated<Buffer | null>;
+  embedding_model: Generated<string | null>;
+  embedding_lease_id: Generated<string | null>;
 }
 
 export type VerificationStateColumn = 'pending' | 'verified' | 'overturned' | 'inconclusive' | 'abandoned';

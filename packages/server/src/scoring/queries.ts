@@ -2,16 +2,28 @@
 // re-scoring pass (keyset over image ids), scores out. An embedding counts only when its job is done under
 // the lease it was sent with (the join on jobs in each reader), so one from a lost lease never scores or ships.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AestheticPredictorsTable, ScoringDatabase } from './tables.js';
+import type { AestheticPredictorsTable, ImageEmbeddingsTable, ScoringDatabase } from './tables.js';
 
 export type PredictorRow = Selectable<AestheticPredictorsTable>;
 
-/** Stores (or replaces) the image's embedding and queues it for the scorer, in one transaction. */
+/**
+ * Stores (or replaces) the image's embedding and queues it for the scorer, in one transaction. With
+ * `keepSameLease` (the result was delivered already) an embedding sent under the same lease stays as it
+ * is: answers false, and nothing changes.
+ */
 export async function storeEmbedding(
   db: Kysely<ScoringDatabase>,
-  e: { imageId: string; leaseId: string; dim: number; data: Buffer; model: string | null; now: number },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  e: {
+    imageId: string;
+    leaseId: string;
+    dim: number;
+    data: Buffer;
+    model: string | null;
+    now: number;
+    keepSameLease: boolean;
+  },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const row = {
       image_id: e.imageId,
       lease_id: e.leaseId,
@@ -20,25 +32,42 @@ export async function storeEmbedding(
       model: e.model,
       created_at: e.now,
     };
-    await trx
+    const written = await trx
       .insertInto('image_embeddings')
       .values(row)
-      .onConflict((oc) =>
-        oc.column('image_id').doUpdateSet({
+      .onConflict((oc) => {
+        const update = oc.column('image_id').doUpdateSet({
           lease_id: row.lease_id,
           dim: row.dim,
           data: row.data,
           model: row.model,
           created_at: row.created_at,
-        }),
-      )
-      .execute();
+        });
+        return e.keepSameLease ? update.where('image_embeddings.lease_id', '<>', e.leaseId) : update;
+      })
+      .executeTakeFirst();
+    if (Number(written.numInsertedOrUpdatedRows ?? 0) === 0) return false;
     await trx
       .insertInto('scoring_queue')
       .values({ image_id: e.imageId, queued_at: e.now })
       .onConflict((oc) => oc.column('image_id').doNothing())
       .execute();
+    return true;
   });
+}
+
+/** The embedding stored for an image under this lease, if any. */
+export async function embeddingOfLease(
+  db: Kysely<ScoringDatabase>,
+  imageId: string,
+  leaseId: string,
+): Promise<Pick<ImageEmbeddingsTable, 'data' | 'model'> | undefined> {
+  return db
+    .selectFrom('image_embeddings')
+    .select(['data', 'model'])
+    .where('image_id', '=', imageId)
+    .where('lease_id', '=', leaseId)
+    .executeTakeFirst();
 }
 
 export async function insertPredictor(db: Kysely<ScoringDatabase>, row: PredictorRow): Promise<void> {

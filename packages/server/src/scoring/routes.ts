@@ -28,8 +28,10 @@ export const scoringRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags: ['worker protocol'],
         summary:
-          'The CLIP image embedding of the result delivered under this lease (before or after the PNG). ' +
-          'Optional; images with one are scored by the aesthetic predictor and ship it in dataset releases.',
+          'The CLIP image embedding of the result delivered under this lease. Optional; images with one are ' +
+          'scored by the aesthetic predictor and ship it in dataset releases. Send it before the PNG: only ' +
+          'then is it compared with another worker’s when the result is verified, and after the PNG it ' +
+          'cannot be replaced by a different one (409).',
         security: bearerSecurity,
         params: IdParams,
         body: ImageEmbeddingBody,

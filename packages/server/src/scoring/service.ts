@@ -71,7 +71,7 @@ export class ScoringService {
     this.db = scoringDb(base);
   }
 
-  /** A worker's embedding of the image it is delivering under this lease (before or after the PNG). */
+  /** A worker's embedding of the image it is delivering under this lease (before the PNG to be verified). */
   async storeEmbedding(
     caller: WorkerCaller,
     jobId: string,
@@ -79,24 +79,42 @@ export class ScoringService {
   ): Promise<ImageEmbeddingAccepted> {
     const decoded = decodeEmbedding(body, this.options.embeddingDim);
     if (isReplicaId(jobId)) {
-      // A second opinion on a job never becomes an image: checked, answered, not kept.
-      await this.trust.replicas.assertLeased(caller, jobId, body.leaseId);
+      // A second opinion on a job never becomes an image: kept on the replica only to be compared with
+      // the original's (trust/comparison.ts), never scored or released.
+      await this.trust.replicas.storeEmbedding(caller, jobId, body.leaseId, {
+        bytes: decoded.bytes,
+        model: body.model ?? null,
+      });
       return { jobId, dim: decoded.dim, stored: false };
     }
     const job = await readJob(this.base, jobId);
     if (job.lease_id !== body.leaseId || job.worker_id !== caller.workerId) throw leaseLost();
     if (job.state === 'cancelled')
       throw new AppError('job_cancelled', 'This job was cancelled; drop it and pop the next one.');
-    // Done is fine too: the embedding may follow the PNG, as long as it is this lease's result.
+    // Done is fine too: the embedding may follow the PNG, as long as it is this lease's result. But one
+    // that came before the PNG is the one verification compared with another worker's (trust/): it is
+    // not replaced afterwards by a different one, which would then ship unchecked.
     if (job.state !== 'leased' && job.state !== 'done') throw leaseLost(`The job is ${job.state}.`);
-    await q.storeEmbedding(this.db, {
+    const model = body.model ?? null;
+    const written = await q.storeEmbedding(this.db, {
       imageId: jobId,
       leaseId: body.leaseId,
       dim: decoded.dim,
       data: decoded.bytes,
-      model: body.model ?? null,
+      model,
       now: this.clock.now(),
+      keepSameLease: job.state === 'done',
     });
+    if (!written) {
+      const kept = await q.embeddingOfLease(this.db, jobId, body.leaseId);
+      const same = kept !== undefined && kept.model === model && decoded.bytes.equals(kept.data);
+      if (!same) {
+        throw new AppError(
+          'conflict',
+          'This result was delivered with another embedding; it cannot be replaced after the image.',
+        );
+      }
+    }
     return { jobId, dim: decoded.dim, stored: true };
   }
 

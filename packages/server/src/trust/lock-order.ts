@@ -11,7 +11,10 @@
 //      workers; a refusal that turns out to be the request's fault takes strikes back from several.
 //   3. replicas — a replica a worker finishes is locked here, after the standings, unlike a job (1): a
 //      suspension holds its worker's standing and then locks the replicas checking its results.
-//   4. trust_results.
+//      A replica's embedding (PUT …/embedding, sql/replicas.ts setReplicaEmbedding) locks only its replica,
+//      in a statement of its own: holding nothing else, it cannot close a circle.
+//   4. trust_results. A canonical result's embedding is copied onto the row its own transaction has just
+//      inserted (sql/results.ts copyJobEmbedding, reading image_embeddings without a lock).
 //   5. What follows for the jobs concerned, in this order where a transaction takes several:
 //      verifications, hidden_images, credit accounts (a claw-back locks the owner's), jobs queued again
 //      (reruns.ts), image_safety, then annotation_tasks and annotation_images, each in id order

@@ -85,6 +85,28 @@ export class Replicas {
     await this.leased(caller, id, leaseId);
   }
 
+  /**
+   * The replica's CLIP embedding, kept on the replica for the comparison (never scored or released: a
+   * replica never becomes an image). Only one sent before the PNG counts: the PNG ends the lease.
+   */
+  async storeEmbedding(
+    caller: WorkerCaller,
+    id: string,
+    leaseId: string,
+    e: { bytes: Buffer; model: string | null },
+  ): Promise<void> {
+    const kept = await r.setReplicaEmbedding(this.db, {
+      id,
+      leaseId,
+      workerId: caller.workerId,
+      embedding: e.bytes,
+      model: e.model,
+    });
+    if (kept) return;
+    await this.leased(caller, id, leaseId); // not found, or lease_lost with the reason
+    throw new AppError('lease_lost', 'The lease was lost while the embedding was stored.');
+  }
+
   async heartbeat(caller: WorkerCaller, id: string, leaseId: string): Promise<HeartbeatResponse> {
     const leaseExpiresAt = this.clock.now() + this.settings.leaseMs;
     if (!(await r.heartbeatReplica(this.db, { id, leaseId, leaseExpiresAt }))) {
@@ -199,6 +221,9 @@ export class Replicas {
           ...bandColumns(verdict.features.phash),
           status: 'unverified' as const,
           created_at: now,
+          // The embedding sent under this lease, if any (one from a worker that lost it is not this one's).
+          embedding: done.embedding_lease_id === leaseId ? done.embedding : null,
+          embedding_model: done.embedding_lease_id === leaseId ? done.embedding_model : null,
         };
         await insertResult(trx, mine);
         return (await this.settlement.settle(trx, done, mine, steps)) ?? undefined;

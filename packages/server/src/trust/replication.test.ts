@@ -8,7 +8,15 @@ import type { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, type TestCoordinator } from '../test-support/coordinator.js';
 import { ownerView } from '../safety/test-fixtures.js';
-import { Donor, honestPng, startCreditedTrustCoordinator, submitJobs, type Assignment } from './testing.js';
+import {
+  Donor,
+  honestPng,
+  startCreditedTrustCoordinator,
+  submitJobs,
+  take as takeJob,
+  verificationOf,
+  type Assignment,
+} from './testing.js';
 
 // 64×64 × 25 steps is 1/64 of the reference image: 1000/64 → 16 credits an image; a worker earns 500/64 → 8.
 const PRICE = 16;
@@ -32,20 +40,10 @@ for (const dialect of testDialects()) {
       assert.equal(res.statusCode, 201, res.body);
       return res.json() as { id: string };
     };
-    const take = async (donor: Donor): Promise<Assignment> => {
-      const job = await donor.pop([model]);
-      assert.ok(job, 'a job or replica for this donor');
-      clock.advance(2000);
-      return job;
-    };
+    const take = (donor: Donor): Promise<Assignment> => takeJob(clock, donor, model);
     const balance = async (key: string) =>
       (await c.app.inject({ url: '/v1/me/credits', headers: auth(key) })).json().balance as number;
-    const verification = (jobId: string) =>
-      c.services.database.db
-        .selectFrom('verifications')
-        .selectAll()
-        .where('job_id', '=', jobId)
-        .executeTakeFirst();
+    const verification = (jobId: string) => verificationOf(c, jobId);
     /** A donor with a verified record: five results confirmed by a partner, on a model of their own. */
     let trustedDonors = 0;
     const trustedDonor = async () => {

@@ -27,7 +27,7 @@ import { Reruns } from './reruns.js';
 import { WorkerLimits } from './limits.js';
 import { ReputationViews } from './views.js';
 import { holdsEarnings, replicationChance, type TrustPolicy } from './policy.js';
-import { insertResult } from './sql/results.js';
+import { copyJobEmbedding, insertResult } from './sql/results.js';
 import { sameRefusalsByOthers, workerOfOwner, workerOwnerContact } from './sql/events.js';
 import { mails } from '../mail/templates.js';
 import type { Mail } from '../mail/mailer.js';
@@ -106,7 +106,11 @@ export class TrustService {
       clock,
       this.standing,
       deps.credits,
-      { agreeMaxDistance: t.agreeMaxDistance, maxAttempts: config.maxAttempts },
+      {
+        agreeMaxDistance: t.agreeMaxDistance,
+        agreeMinCosine: t.agreeMinCosine,
+        maxAttempts: config.maxAttempts,
+      },
       this.reruns,
     );
     this.replicas = new Replicas(
@@ -242,6 +246,9 @@ export class TrustService {
     if (row.state === 'suspended') throw new SuspendedMeanwhile(row.reason ?? 'bad results');
     let announce: Announce | undefined;
     if (this.mode === 'full' && this.random() < replicationChance(row, this.standing.policy)) {
+      // The embedding it came with (sent before the PNG, under this lease) is kept with the result for the
+      // comparison; one sent later never counts, so no verdict depends on which arrived first.
+      await copyJobEmbedding(trx, { jobId: job.id, leaseId: job.lease_id });
       announce = await this.settlement.open(trx, {
         jobId: job.id,
         generationId: job.generation_id,

@@ -1,8 +1,9 @@
 // Replication: opening a second opinion on a result, and deciding when the replicas come back.
 //
 // Round 1 gives the job (same parameters, same seed) to a worker of another account with the same model
-// fingerprint (a trusted one, when a trusted peer with those weights is around). If the two pictures are
-// within TRUST_AGREE_MAX_DISTANCE perceptual-hash bits, both results are verified. If not, round 2 asks a
+// fingerprint (a trusted one, when a trusted peer with those weights is around). If the two results agree
+// (comparison.ts: within TRUST_AGREE_MAX_DISTANCE perceptual-hash bits, and, when both came with a CLIP
+// embedding, a cosine of at least TRUST_AGREE_MIN_COSINE), both are verified. If not, round 2 asks a
 // third, trusted worker (of a third account) and the majority decides:
 //   - the third agrees with the original only → the round-1 replica is overturned (2 strikes);
 //   - the third agrees with the round-1 replica only → the original is overturned: 2 strikes, its image is
@@ -18,7 +19,7 @@ import type { Clock } from '../clock.js';
 import type { CreditsService } from '../credits/service.js';
 import { newId } from '../ids.js';
 import { releaseHolds, withdrawImage } from './sql/holds.js';
-import { hammingDistance } from './image-analysis.js';
+import { compareResults, describeComparison, type AgreementThresholds } from './comparison.js';
 import { holdsEarnings } from './policy.js';
 import type { Standing } from './standing.js';
 import { getResult, setResultStatus, type ResultRow } from './sql/results.js';
@@ -38,8 +39,7 @@ import type { Reruns } from './reruns.js';
 /** A trusted peer counts when it polled within this long (10 minutes). */
 const PEER_SEEN_MS = 600_000;
 
-export interface SettlementSettings {
-  agreeMaxDistance: number;
+export interface SettlementSettings extends AgreementThresholds {
   /** Attempts a replica gets before it is given up (like a job's). */
   maxAttempts: number;
 }
@@ -105,7 +105,8 @@ export class Settlement {
       await this.end(trx, replica.job_id, 'abandoned', 'The original result was withdrawn meanwhile.');
       return undefined;
     }
-    const agreeWithOriginal = this.agree(original, mine);
+    const withOriginal = compareResults(original, mine, this.settings);
+    const agreeWithOriginal = withOriginal.agree;
     if (replica.round === 1) {
       if (agreeWithOriginal) {
         await this.verify(trx, [original, mine], replica, steps, this.says(original, mine));
@@ -114,7 +115,7 @@ export class Settlement {
       }
       await noteVerification(trx, {
         jobId: replica.job_id,
-        detail: `Round 1 disagreed (${hammingDistance(original.phash, mine.phash)} bits); a third worker decides.`,
+        detail: `Round 1 disagreed (${describeComparison(withOriginal)}); a third worker decides.`,
       });
       await this.queue(trx, {
         jobId: replica.job_id,
@@ -132,7 +133,8 @@ export class Settlement {
 
     const first = (await doneReplicasOfJob(trx, replica.job_id)).find((r) => r.round === 1);
     const firstResult = first ? await getResult(trx, first.id) : undefined;
-    const agreeWithFirst = firstResult !== undefined && this.agree(firstResult, mine);
+    const agreeWithFirst =
+      firstResult !== undefined && compareResults(firstResult, mine, this.settings).agree;
     if (agreeWithOriginal && !agreeWithFirst) {
       await this.verify(trx, [original, mine], replica, steps, this.says(original, mine));
       if (firstResult)
@@ -181,12 +183,8 @@ export class Settlement {
       });
   }
 
-  private agree(a: ResultRow, b: ResultRow): boolean {
-    return hammingDistance(a.phash, b.phash) <= this.settings.agreeMaxDistance;
-  }
-
   private says(a: ResultRow, b: ResultRow): string {
-    return `Another worker produced the same picture (${hammingDistance(a.phash, b.phash)} of 64 perceptual-hash bits differ).`;
+    return `Another worker produced the same picture (${describeComparison(compareResults(a, b, this.settings))}).`;
   }
 
   /** Marks results verified, credits their workers, and pays the replicas among them. */

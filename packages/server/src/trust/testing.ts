@@ -7,6 +7,7 @@ import { ManualClock } from '../clock.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
 import type { TestDatabase, TestDialect } from '../test-support/databases.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { areaDownscale } from './image-analysis.js';
 
 export async function startTrustCoordinator(
   dialect: TestDialect,
@@ -32,11 +33,13 @@ export async function startTrustCoordinator(
  */
 export async function startCreditedTrustCoordinator(
   dialect: TestDialect,
+  env: Record<string, string> = {},
 ): Promise<{ c: TestCoordinator; clock: ManualClock }> {
   const started = await startTrustCoordinator(dialect, {
     ACCESS_STAGE: 'open',
     CREDITS_IMAGE_COST: '1000',
     CREDITS_WORKER_REWARD: '500',
+    ...env,
   });
   const { c } = started;
   const grant = await c.app.inject({
@@ -122,6 +125,17 @@ export class Donor {
     });
   }
 
+  /** Sends a CLIP embedding for the job (as float32) under its lease, as the daemon does before the PNG. */
+  sendEmbedding(job: Assignment, values: Float32Array) {
+    const data = Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+    return this.c.app.inject({
+      method: 'PUT',
+      url: `/v1/jobs/${job.id}/embedding`,
+      headers: auth(this.key),
+      payload: { leaseId: job.leaseId, dtype: 'float32', dim: values.length, data },
+    });
+  }
+
   /** Uploads the honest picture for the job. */
   async deliver(job: Assignment) {
     return this.upload(job, await honestPng(job.params));
@@ -130,6 +144,23 @@ export class Donor {
   reputation(key = this.userKey) {
     return this.c.app.inject({ url: `/v1/workers/${this.workerId}/reputation`, headers: auth(key) });
   }
+}
+
+/** Pops a job or replica of `model` for the donor (there must be one), then lets 2 s pass (its run). */
+export async function take(clock: ManualClock, donor: Donor, model: string): Promise<Assignment> {
+  const job = await donor.pop([model]);
+  if (!job) throw new Error(`no job or replica of ${model} for the donor`);
+  clock.advance(2000);
+  return job;
+}
+
+/** A job's verification case (the verifications row), if one was opened. */
+export function verificationOf(c: TestCoordinator, jobId: string) {
+  return c.services.database.db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .executeTakeFirst();
 }
 
 export const MODEL = 'trust-model';
@@ -185,6 +216,24 @@ export function honestPng(p: {
 }
 
 const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+
+/**
+ * Another honest picture, determined by the job's parameters like honestPng but with detail at every
+ * scale a perceptual hash reads: an 8×8 grid of colours drawn from the seed, smoothly enlarged. honestPng's
+ * few waves leave most low frequencies near zero, where a tiny change flips hash bits; a real model's
+ * output, and this, do not.
+ */
+export function texturedPng(p: { seed: number; width: number; height: number; prompt?: string }) {
+  const digest = createHash('sha512')
+    .update(JSON.stringify(['textured', p.seed, p.prompt ?? '']))
+    .digest();
+  const grid = Buffer.alloc(8 * 8 * 3);
+  for (let i = 0; i < grid.length; i++) grid[i] = digest[i % digest.length]! ^ ((i >> 6) * 97);
+  return sharp(grid, { raw: { width: 8, height: 8, channels: 3 } })
+    .resize(p.width, p.height, { kernel: 'cubic', fit: 'fill' })
+    .png()
+    .toBuffer();
+}
 
 export function solidImage(width: number, height: number, grey = 90): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: grey } } })
@@ -242,4 +291,57 @@ export async function makeTrusted(
   const state = (await donor.reputation()).json().state as string;
   if (state !== 'trusted') throw new Error(`five verified results left the donor ${state}`);
   return partner;
+}
+
+/** Width of pictureEmbedding's vectors: 3 channels × 7 × 7. */
+export const PICTURE_EMBEDDING_DIM = 147;
+
+/**
+ * The test donors' image encoder: each channel's mean over a 7×7 grid, centred on grey. It is what the tiny
+ * model's CLIP tower (@dreamfold/diffusion) reads before its random projection, so it sees colour and
+ * layout as that tower does. The coordinator only compares the vectors workers send; the real ONNX tower
+ * runs in the CLI's end-to-end test (the server does not depend on the worker's inference stack).
+ */
+export async function pictureEmbedding(png: Buffer): Promise<Float32Array> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const out = new Float32Array(PICTURE_EMBEDDING_DIM);
+  for (let c = 0; c < 3; c++) {
+    const channel = new Float64Array(info.width * info.height);
+    for (let i = 0; i < channel.length; i++) channel[i] = data[i * 3 + c]!;
+    areaDownscale(channel, info.width, info.height, 7, 7).forEach((v, i) => (out[c * 49 + i] = v - 128));
+  }
+  return out;
+}
+
+/**
+ * Another picture that pHash cannot tell from this one: the same luminance (BT.601, what pHash reads) in
+ * the complementary hue, c' = Y − k·(c − Y), with k ≤ 1 only as far as needed to stay within 0–255.
+ * A red apple turns cyan; its shape, and every perceptual-hash bit, stay.
+ */
+export async function complementaryColours(png: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const out = Buffer.alloc(data.length);
+  for (let p = 0; p < data.length; p += 3) {
+    const y = 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!;
+    let k = 1;
+    for (let c = 0; c < 3; c++) {
+      const d = data[p + c]! - y;
+      if (d > 0) k = Math.min(k, y / d);
+      if (d < 0) k = Math.min(k, (255 - y) / -d);
+    }
+    const target = [0, 1, 2].map((c) => y - k * (data[p + c]! - y));
+    // Rounded so the luminance stays as close as integers allow: on a picture of little contrast, plain
+    // rounding's half-level errors follow the colours and move several hash bits.
+    let best = { err: Infinity, rgb: [0, 0, 0] };
+    for (const r of [Math.floor(target[0]!), Math.ceil(target[0]!)])
+      for (const b of [Math.floor(target[2]!), Math.ceil(target[2]!)]) {
+        const g = clamp((y - 0.299 * r - 0.114 * b) / 0.587);
+        const err = Math.abs(0.299 * clamp(r) + 0.587 * g + 0.114 * clamp(b) - y);
+        if (err < best.err) best = { err, rgb: [clamp(r), g, clamp(b)] };
+      }
+    out.set(best.rgb, p);
+  }
+  return sharp(out, { raw: { width: info.width, height: info.height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

@@ -4,14 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import pino from 'pino';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createModel, encodeModel, NpyReader, scoreEmbeddings } from '@dreamfold/aesthetics';
 import { createTinyModel, loadImageEncoder } from '@dreamfold/diffusion';
 import type { ScoringStatus } from '@dreamfold/protocol';
 import { startTestCoordinator, tempDir, testDialects, type TestCoordinator } from '@dreamfold/server/testing';
-import { findBackend } from '../backends/index.js';
-import { Worker } from '../worker.js';
+import { runOnnxWorker } from '../test-support/onnx-worker.js';
 import {
   bearer,
   call,
@@ -73,15 +71,8 @@ for (const dialect of testDialects()) {
         sampler: 'euler',
         seed: 40,
       });
-      const backend = await findBackend('onnx')!.create({ modelDirs: [modelDir], provider: 'cpu' });
       const key = await registerWorker(c.url, c.userKey, 'onnx-clip');
-      const log = pino({ level: 'silent' });
-      const worker = new Worker({ serverUrl: c.url, key, backend, log, maxJobs: 3, waitSeconds: 1 });
-      try {
-        assert.equal(await worker.run(), 'max_jobs');
-      } finally {
-        await backend.close();
-      }
+      await runOnnxWorker({ serverUrl: c.url, key, modelDir, maxJobs: 3 });
       const done = await waitForGeneration(c.url, c.userKey, g.id, isFinished);
       assert.equal(done.status, 'done');
       assert.equal((await until((s) => s.queued === 0)).embeddings, 3);

@@ -11,6 +11,7 @@ import * as m0009 from './0009_donors.js';
 import * as m0010 from './0010_trust_followups.js';
 import * as m0011 from './0011_scoring.js';
 import * as m0012 from './0012_housekeeping.js';
+import * as m0013 from './0013_trust_embeddings.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
 export const migrationProvider: MigrationProvider = {
@@ -28,6 +29,7 @@ export const migrationProvider: MigrationProvider = {
       '0010_trust_followups': m0010,
       '0011_scoring': m0011,
       '0012_housekeeping': m0012,
+      '0013_trust_embeddings': m0013,
     };
   },
 };

@@ -95,6 +95,25 @@ export async function heartbeatReplica(
   return r.numUpdatedRows > 0n;
 }
 
+/**
+ * A replica's CLIP embedding, sent under its lease before the PNG (a later one replaces it until then);
+ * false when the caller does not hold the lease.
+ */
+export async function setReplicaEmbedding(
+  db: Kysely<Database>,
+  p: { id: string; leaseId: string; workerId: string; embedding: Buffer; model: string | null },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('replicas')
+    .set({ embedding: p.embedding, embedding_model: p.model, embedding_lease_id: p.leaseId })
+    .where('id', '=', p.id)
+    .where('lease_id', '=', p.leaseId)
+    .where('worker_id', '=', p.workerId)
+    .where('state', '=', 'leased')
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
 export async function completeReplica(
   db: Kysely<Database>,
   p: { id: string; leaseId: string; now: number },

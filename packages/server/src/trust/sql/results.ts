@@ -1,11 +1,28 @@
 // Accepted results and their hashes (trust_results): one function per statement.
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database, TrustResultStatus, TrustResultsTable } from '../../db/schema.js';
 
 export type ResultRow = Selectable<TrustResultsTable>;
 
 export async function insertResult(db: Kysely<Database>, row: Insertable<TrustResultsTable>): Promise<void> {
   await db.insertInto('trust_results').values(row).execute();
+}
+
+/**
+ * Copies onto a canonical result the CLIP embedding its worker sent under the lease that delivered it
+ * (scoring/, image_embeddings); null when none came before the result.
+ */
+export async function copyJobEmbedding(
+  db: Kysely<Database>,
+  p: { jobId: string; leaseId: string | null },
+): Promise<void> {
+  const sent = (column: 'data' | 'model') =>
+    sql<never>`(select ${sql.ref(column)} from image_embeddings where image_id = ${p.jobId} and lease_id = ${p.leaseId})`;
+  await db
+    .updateTable('trust_results')
+    .set({ embedding: sent('data'), embedding_model: sent('model') })
+    .where('id', '=', p.jobId)
+    .execute();
 }
 
 export async function getResult(db: Kysely<Database>, id: string): Promise<ResultRow | undefined> {
