@@ -274,7 +274,12 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     trust,
     donors: new DonorService(db, clock, promptFilter),
     generationLimits,
-    housekeeping: new Housekeeping(db, clock, { idempotencyKeyHours: config.idempotencyKeyHours }, log),
+    housekeeping: new Housekeeping(
+      db,
+      clock,
+      { idempotencyKeyHours: config.idempotencyKeyHours, dialect: database.dialect },
+      log,
+    ),
   };
 
   const app = Fastify({

@@ -1,8 +1,10 @@
 // Housekeeping through the public interfaces: an Idempotency-Key replays its first answer for
 // IDEMPOTENCY_KEY_HOURS and is forgotten after; expired sessions and long-expired email links are deleted;
-// the scheduled pass does the same on its own.
+// the scheduled pass does the same on its own; PostgreSQL without autovacuum gets its statistics from
+// the coordinator.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { ManualClock } from '../clock.js';
 import { testDialects } from '../test-support/databases.js';
 import { auth, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
@@ -113,5 +115,35 @@ for (const dialect of testDialects()) {
       clock.advance(7 * 24 * HOUR);
       await settles('email_tokens', 0);
     });
+
+    // SQLite plans without gathered statistics on purpose (planner-statistics.ts).
+    if (dialect === 'postgres') {
+      test('PostgreSQL without autovacuum: tables are analysed as the coordinator starts, then hourly', async (t) => {
+        const db = c.services.database.db;
+        const setting = await sql<{ v: string }>`select current_setting('autovacuum') as v`.execute(db);
+        if (setting.rows[0]?.v !== 'off') return t.skip('autovacuum is on in this PostgreSQL server');
+        const lastAnalyze = async () =>
+          (
+            await sql<{
+              at: Date | null;
+            }>`select last_analyze as at from pg_stat_user_tables where relname = 'jobs'`.execute(db)
+          ).rows[0]?.at ?? null;
+        const analysedAfter = async (since: number) => {
+          for (let i = 0; i < 200 && ((await lastAnalyze())?.getTime() ?? 0) <= since; i++) {
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          const at = await lastAnalyze();
+          assert.ok(
+            at && at.getTime() > since,
+            `jobs analysed after ${new Date(since).toISOString()}: ${String(at)}`,
+          );
+          return at.getTime();
+        };
+        // The database was created for this test run, so any ANALYZE of it is the coordinator's.
+        const first = await analysedAfter(0);
+        clock.advance(HOUR);
+        await analysedAfter(first);
+      });
+    }
   });
 }

@@ -4,12 +4,16 @@
 //     that window replays the first answer; after it, the key is forgotten and a request with it is new.
 //   - Web sessions: deleted once expired (an expired session is already refused).
 //   - Email links: deleted a week after they expire, so a late click still says "expired" for a while.
+//   - Planner statistics: refreshed hourly on PostgreSQL when autovacuum is off (planner-statistics.ts).
+// The first pass runs as the coordinator starts, so a database loaded while it was down is planned well.
 // Every replica runs the same pass; the deletes are idempotent, so two replicas at once only share work.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
+import type { Dialect } from '../db/connect.js';
 import { deleteEmailTokens, deleteIdempotencyKeys, deleteSessions } from './queries.js';
+import { refreshPlannerStatistics } from './planner-statistics.js';
 
 const HOUR_MS = 3_600_000;
 const EMAIL_TOKEN_GRACE_MS = 7 * 24 * HOUR_MS;
@@ -26,11 +30,13 @@ export interface PurgeCounts {
 
 export interface HousekeepingOptions {
   idempotencyKeyHours: number;
+  dialect: Dialect;
 }
 
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private statisticsAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -55,13 +61,27 @@ export class Housekeeping {
     return counts;
   }
 
+  /** Refreshes planner statistics if an hour has passed since the last refresh (or none ran yet). */
+  async refreshStatistics(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.statisticsAt < HOUR_MS) return;
+    this.statisticsAt = now;
+    if (await refreshPlannerStatistics(this.db, this.options.dialect)) {
+      this.log.info('housekeeping refreshed planner statistics (PostgreSQL autovacuum is off)');
+    }
+  }
+
+  /** Runs a pass now and then every `intervalMs`; a pass still running when the next is due is not doubled. */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => {
+    const pass = () => {
       if (this.running) return;
       this.running = this.purge()
+        .then(() => this.refreshStatistics())
         .catch((err: Error) => this.log.error({ err: err.message }, 'housekeeping failed'))
         .finally(() => (this.running = undefined));
-    }, intervalMs);
+    };
+    pass();
+    this.timer = setInterval(pass, intervalMs);
     this.timer.unref();
   }
 
