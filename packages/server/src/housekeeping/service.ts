@@ -4,7 +4,8 @@
 //     that window replays the first answer; after it, the key is forgotten and a request with it is new.
 //   - Web sessions: deleted once expired (an expired session is already refused).
 //   - Email links: deleted a week after they expire, so a late click still says "expired" for a while.
-//   - Planner statistics: refreshed hourly on PostgreSQL when autovacuum is off (planner-statistics.ts).
+//   - Planner statistics: on PostgreSQL with autovacuum off, tables that changed enough are analysed
+//     (planner-statistics.ts).
 // The first pass runs as the coordinator starts, so a database loaded while it was down is planned well.
 // Every replica runs the same pass; the deletes are idempotent, so two replicas at once only share work.
 import type { Kysely } from 'kysely';
@@ -36,7 +37,6 @@ export interface HousekeepingOptions {
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
-  private statisticsAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -61,14 +61,11 @@ export class Housekeeping {
     return counts;
   }
 
-  /** Refreshes planner statistics if an hour has passed since the last refresh (or none ran yet). */
+  /** Analyses the tables that changed enough since their last ANALYZE, where autovacuum will not. */
   async refreshStatistics(): Promise<void> {
-    const now = this.clock.now();
-    if (now - this.statisticsAt < HOUR_MS) return;
-    this.statisticsAt = now;
-    if (await refreshPlannerStatistics(this.db, this.options.dialect)) {
-      this.log.info('housekeeping refreshed planner statistics (PostgreSQL autovacuum is off)');
-    }
+    const tables = await refreshPlannerStatistics(this.db, this.options.dialect);
+    if (tables.length)
+      this.log.info({ tables }, 'housekeeping analysed changed tables (PostgreSQL autovacuum is off)');
   }
 
   /** Runs a pass now and then every `intervalMs`; a pass still running when the next is due is not doubled. */
