@@ -40,7 +40,9 @@ export async function startCoordinatorProcess(
     PUBLIC_URL: `http://127.0.0.1:${env.PORT}`,
     ...env,
   });
-  const match = await process.waitForOutput(/listening on (http:\/\/\S+)/, 20_000);
+  // Generous: the CLI starts from TypeScript sources through tsx, which took over 20 s on this 2-core
+  // machine at load 12 (a wait for startup, not a timing check).
+  const match = await process.waitForOutput(/listening on (http:\/\/\S+)/, 60_000);
   return { process, url: match[1] as string };
 }
 
