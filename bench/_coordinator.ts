@@ -9,7 +9,12 @@
 // { id, cmd } with { id, result }: `stats` (SQL statements executed since the last `reset`, by kind;
 // process CPU time; long-poll waiters; jobs by state), `reset`, `close`.
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import {
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+  type EventLoopUtilization,
+} from 'node:perf_hooks';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import sharp from 'sharp';
@@ -30,6 +35,17 @@ const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 let sqlitePrepareNs = 0;
 let sqliteExecNs = 0;
+// Garbage-collection pauses on the main thread (each one stops every request in flight).
+const gc = { count: 0, ms: 0, maxMs: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+    // NODE_PERFORMANCE_GC_MAJOR (mark-compact) is 4; minor (scavenge) 1, incremental 8, weak callbacks 16.
+    if ((e as { detail?: { kind?: number } }).detail?.kind === 4) gc.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 /** "update jobs", "select generations", "begin", … — enough to tell the statements of a cycle apart. */
 function signature(text: string): string {
@@ -172,6 +188,7 @@ function serve(hooks: {
           sqliteExecNs = 0;
           eluMark = performance.eventLoopUtilization();
           loopDelay.reset();
+          Object.assign(gc, { count: 0, ms: 0, maxMs: 0, major: 0 });
           return null;
         case 'waiters':
           return hooks.waiters?.() ?? 0;
@@ -189,6 +206,7 @@ function serve(hooks: {
               p99: loopDelay.percentile(99) / 1e6,
               max: loopDelay.max / 1e6,
             },
+            gc: { ...gc },
             waiters: hooks.waiters?.() ?? 0,
             states: (await hooks.states?.()) ?? {},
           };

@@ -29,6 +29,8 @@ export interface ChildStats {
   eventLoopUtilization: number;
   /** Event-loop delay since the last reset (how late timers fire: time the loop was blocked). */
   loopDelayMs: { p50: number; p99: number; max: number };
+  /** Garbage collections on the main thread since the last reset: how many, their pauses, how many major. */
+  gc: { count: number; ms: number; maxMs: number; major: number };
   waiters: number;
   states: Record<string, number>;
 }
