@@ -1,16 +1,26 @@
 // Group commit for SQLite: answers that arrive while others are being written wait, and are then written
-// together in one transaction, each inside its own savepoint. A burst of answers then shares one commit
-// (one WAL append of the pages they touched, and fewer checkpoints) instead of paying for one each,
-// which was most of an answer's time on SQLite (bench/ratings.ts). Every answer is still all or nothing:
-// a failing one rolls back to its savepoint and leaves the others alone; and no caller hears back before
-// the commit that holds its answer, so an acknowledged answer is never lost. An idle system commits
-// each answer at once (a batch of one), so nothing waits for company.
+// together in one transaction. A burst of answers then shares one commit (one WAL append of the pages
+// they touched, and fewer checkpoints) instead of paying for one each, which was most of an answer's
+// time on SQLite (bench/ratings.ts). Every answer is still all or nothing, and no caller hears back
+// before the commit that holds its answer, so an acknowledged answer is never lost. An idle system
+// commits each answer at once (a batch of one), so nothing waits for company.
+//
+// A batch first runs its answers one after the other with nothing between them. Savepoints around each
+// answer were the obvious way to isolate them, but in a savepoint SQLite copies every page an answer
+// is first to change into its statement journal, so that the savepoint can be rolled back: measured,
+// that made an answer's inserts several times dearer than in a transaction of its own. Answers almost
+// never fail, so the batch is optimistic instead. When one throws, the whole transaction rolls back;
+// that answer fails (it failed on the state the answers before it left, as it would have in a
+// transaction of its own after theirs), and the others run again in a new transaction, each inside its
+// own savepoint this time, so that a second failure costs no third attempt. A batch therefore runs at
+// most twice, and `work` must have no effect outside its transaction (it may run again).
 //
 // PostgreSQL needs none of this: concurrent transactions commit in parallel on their own connections.
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 
 interface Pending {
+  /** Runs in the batch's transaction; may run twice (see above), so it must change nothing outside it. */
   work: (trx: Transaction<Database>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -18,13 +28,21 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Thrown out of an optimistic batch's transaction to roll it back: the answer at `index` failed. */
+class AnswerFailed {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {}
+}
+
 export class GroupCommit {
   private readonly waiting: Pending[] = [];
   private busy = false;
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** Bounds how long one batch holds SQLite's single write transaction. */
+    /** Bounds how long one batch holds SQLite's single write transaction (and the event loop). */
     private readonly maxBatch = 32,
   ) {}
 
@@ -44,14 +62,9 @@ export class GroupCommit {
     try {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, this.maxBatch);
-        let outcomes: Outcome[];
-        try {
-          outcomes = await this.db.transaction().execute((trx) => runAll(trx, batch));
-        } catch (error) {
-          // The commit failed (or a single answer did, which rolled the transaction back): none stored.
-          for (const item of batch) item.reject(error);
-          continue;
-        }
+        // Settled only here, after the batch's last transaction ended: a caller that reads the database
+        // on hearing back (withIdempotency after a failure) then sees what the batch committed.
+        const outcomes = await this.commit(batch);
         batch.forEach((item, i) => {
           const outcome = outcomes[i] as Outcome;
           if (outcome.ok) item.resolve(outcome.value);
@@ -62,12 +75,49 @@ export class GroupCommit {
       this.busy = false;
     }
   }
+
+  /** The outcome of each answer of the batch, once the transaction that holds the successful ones ended. */
+  private async commit(batch: readonly Pending[]): Promise<Outcome[]> {
+    try {
+      const values = await this.db.transaction().execute((trx) => runInOrder(trx, batch));
+      return values.map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (!(error instanceof AnswerFailed)) return batch.map(() => ({ ok: false, error })); // commit failed
+      const outcomes: Outcome[] = new Array<Outcome>(batch.length);
+      outcomes[error.index] = { ok: false, error: error.error };
+      const rest = batch.flatMap((item, i) => (i === error.index ? [] : [{ item, i }]));
+      if (rest.length === 0) return outcomes;
+      try {
+        const again = await this.db.transaction().execute((trx) =>
+          runIsolated(
+            trx,
+            rest.map((r) => r.item),
+          ),
+        );
+        rest.forEach((r, k) => (outcomes[r.i] = again[k] as Outcome));
+      } catch (commitError) {
+        for (const r of rest) outcomes[r.i] = { ok: false, error: commitError };
+      }
+      return outcomes;
+    }
+  }
 }
 
-async function runAll(trx: Transaction<Database>, batch: readonly Pending[]): Promise<Outcome[]> {
-  const only = batch.length === 1 ? batch[0] : undefined;
-  // Alone, the transaction itself is the answer's boundary: no savepoint needed.
-  if (only) return [{ ok: true, value: await only.work(trx) }];
+/** The optimistic pass: each answer straight in the transaction; the first failure rolls all back. */
+async function runInOrder(trx: Transaction<Database>, batch: readonly Pending[]): Promise<unknown[]> {
+  const values: unknown[] = [];
+  for (const [i, item] of batch.entries()) {
+    try {
+      values.push(await item.work(trx));
+    } catch (error) {
+      throw new AnswerFailed(i, error);
+    }
+  }
+  return values;
+}
+
+/** The second pass: each answer in a savepoint, so that one failing leaves the others alone. */
+async function runIsolated(trx: Transaction<Database>, batch: readonly Pending[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const item of batch) {
     try {
@@ -80,7 +130,6 @@ async function runAll(trx: Transaction<Database>, batch: readonly Pending[]): Pr
 }
 
 // One fixed name: savepoints here never nest, and a constant text keeps SQLite's statement cache warm.
-// Compiled once: these run twice per answer in a busy batch.
 const SAVEPOINT = CompiledQuery.raw('savepoint answer');
 const RELEASE = CompiledQuery.raw('release answer');
 const ROLLBACK = CompiledQuery.raw('rollback to answer');

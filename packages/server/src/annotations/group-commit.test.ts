@@ -1,0 +1,123 @@
+// Group commit (SQLite): answers that arrive together share a transaction, each still all or nothing, and
+// nobody hears back before the commit that holds their answer. A failing answer rolls back the optimistic
+// batch; it alone fails and the others are stored by the second pass.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import SQLite from 'better-sqlite3';
+import type { Transaction } from 'kysely';
+import { openDatabase, type DatabaseHandle } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import { createTestDatabase } from '../test-support/databases.js';
+import { GroupCommit } from './group-commit.js';
+
+async function withDatabase(fn: (handle: DatabaseHandle, path: string) => Promise<void>): Promise<void> {
+  const database = await createTestDatabase('sqlite');
+  const handle = await openDatabase(database.url);
+  try {
+    await fn(handle, database.url.slice('sqlite:'.length));
+  } finally {
+    await handle.close();
+    await database.drop();
+  }
+}
+
+/** Inserts user `id` (email unique: a second insert of the same email fails), counting its runs. */
+function insertUser(id: string, runs: Map<string, number>, email = `${id}@example.org`) {
+  return async (trx: Transaction<Database>) => {
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+    await trx
+      .insertInto('users')
+      .values({ id, email, role: 'user', created_at: 1, suspended_at: null })
+      .execute();
+    return id;
+  };
+}
+
+describe('GroupCommit (sqlite)', () => {
+  test('answers arriving together each resolve after the commit that holds them', async () => {
+    await withDatabase(async (handle, path) => {
+      const group = new GroupCommit(handle.db);
+      const reader = new SQLite(path, { readonly: true });
+      try {
+        const runs = new Map<string, number>();
+        const seenAtResolve: number[] = [];
+        const ids = ['g-1', 'g-2', 'g-3', 'g-4'];
+        const values = await Promise.all(
+          ids.map((id) =>
+            group.run(insertUser(id, runs)).then((v) => {
+              // Another connection sees the row as soon as its caller hears back: it was committed.
+              const row = reader.prepare('select count(*) as n from users where id = ?').get(id) as {
+                n: number;
+              };
+              seenAtResolve.push(row.n);
+              return v;
+            }),
+          ),
+        );
+        assert.deepEqual(values, ids);
+        assert.deepEqual(seenAtResolve, [1, 1, 1, 1]);
+        assert.deepEqual([...runs.values()], [1, 1, 1, 1], 'no failure, so each ran once');
+      } finally {
+        reader.close();
+      }
+    });
+  });
+
+  test('a failing answer fails alone: the others of its batch are stored, each run at most twice', async () => {
+    await withDatabase(async (handle) => {
+      const group = new GroupCommit(handle.db);
+      const runs = new Map<string, number>();
+      const boom = new Error('this answer is refused');
+      const results = await Promise.allSettled([
+        group.run(insertUser('f-1', runs)),
+        group.run(async (trx) => {
+          runs.set('f-bad', (runs.get('f-bad') ?? 0) + 1);
+          await insertUser('f-bad', new Map())(trx); // written, then undone by the failure
+          throw boom;
+        }),
+        group.run(insertUser('f-3', runs)),
+        // Fails because of the first answer of the batch (the same email): as it would have after it.
+        group.run(insertUser('f-dup', runs, 'f-1@example.org')),
+        group.run(insertUser('f-5', runs)),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.equal((results[1] as PromiseRejectedResult).reason, boom);
+      assert.match(String((results[3] as PromiseRejectedResult).reason), /UNIQUE/);
+      const stored = await handle.db
+        .selectFrom('users')
+        .select('id')
+        .where('id', 'like', 'f-%')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        stored.map((r) => r.id),
+        ['f-1', 'f-3', 'f-5'],
+      );
+      // The optimistic pass stopped at f-bad; the second pass ran the rest in savepoints (f-dup failed
+      // there without a third attempt).
+      assert.deepEqual(Object.fromEntries(runs), { 'f-1': 2, 'f-bad': 1, 'f-3': 1, 'f-dup': 1, 'f-5': 1 });
+    });
+  });
+
+  test('a batch of one that fails changes nothing, and the next answer commits', async () => {
+    await withDatabase(async (handle) => {
+      const group = new GroupCommit(handle.db);
+      await assert.rejects(
+        group.run(async (trx) => {
+          await insertUser('o-1', new Map())(trx);
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
+      assert.equal(await group.run(insertUser('o-2', new Map())), 'o-2');
+      const stored = await handle.db.selectFrom('users').select('id').where('id', 'like', 'o-%').execute();
+      assert.deepEqual(
+        stored.map((r) => r.id),
+        ['o-2'],
+      );
+    });
+  });
+});
