@@ -42,7 +42,11 @@ export async function startCoordinatorProcess(
   });
   // Generous: the CLI starts from TypeScript sources through tsx, which took over 20 s on this 2-core
   // machine at load 12 (a wait for startup, not a timing check).
-  const match = await process.waitForOutput(/listening on (http:\/\/\S+)/, 60_000);
+  const match = await process.waitForOutput(/listening on (http:\/\/\S+)/, 60_000).catch((err: unknown) => {
+    // The caller never gets a handle to stop it, and a live child keeps the test file from ever exiting.
+    process.kill('SIGKILL');
+    throw err;
+  });
   return { process, url: match[1] as string };
 }
 
