@@ -5,7 +5,7 @@
 // statements are compiled here and run by the database handle's arrayRows (rows as arrays, by position).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { isPublicImage, publicImages } from '../moderation/visibility.js';
+import { isPublicImage, publicImages, publicImagesWithSafety } from '../moderation/visibility.js';
 import { PICTURE_REPLACED } from '../annotations/sql/replaced.js';
 
 /** `[alias, column]` pairs in select order: release-source.ts reads the rows as arrays, by position. */
@@ -34,7 +34,7 @@ const IMAGE_COLUMNS = [
   ['height', 'g.height'],
   ['createdAt', 'g.created_at'],
   ['aestheticScore', 'score.aesthetic_score'],
-  ['punsafe', 'safety.nsfw_score'],
+  ['punsafe', 'public_safety.nsfw_score'],
   ['flagAnswers', 'ann.flag_answers'],
   ['flagNsfw', 'ann.flag_nsfw'],
   ['flagBroken', 'ann.flag_broken'],
@@ -46,11 +46,11 @@ export const IMAGE_COLUMN = positions(IMAGE_COLUMNS);
 /** A page of published images with everything a release row needs, in id order after `after`. */
 export function publishedImagesPage(db: Kysely<Database>, after: string | null, limit: number) {
   // publicImages is moderation's rule (finished, not hidden, owner has not withdrawn): the gallery,
-  // annotation tasks and releases all read it, so a take-down reaches all of them at once.
-  let q = publicImages(db)
+  // annotation tasks and releases all read it, so a take-down reaches all of them at once. This form of
+  // it joins the safety row the rule checks, which also holds punsafe.
+  let q = publicImagesWithSafety(db)
     .innerJoin('generations as g', 'g.id', 'public_job.generation_id')
     .leftJoin('image_scores as score', 'score.image_id', 'public_job.id')
-    .leftJoin('image_safety as safety', 'safety.image_id', 'public_job.id')
     .leftJoin('annotation_images as ann', 'ann.image_id', 'public_job.id')
     .select(select(IMAGE_COLUMNS))
     .orderBy('public_job.id')
