@@ -11,8 +11,9 @@
 //                    database of N public images with N/5 ratings and N/20 pairwise answers: N ÷ the release
 //                    process's CPU seconds (all threads: better-sqlite3 reading, our JavaScript, DuckDB
 //                    writing) from its start until every Parquet table is written (annotations + images +
-//                    tables phases); also by wall time, and the database read alone (the source's
-//                    statements unpaged, rows as arrays) as its share
+//                    tables phases); also by the main thread's CPU seconds alone (the database is read
+//                    on a thread of its own, DuckDB works on its own), by wall time, and the database
+//                    read alone (the source's statements unpaged, rows as arrays) as its share
 //                    baseline: DuckDB alone writing the same columns for the same row count from range()
 //   library alone    the same phases of writeRelease fed rows this script makes in memory (their making
 //                    included, and printed on its own)

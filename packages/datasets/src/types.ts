@@ -118,8 +118,12 @@ export interface ReleaseOptions {
   embeddingModel?: string;
   /** Ratings of this kind make the rating_* columns; default: every kind. */
   aggregateRatingKind?: string;
-  /** Counted exclusions, for the card and the manifest. */
-  exclusions?: readonly ExclusionCount[];
+  /**
+   * Counted exclusions, for the card and the manifest. A promise lets the caller count them while the
+   * release reads its rows (the coordinator counts them in the same database snapshot as the rows); it
+   * is awaited when the card is written, and its failure fails the release.
+   */
+  exclusions?: readonly ExclusionCount[] | PromiseLike<readonly ExclusionCount[]>;
   /** Title of the dataset card; default "Dreamfold <name>". */
   title?: string;
   /** How the data was produced (Markdown paragraph for the card); a generic one by default. */
@@ -129,7 +133,7 @@ export interface ReleaseOptions {
   /** Images read ahead while shards are written (default 8). */
   readConcurrency?: number;
   /** Used for the progress bar of the 'images' phase. */
-  expectedImages?: number;
+  expectedImages?: number | PromiseLike<number>;
   /** DuckDB's memory limit, e.g. "256MB" (default); it spills to disk beyond it. */
   duckdbMemoryLimit?: string;
   /**

@@ -214,3 +214,32 @@ test('an abort signal stops a release and removes its partial folder', async (t)
   });
   await rejects(options, 'aborted', /release aborted/);
 });
+
+test('exclusions and the progress total may still be counted as the release runs; a failed count fails it', async (t) => {
+  const out = await tempDir(t);
+  // The caller's count (20: rows may differ from an earlier count) and its exclusions, still pending
+  // as the release starts.
+  const counted = new Promise<number>((resolve) => setTimeout(() => resolve(20), 50));
+  const totals: (number | undefined)[] = [];
+  const result = await writeRelease(
+    fixtureOptions(fixture, out, {
+      name: 'counted',
+      expectedImages: counted,
+      exclusions: counted.then((n) => [{ reason: 'taken_down', count: n, description: 'Taken down.' }]),
+      onProgress: (p) => {
+        if (p.phase === 'images') totals.push(p.total);
+      },
+    }),
+  );
+  assert.equal(result.manifest.counts.images, 14);
+  assert.deepEqual(result.manifest.exclusions, [{ reason: 'taken_down', count: 20 }]);
+  assert.match(await readFile(join(result.path, 'README.md'), 'utf8'), /\| `taken_down` \| 20 \|/);
+  assert.equal(totals.at(-1), 20);
+
+  const failed = Promise.reject(new DatasetError('invalid_argument', 'counting failed'));
+  await rejects(
+    fixtureOptions(fixture, out, { name: 'uncounted', exclusions: failed }),
+    'invalid_argument',
+    /counting failed/,
+  );
+});

@@ -105,6 +105,10 @@ async function listFiles(folder: string): Promise<string[]> {
 }
 
 export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResult> {
+  // The caller may still be counting them: awaited for the card, where a failure fails the release (and
+  // handled from the start, so one that fails before then is not an unhandled rejection).
+  const exclusionsCounted = Promise.resolve(options.exclusions ?? []);
+  exclusionsCounted.catch(() => undefined);
   const { shardSize, embeddingDim, readConcurrency, threads } = checkOptions(options);
   const pseudonyms = new Pseudonymizer(options.salt);
   const target = join(options.outDir, options.name);
@@ -232,7 +236,7 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
       ratings_left_out: tables.ratingsLeftOut,
       preferences_left_out: tables.preferencesLeftOut,
     };
-    const exclusions = options.exclusions ?? [];
+    const exclusions = await exclusionsCounted;
     const card = renderCard({
       title: options.title ?? `Dreamfold ${options.name}`,
       name: options.name,

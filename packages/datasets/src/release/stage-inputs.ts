@@ -111,7 +111,14 @@ export async function stageImages(
   const digits = indexDigits(settings.shardSize);
   const keyScale = 10 ** digits;
   const keyWidth = 5 + digits;
-  const total = options.expectedImages;
+  // The progress total, once the caller knows it (it may still be counting when the images start).
+  let total = typeof options.expectedImages === 'number' ? options.expectedImages : undefined;
+  if (options.expectedImages !== undefined && typeof options.expectedImages !== 'number') {
+    Promise.resolve(options.expectedImages).then(
+      (n) => (total = n),
+      () => undefined,
+    );
+  }
   let row = 0;
   let previousId: string | undefined;
   try {

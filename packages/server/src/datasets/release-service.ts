@@ -22,14 +22,7 @@ import { sha256Hex, toIso } from '../ids.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import * as q from './queries.js';
 import { datasetDb, type DatasetDatabase } from './tables.js';
-import {
-  PageEmbeddings,
-  imageReader,
-  releaseExclusions,
-  releaseImages,
-  releasePreferences,
-  releaseRatings,
-} from './release-source.js';
+import { PageEmbeddings, imageReader, openReleaseStreams } from './release-source.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -89,7 +82,7 @@ export class DatasetService {
   private readonly base: Kysely<Database>;
 
   constructor(
-    private readonly database: Pick<DatabaseHandle, 'db' | 'arrayRows'>,
+    private readonly database: Pick<DatabaseHandle, 'db' | 'arrayRows' | 'dialect' | 'url'>,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly options: DatasetServiceOptions,
@@ -149,7 +142,12 @@ export class DatasetService {
     else if (request.previous !== null) previousPath = resolve(request.previous);
 
     let lastBeat = now;
+    // Opened below; closed (its snapshot given up) as soon as the library has read every row.
+    let streams: ReturnType<typeof openReleaseStreams> | undefined;
+    let closing: Promise<void> | undefined;
+    const closeStreams = () => (closing ??= streams?.close() ?? Promise.resolve());
     const onProgress = (p: ReleaseProgress) => {
+      if (p.phase === 'tables') void closeStreams();
       request.onProgress?.(p);
       const t = this.clock.now();
       if (t - lastBeat > 30_000) {
@@ -159,29 +157,30 @@ export class DatasetService {
     };
     this.options.log?.info({ name, path, previous: previousPath ?? null }, 'dataset release started');
     try {
-      const pageRows = this.options.pageRows;
-      const { exclusions, publicImages: expectedImages } = await releaseExclusions(this.base);
       const embeddings = new PageEmbeddings(this.base);
+      streams = openReleaseStreams(this.database, this.options.pageRows, embeddings);
+      // Counted while the release reads its rows; the library awaits them for the card.
+      const counted = streams.exclusions;
       const result = await writeRelease({
         outDir,
         name,
         createdAt: new Date(now),
         salt: await this.salt(name),
-        images: releaseImages(this.database, pageRows, embeddings),
+        images: streams.images,
         readEmbedding: embeddings.read,
         embeddingDim: this.options.embeddingDim,
-        ratings: releaseRatings(this.database, pageRows),
-        preferences: releasePreferences(this.database, pageRows),
+        ratings: streams.ratings,
+        preferences: streams.preferences,
         readImage: imageReader(this.blobs),
         previous: previousPath,
         shardSize: this.options.shardSize,
         aggregateRatingKind: 'aesthetic',
-        exclusions,
-        expectedImages,
+        exclusions: counted.then((c) => c.exclusions),
+        expectedImages: counted.then((c) => c.publicImages),
         title: `Dreamfold dataset ${name}`,
         onProgress,
         signal: request.signal,
-      });
+      }).finally(closeStreams);
       const { counts } = result.manifest;
       await q.markReleaseReady(this.db, {
         name,

@@ -1,6 +1,7 @@
 // The coordinator's side of a release: async iterables over the database, page by page in id order
 // (keyset, never OFFSET, never everything at once), turned into the rows @dreamfold/datasets takes,
-// plus the image bytes from the blob store and the exclusion counts for the dataset card.
+// plus the image bytes from the blob store and the exclusion counts for the dataset card. From a SQLite
+// file the pages are read by a thread of their own (sqlite-reader-thread.ts).
 import type { CompiledQuery, Kysely } from 'kysely';
 import type {
   ExclusionCount,
@@ -11,7 +12,7 @@ import type {
 } from '@dreamfold/datasets';
 import type { Database } from '../db/schema.js';
 import type { ArrayRowsReader } from '../db/array-rows.js';
-import type { DatabaseHandle } from '../db/connect.js';
+import { sqlitePath, type DatabaseHandle } from '../db/connect.js';
 import { imageKey, type BlobStore } from '../storage/blob-store.js';
 import { storedHalfBits } from '../scoring/embedding-codec.js';
 import { validEmbeddingsBetween } from '../scoring/queries.js';
@@ -20,11 +21,14 @@ import {
   IMAGE_COLUMN,
   PREFERENCE_COLUMN,
   RATING_COLUMN,
-  exclusionTallies,
+  exclusionTallyQueries,
+  tallyFrom,
+  type ExclusionTallies,
   publishableRatingsPage,
   publishablePreferencesPage,
   publishedImagesPage,
 } from './source-queries.js';
+import { SqliteReaderThread, type ColumnPage } from './sqlite-reader-thread.js';
 
 /** Rows per query; a page is small enough for any database and large enough that paging costs little. */
 export const PAGE_ROWS = 5000;
@@ -34,33 +38,50 @@ export const PAGE_ROWS = 5000;
  */
 const SLICE_ROWS = 500;
 
-type Row = unknown[];
+/** A page's values by column: `columns[c][r]` (sqlite-reader-thread.ts sends pages this way). */
+type Columns = unknown[][];
+type PageQuery = (after: string | null, limit: number) => CompiledQuery;
 
 /**
- * Yields the rows of `query(after, limit)` converted by `toRow`, a slice at a time (the library takes
- * pages as they are, saving an asynchronous step per row), each query page starting after the last id
- * (column 0) of the one before. Rows are read as arrays (db/array-rows.ts): half the CPU of objects.
+ * The pages of `query(after, limit)` read in this thread, each starting after the last id (column 0) of
+ * the one before; rows are read as arrays (db/array-rows.ts: half the CPU of objects) and laid out as
+ * columns, as the reader thread sends them.
  */
-async function* paged<R>(
+async function* pagesHere(
   read: ArrayRowsReader,
-  query: (after: string | null, limit: number) => CompiledQuery,
+  query: PageQuery,
   pageRows: number,
-  toRow: (row: Row) => R,
-  onPage?: (rows: Row[]) => Promise<void>,
-): AsyncGenerator<R[]> {
+): AsyncGenerator<ColumnPage> {
   let after: string | null = null;
   for (;;) {
     const rows = await read(query(after, pageRows));
-    // Every row of the previous page was handed on before this one is read.
-    await onPage?.(rows);
-    for (let i = 0; i < rows.length; i += SLICE_ROWS) {
-      const end = Math.min(rows.length, i + SLICE_ROWS);
-      const slice = new Array<R>(end - i);
-      for (let j = i; j < end; j++) slice[j - i] = toRow(rows[j]!);
-      yield slice;
-    }
+    const width = rows[0]?.length ?? 0;
+    const columns: Columns = [];
+    for (let c = 0; c < width; c++) columns.push(rows.map((row) => row[c]));
+    if (rows.length > 0) yield { columns, rows: rows.length };
     if (rows.length < pageRows) return;
     after = rows[rows.length - 1]![0] as string;
+  }
+}
+
+/**
+ * Yields the rows of the pages converted by `toRow`, a slice at a time (the library takes pages as they
+ * are, saving an asynchronous step per row).
+ */
+async function* converted<R>(
+  pages: AsyncIterable<ColumnPage>,
+  toRow: (columns: Columns, row: number) => R,
+  onPage?: (page: ColumnPage) => Promise<void>,
+): AsyncGenerator<R[]> {
+  for await (const page of pages) {
+    // Every row of the previous page was handed on before this one's hook runs.
+    await onPage?.(page);
+    for (let i = 0; i < page.rows; i += SLICE_ROWS) {
+      const end = Math.min(page.rows, i + SLICE_ROWS);
+      const slice = new Array<R>(end - i);
+      for (let j = i; j < end; j++) slice[j - i] = toRow(page.columns, j);
+      yield slice;
+    }
   }
 }
 
@@ -91,86 +112,134 @@ export class PageEmbeddings {
 const I = IMAGE_COLUMN;
 
 /** A published image row as the library takes it. */
-function imageOf(r: Row): ReleaseImage {
+function imageOf(c: Columns, j: number): ReleaseImage {
   return {
-    id: r[I.id] as string,
+    id: c[I.id]![j] as string,
     // publicImages only returns rows with a result.
-    sha256: r[I.sha256] as string,
-    prompt: r[I.prompt] as string,
-    negativePrompt: r[I.negativePrompt] as string,
-    model: r[I.model] as string,
-    sampler: r[I.sampler] as string,
-    steps: Number(r[I.steps]),
-    guidanceScale: Number(r[I.guidanceScale]),
-    seed: Number(r[I.seed]),
-    width: Number(r[I.width]),
-    height: Number(r[I.height]),
-    createdAt: Number(r[I.createdAt]),
-    creatorId: r[I.creatorId] as string,
-    workerId: r[I.workerId] as string | null,
-    aestheticScore: num(r[I.aestheticScore]),
-    punsafe: num(r[I.punsafe]),
+    sha256: c[I.sha256]![j] as string,
+    prompt: c[I.prompt]![j] as string,
+    negativePrompt: c[I.negativePrompt]![j] as string,
+    model: c[I.model]![j] as string,
+    sampler: c[I.sampler]![j] as string,
+    steps: Number(c[I.steps]![j]),
+    guidanceScale: Number(c[I.guidanceScale]![j]),
+    seed: Number(c[I.seed]![j]),
+    width: Number(c[I.width]![j]),
+    height: Number(c[I.height]![j]),
+    createdAt: Number(c[I.createdAt]![j]),
+    creatorId: c[I.creatorId]![j] as string,
+    workerId: c[I.workerId]![j] as string | null,
+    aestheticScore: num(c[I.aestheticScore]![j]),
+    punsafe: num(c[I.punsafe]![j]),
     flags: {
-      answers: num(r[I.flagAnswers]) ?? 0,
-      nsfw: num(r[I.flagNsfw]) ?? 0,
-      broken: num(r[I.flagBroken]) ?? 0,
-      offensive: num(r[I.flagOffensive]) ?? 0,
-      does_not_match_prompt: num(r[I.flagMismatch]) ?? 0,
+      answers: num(c[I.flagAnswers]![j]) ?? 0,
+      nsfw: num(c[I.flagNsfw]![j]) ?? 0,
+      broken: num(c[I.flagBroken]![j]) ?? 0,
+      offensive: num(c[I.flagOffensive]![j]) ?? 0,
+      does_not_match_prompt: num(c[I.flagMismatch]![j]) ?? 0,
     },
   };
 }
 
-export function releaseImages(
-  database: Pick<DatabaseHandle, 'db' | 'arrayRows'>,
-  pageRows = PAGE_ROWS,
-  embeddings?: PageEmbeddings,
-): AsyncIterable<ReleaseImage[]> {
-  return paged(
-    database.arrayRows,
-    (after, limit) => publishedImagesPage(database.db, after, limit),
-    pageRows,
-    imageOf,
-    embeddings && ((rows) => embeddings.load(rows[0]?.[I.id] as string, rows.at(-1)?.[I.id] as string)),
-  );
-}
-
 const R = RATING_COLUMN;
 
-export function releaseRatings(
-  database: Pick<DatabaseHandle, 'db' | 'arrayRows'>,
-  pageRows = PAGE_ROWS,
-): AsyncIterable<ReleaseRating[]> {
-  return paged(
-    database.arrayRows,
-    (after, limit) => publishableRatingsPage(database.db, after, limit),
-    pageRows,
-    (r): ReleaseRating => ({
-      imageId: r[R.imageId] as string,
-      raterId: r[R.raterId] as string,
-      score: Number(r[R.rating]),
-      kind: 'aesthetic',
-    }),
-  );
+function ratingOf(c: Columns, j: number): ReleaseRating {
+  return {
+    imageId: c[R.imageId]![j] as string,
+    raterId: c[R.raterId]![j] as string,
+    score: Number(c[R.rating]![j]),
+    kind: 'aesthetic',
+  };
 }
 
 const P = PREFERENCE_COLUMN;
 
-export function releasePreferences(
-  database: Pick<DatabaseHandle, 'db' | 'arrayRows'>,
+function preferenceOf(c: Columns, j: number): ReleasePreference {
+  return {
+    imageA: c[P.imageA]![j] as string,
+    imageB: c[P.imageB]![j] as string,
+    prompt: c[P.prompt]![j] as string,
+    choice: c[P.choice]![j] as PreferenceChoice,
+    raterId: c[P.raterId]![j] as string,
+  };
+}
+
+/** The three streams of a release, and what to call once the release is done with them. */
+export interface ReleaseStreams {
+  images: AsyncIterable<ReleaseImage[]>;
+  ratings: AsyncIterable<ReleaseRating[]>;
+  preferences: AsyncIterable<ReleasePreference[]>;
+  /**
+   * The exclusion counts, counted while the rows are read: in the reader thread's snapshot (before its
+   * first page, so they count exactly what the streams read), or here.
+   */
+  exclusions: Promise<ReleaseExclusions>;
+  /** Where the rows are read: 'thread' (a SQLite file, sqlite-reader-thread.ts) or 'here'. */
+  readIn: 'thread' | 'here';
+  close(): Promise<void>;
+}
+
+/** A stand-in for `after` while a page statement is compiled, to find its position among the parameters. */
+const AFTER = '\u0000after';
+
+/**
+ * Opens the release's streams. From a SQLite file they are read by a thread of their own in one
+ * snapshot (sqlite-reader-thread.ts), beside the staging on this thread; otherwise (PostgreSQL, an
+ * in-memory SQLite database) here, page by page.
+ */
+export function openReleaseStreams(
+  database: Pick<DatabaseHandle, 'db' | 'arrayRows' | 'dialect' | 'url'>,
   pageRows = PAGE_ROWS,
-): AsyncIterable<ReleasePreference[]> {
-  return paged(
-    database.arrayRows,
-    (after, limit) => publishablePreferencesPage(database.db, after, limit),
-    pageRows,
-    (r): ReleasePreference => ({
-      imageA: r[P.imageA] as string,
-      imageB: r[P.imageB] as string,
-      prompt: r[P.prompt] as string,
-      choice: r[P.choice] as PreferenceChoice,
-      raterId: r[P.raterId] as string,
-    }),
-  );
+  embeddings?: PageEmbeddings,
+): ReleaseStreams {
+  const { db } = database;
+  const queries: PageQuery[] = [
+    (after, limit) => publishedImagesPage(db, after, limit),
+    (after, limit) => publishableRatingsPage(db, after, limit),
+    (after, limit) => publishablePreferencesPage(db, after, limit),
+  ];
+  const path = database.dialect === 'sqlite' ? sqlitePath(database.url) : undefined;
+  const tallies = exclusionTallyQueries(db);
+  let pages: (index: number) => AsyncIterable<ColumnPage>;
+  let counted: Promise<unknown[][][]>;
+  let close = async () => {};
+  let readIn: ReleaseStreams['readIn'] = 'here';
+  if (path !== undefined && path !== ':memory:') {
+    const thread = SqliteReaderThread.start(
+      path,
+      queries.map((query) => {
+        const next = query(AFTER, pageRows);
+        return {
+          first: query(null, pageRows),
+          next,
+          afterParameter: next.parameters.indexOf(AFTER),
+          pageRows,
+        };
+      }),
+    );
+    // Asked before any page, so the counts come from the snapshot the pages are read in.
+    counted = thread.query(tallies);
+    pages = (index) => thread.pages(index, pageRows);
+    close = () => thread.close();
+    readIn = 'thread';
+  } else {
+    counted = Promise.all(tallies.map((q) => database.arrayRows(q)));
+    pages = (index) => pagesHere(database.arrayRows, queries[index]!, pageRows);
+  }
+  const onImagePage =
+    embeddings &&
+    ((page: ColumnPage) => {
+      const ids = page.columns[I.id]!;
+      return embeddings.load(ids[0] as string, ids[page.rows - 1] as string);
+    });
+  return {
+    images: converted(pages(0), imageOf, onImagePage),
+    ratings: converted(pages(1), ratingOf),
+    preferences: converted(pages(2), preferenceOf),
+    exclusions: counted.then(tallyFrom).then(exclusionsOf),
+    readIn,
+    close,
+  };
 }
 
 /** The PNG of an image from the blob store (undefined when the blob is gone: the release then fails). */
@@ -178,11 +247,14 @@ export function imageReader(blobs: BlobStore): (sha256: string) => Promise<Buffe
   return (sha256) => blobs.get(imageKey(sha256));
 }
 
-/** What was left out and why, counted now, for the card and the manifest; and how many images are public. */
-export async function releaseExclusions(
-  db: Kysely<Database>,
-): Promise<{ exclusions: ExclusionCount[]; publicImages: number }> {
-  const t = await exclusionTallies(db);
+/** What a release leaves out and why, counted, for the card and the manifest; and how many images are public. */
+export interface ReleaseExclusions {
+  exclusions: ExclusionCount[];
+  publicImages: number;
+}
+
+/** The card's exclusions from the tallies (source-queries.ts). */
+function exclusionsOf(t: ExclusionTallies): ReleaseExclusions {
   const accounted =
     t.hiddenByClassifier + t.hiddenByModerators + t.ownerWithdrew + t.ownerDeletedWithWithdrawal;
   const exclusions: ExclusionCount[] = [

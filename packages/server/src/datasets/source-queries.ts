@@ -3,7 +3,7 @@
 // classifier, account consent) live here and nowhere else in the datasets domain. Each statement reads
 // one page in id order after a keyset cursor, so a release of any size never loads all rows; the page
 // statements are compiled here and run by the database handle's arrayRows (rows as arrays, by position).
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { isPublicImage, publicImages, publicImagesWithSafety } from '../moderation/visibility.js';
 import { PICTURE_REPLACED } from '../annotations/sql/replaced.js';
@@ -145,63 +145,72 @@ export interface ExclusionTallies {
   annotationsOfWithdrawnRaters: number;
 }
 
-/** Counts of what a release leaves out and why (for the dataset card); one statement per count. */
-export async function exclusionTallies(db: Kysely<Database>): Promise<ExclusionTallies> {
-  const n = (row: { n: number | string | bigint } | undefined) => Number(row?.n ?? 0);
+/**
+ * The statements that count what a release leaves out and why (for the dataset card), compiled: the
+ * release runs them in the same snapshot as its rows (sqlite-reader-thread.ts) or here. Each answers one
+ * row of counts, except `withdrawn` (one row per deleted / not deleted); tallyFrom reads the answers.
+ */
+export function exclusionTallyQueries(db: Kysely<Database>): CompiledQuery[] {
   const count = sql<number>`count(*)`.as('n');
-  const finishedImages = n(await finished(db).select(count).executeTakeFirst());
-  const publicCount = n(await publicImages(db).select(count).executeTakeFirst());
-  const hiddenByClassifier = n(
-    await finished(db)
-      .innerJoin('hidden_images as h', 'h.image_id', 'j.id')
-      .innerJoin('image_safety as s', 's.image_id', 'j.id')
-      .where('s.hid', '=', 1)
-      .select(count)
-      .executeTakeFirst(),
-  );
-  const hiddenAll = n(
-    await finished(db).innerJoin('hidden_images as h', 'h.image_id', 'j.id').select(count).executeTakeFirst(),
-  );
-  const withdrawn = await finished(db)
-    .innerJoin('users as u', 'u.id', 'j.user_id')
-    .where('u.dataset_consent', '=', 'withdrawn')
-    .where(sql<boolean>`not ${hidden}`)
-    .select([sql<number>`case when u.deleted_at is null then 0 else 1 end`.as('deleted'), count])
-    .groupBy(sql`case when u.deleted_at is null then 0 else 1 end`)
-    .execute();
   const answered = db
     .selectFrom('annotation_tasks as t')
     .innerJoin('users as rater', 'rater.id', 't.user_id')
     .leftJoin('annotation_raters as r', 'r.user_id', 't.user_id')
     .where('t.kind', 'in', ['rating', 'pairwise'])
     .where('t.answered_at', 'is not', null);
-  const replacedImages = n(
-    await answered.where('t.excluded', '=', PICTURE_REPLACED).select(count).executeTakeFirst(),
-  );
-  const excludedRaters = n(
-    await answered
+  return [
+    finished(db).select(count),
+    publicImages(db).select(count),
+    finished(db)
+      .innerJoin('hidden_images as h', 'h.image_id', 'j.id')
+      .innerJoin('image_safety as s', 's.image_id', 'j.id')
+      .where('s.hid', '=', 1)
+      .select(count),
+    finished(db).innerJoin('hidden_images as h', 'h.image_id', 'j.id').select(count),
+    finished(db)
+      .innerJoin('users as u', 'u.id', 'j.user_id')
+      .where('u.dataset_consent', '=', 'withdrawn')
+      .where(sql<boolean>`not ${hidden}`)
+      .select([sql<number>`case when u.deleted_at is null then 0 else 1 end`.as('deleted'), count])
+      .groupBy(sql`case when u.deleted_at is null then 0 else 1 end`),
+    answered.where('t.excluded', '=', PICTURE_REPLACED).select(count),
+    answered
       .where('t.excluded', '!=', PICTURE_REPLACED)
       .where((eb) => eb.or([eb('t.excluded', '!=', 0), eb('r.excluded_at', 'is not', null)]))
-      .select(count)
-      .executeTakeFirst(),
-  );
-  const withdrawnRaters = n(
-    await answered
+      .select(count),
+    answered
       .where('t.excluded', '=', 0)
       .where('r.excluded_at', 'is', null)
       .where('rater.dataset_consent', '=', 'withdrawn')
-      .select(count)
-      .executeTakeFirst(),
-  );
-  return {
+      .select(count),
+  ].map((q) => q.compile());
+}
+
+/** The tallies from the answers of exclusionTallyQueries, rows as arrays, in the same order. */
+export function tallyFrom(answers: readonly unknown[][][]): ExclusionTallies {
+  const n = (rows: unknown[][] | undefined) => Number(rows?.[0]?.[0] ?? 0);
+  const [
     finishedImages,
-    publicImages: publicCount,
+    publicCount,
     hiddenByClassifier,
-    hiddenByModerators: hiddenAll - hiddenByClassifier,
-    ownerWithdrew: n(withdrawn.find((r) => Number(r.deleted) === 0)),
-    ownerDeletedWithWithdrawal: n(withdrawn.find((r) => Number(r.deleted) === 1)),
-    annotationsOfExcludedRaters: excludedRaters,
-    annotationsOfReplacedImages: replacedImages,
-    annotationsOfWithdrawnRaters: withdrawnRaters,
+    hiddenAll,
+    withdrawn,
+    replaced,
+    excluded,
+    withdrawnRaters,
+  ] = answers;
+  // Rows of (deleted, count); a group with no images has no row.
+  const withdrawnWhere = (deleted: number) =>
+    Number(withdrawn?.find((r) => Number(r[0]) === deleted)?.[1] ?? 0);
+  return {
+    finishedImages: n(finishedImages),
+    publicImages: n(publicCount),
+    hiddenByClassifier: n(hiddenByClassifier),
+    hiddenByModerators: n(hiddenAll) - n(hiddenByClassifier),
+    ownerWithdrew: withdrawnWhere(0),
+    ownerDeletedWithWithdrawal: withdrawnWhere(1),
+    annotationsOfExcludedRaters: n(excluded),
+    annotationsOfReplacedImages: n(replaced),
+    annotationsOfWithdrawnRaters: n(withdrawnRaters),
   };
 }
