@@ -18,7 +18,7 @@ import {
   type IdempotencyStatements,
   type IdempotentAnswer,
 } from '../idempotency/idempotency.js';
-import { GroupCommit } from './group-commit.js';
+import { writeTransactions, type WriteTransactions } from '../db/group-commit.js';
 import type { CreditsService } from '../credits/service.js';
 import { flagsToMask } from './flags.js';
 import { agreesWithGold, HOUR_MS, pacedCredits, raterStatus, type GivenAnswer } from './quality.js';
@@ -45,8 +45,8 @@ const ROUTE = 'POST /v1/annotations/:id';
 export class AnswerService {
   private readonly q: AnswerQueries;
   private readonly aggregates: AggregateQueries;
-  /** SQLite: answers share commits (group-commit.ts); PostgreSQL: each answer its own transaction. */
-  private readonly group: GroupCommit | undefined;
+  /** SQLite: answers share commits with other writes (db/group-commit.ts); PostgreSQL: each its own. */
+  private readonly writes: WriteTransactions;
   private readonly keys: IdempotencyStatements;
 
   constructor(
@@ -58,7 +58,7 @@ export class AnswerService {
   ) {
     this.q = answerQueries(db, dialect);
     this.aggregates = aggregateQueries(db);
-    this.group = dialect === 'sqlite' ? new GroupCommit(db) : undefined;
+    this.writes = writeTransactions(db, dialect);
     this.keys = idempotencyStatements(db);
   }
 
@@ -79,7 +79,7 @@ export class AnswerService {
     // answer is read after that. One statement less per answer, and on SQLite nothing outside the
     // group's transaction, so answers gather into one commit.
     return withIdempotency(this.db, this.clock, scope, work, {
-      transact: this.group?.run,
+      transact: (work) => this.writes.transaction(work),
       statements: this.keys,
       lookupFirst: false,
     });

@@ -22,7 +22,7 @@ export interface IdempotencyScope {
   request: unknown;
 }
 
-/** Runs work in one transaction. The default opens its own; annotations/ passes its SQLite group commit. */
+/** Runs work in one transaction. The default opens its own; the hot write paths pass db/group-commit.ts's. */
 export type TransactionRunner = <R>(work: (trx: Transaction<Database>) => Promise<R>) => Promise<R>;
 
 type KeyRow = Selectable<IdempotencyKeysTable>;

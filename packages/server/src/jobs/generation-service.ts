@@ -34,6 +34,7 @@ import { breach, type GenerationLimitsSetting } from '../settings/generation-lim
 import { mayQueueWork } from '../moderation/queries.js';
 import { recordAudit } from '../audit/record.js';
 import type { AccountStop, AccountStopEffect, AccountStopOutcome } from '../accounts/account-stop.js';
+import { writeTransactions, type WriteTransactions } from '../db/group-commit.js';
 
 export interface GenerationLimits {
   maxPixels: number;
@@ -43,6 +44,9 @@ export interface GenerationLimits {
 
 /** The requester's side of the queue: submit, read, list, cancel; and what stops with an account. */
 export class GenerationService implements AccountStopEffect {
+  /** Submissions: on SQLite they share commits with concurrent claims and results (db/group-commit.ts). */
+  private readonly writes: WriteTransactions;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -52,7 +56,9 @@ export class GenerationService implements AccountStopEffect {
     private readonly limits: GenerationLimits,
     private readonly credits: CreditsService,
     private readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.writes = writeTransactions(db, dialect);
+  }
 
   async create(
     userId: string,
@@ -142,6 +148,7 @@ export class GenerationService implements AccountStopEffect {
         this.cache.remember(generation);
         return { status: 201, body: toGeneration(generation, jobs) };
       },
+      { transact: (work) => this.writes.transaction(work) },
     );
     return answer;
   }

@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CreditsService } from '../credits/service.js';
 import type { LeaseHooks } from '../fairness/lease-hooks.js';
 import type { TrustService } from '../trust/service.js';
+import type { WriteTransactions } from '../db/group-commit.js';
 
 export interface LeaseSettings {
   leaseMs: number;
@@ -46,6 +47,8 @@ export interface LeaseDeps {
   hooks: LeaseHooks;
   /** Verification and reputation (trust/): admission, checks on results, replicas (ids `rep_…`). */
   trust: TrustService;
+  /** Claims and results: on SQLite they share commits with concurrent writes (db/group-commit.ts). */
+  writes: WriteTransactions;
 }
 
 export function leaseLost(

@@ -22,7 +22,7 @@ export class ResultIntake {
   ) {}
 
   async accept(caller: WorkerCaller, job: JobRow, leaseId: string, upload: Buffer): Promise<JobResult> {
-    const { trust, blobs, db, credits, hooks, publisher } = this.deps;
+    const { trust, blobs, writes, credits, hooks, publisher } = this.deps;
     const suspended = await trust.suspension(caller.workerId);
     if (suspended) {
       // Found bad while it ran this job: the job goes back to the queue with its attempt (trust/).
@@ -47,9 +47,10 @@ export class ResultIntake {
     const now = this.deps.clock.now();
     let replica: Awaited<ReturnType<TrustService['jobAccepted']>>['announce'];
     let receipt: JobReceipt | undefined;
-    const done = await db
-      .transaction()
-      .execute(async (trx) => {
+    // On SQLite, shared with the commits of concurrent claims, results and submissions (db/group-commit.ts):
+    // answered only after the commit that holds it, and rolled back alone if it fails.
+    const done = await writes
+      .transaction(async (trx) => {
         const row = await completeJob(trx, {
           jobId: job.id,
           leaseId,

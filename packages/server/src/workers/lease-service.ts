@@ -24,6 +24,7 @@ import type { LeaseHooks } from '../fairness/lease-hooks.js';
 import type { Refusal, TrustService } from '../trust/service.js';
 import { isReplicaId } from '../trust/sql/replicas.js';
 import { PopWaiters } from './pop-waiters.js';
+import { writeTransactions } from '../db/group-commit.js';
 import {
   explainLostLease,
   leasedJob,
@@ -77,6 +78,7 @@ export class LeaseService {
       credits,
       hooks,
       trust,
+      writes: writeTransactions(db, dialect),
     };
     this.assignments = new Assignments(this.deps);
     this.returns = new LeaseReturns(this.deps);
@@ -96,7 +98,7 @@ export class LeaseService {
     signal: AbortSignal,
     mayWait?: () => Promise<boolean>,
   ): Promise<JobAssignment | null> {
-    const { db, dialect, clock, settings, trust } = this.deps;
+    const { dialect, clock, settings, trust, writes } = this.deps;
     const started = performance.now();
     await this.assignments.recordCapabilities(caller.workerId, body);
     const models = await trust.admit(caller, body);
@@ -112,14 +114,18 @@ export class LeaseService {
         const upload = await this.assignments.uploadTarget(replica.id, leaseId);
         return trust.replicas.assignment(replica, settings.heartbeatIntervalMs, upload);
       }
-      const job = await claimJob(db, dialect, {
-        workerId: caller.workerId,
-        leaseId,
-        models,
-        maxPixels: body.maxPixels,
-        now: clock.now(),
-        leaseMs: settings.leaseMs,
-      });
+      // On SQLite the claims of a burst of pops (and the results and submissions beside them) share one
+      // commit; the job is handed out only after that commit.
+      const job = await writes.atomic((db) =>
+        claimJob(db, dialect, {
+          workerId: caller.workerId,
+          leaseId,
+          models,
+          maxPixels: body.maxPixels,
+          now: clock.now(),
+          leaseMs: settings.leaseMs,
+        }),
+      );
       if (job) {
         wait.cancel();
         this.deps.metrics.popWait.observe((performance.now() - started) / 1000);

@@ -1,23 +1,27 @@
-// Group commit for SQLite: answers that arrive while others are being written wait, and are then written
-// together in one transaction. A burst of answers then shares one commit (one WAL append of the pages
-// they touched, and fewer checkpoints) instead of paying for one each, which was most of an answer's
-// time on SQLite (bench/ratings.ts). Every answer is still all or nothing, and no caller hears back
-// before the commit that holds its answer, so an acknowledged answer is never lost. An idle system
-// commits each answer at once (a batch of one), so nothing waits for company.
+// Group commit for SQLite: write transactions that arrive while others are being written wait, and are
+// then written together in one transaction. A burst of them (job claims, results, submissions, rating
+// answers) then shares one commit (one WAL append of the pages they touched, each page once, and fewer
+// checkpoints) instead of paying for one each, which was most of their SQLite time (bench/queue.ts,
+// bench/ratings.ts). Every unit of work is still all or nothing, and no caller hears back before the
+// commit that holds its work, so nothing acknowledged is lost. An idle system commits each at once (a
+// batch of one), so nothing waits for company.
 //
-// A batch first runs its answers one after the other with nothing between them. Savepoints around each
-// answer were the obvious way to isolate them, but in a savepoint SQLite copies every page an answer
-// is first to change into its statement journal, so that the savepoint can be rolled back: measured,
-// that made an answer's inserts several times dearer than in a transaction of its own. Answers almost
-// never fail, so the batch is optimistic instead. When one throws, the whole transaction rolls back;
-// that answer fails (it failed on the state the answers before it left, as it would have in a
-// transaction of its own after theirs), and the others run again in a new transaction, each inside its
-// own savepoint this time, so that a second failure costs no third attempt. A batch therefore runs at
-// most twice, and `work` must have no effect outside its transaction (it may run again).
+// A batch first runs its units one after the other with nothing between them. Savepoints around each
+// unit were the obvious way to isolate them, but in a savepoint SQLite copies every page a unit is first
+// to change into its statement journal, so that the savepoint can be rolled back: measured, that made a
+// rating's inserts several times dearer than in a transaction of its own. Units almost never fail, so
+// the batch is optimistic instead. When one throws, the whole transaction rolls back; that unit fails (it
+// failed on the state the units before it left, as it would have in a transaction of its own after
+// theirs), and the others run again in a new transaction, each inside its own savepoint this time, so
+// that a second failure costs no third attempt. A batch therefore runs at most twice, and `work` must
+// have no effect outside its transaction that matters if it runs again.
 //
-// PostgreSQL needs none of this: concurrent transactions commit in parallel on their own connections.
+// One batcher per database handle (writeTransactions below): SQLite has one writer, and two batchers on
+// one connection would only queue behind each other. PostgreSQL needs none of this: concurrent
+// transactions commit in parallel on their own connections.
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from './schema.js';
+import type { Dialect } from './connect.js';
 
 interface Pending {
   /** Runs in the batch's transaction; may run twice (see above), so it must change nothing outside it. */
@@ -28,8 +32,8 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Thrown out of an optimistic batch's transaction to roll it back: the answer at `index` failed. */
-class AnswerFailed {
+/** Thrown out of an optimistic batch's transaction to roll it back: the unit at `index` failed. */
+class UnitFailed {
   constructor(
     readonly index: number,
     readonly error: unknown,
@@ -76,13 +80,13 @@ export class GroupCommit {
     }
   }
 
-  /** The outcome of each answer of the batch, once the transaction that holds the successful ones ended. */
+  /** The outcome of each unit of the batch, once the transaction that holds the successful ones ended. */
   private async commit(batch: readonly Pending[]): Promise<Outcome[]> {
     try {
       const values = await this.db.transaction().execute((trx) => runInOrder(trx, batch));
       return values.map((value) => ({ ok: true, value }));
     } catch (error) {
-      if (!(error instanceof AnswerFailed)) return batch.map(() => ({ ok: false, error })); // commit failed
+      if (!(error instanceof UnitFailed)) return batch.map(() => ({ ok: false, error })); // commit failed
       const outcomes: Outcome[] = new Array<Outcome>(batch.length);
       outcomes[error.index] = { ok: false, error: error.error };
       const rest = batch.flatMap((item, i) => (i === error.index ? [] : [{ item, i }]));
@@ -103,20 +107,20 @@ export class GroupCommit {
   }
 }
 
-/** The optimistic pass: each answer straight in the transaction; the first failure rolls all back. */
+/** The optimistic pass: each unit straight in the transaction; the first failure rolls all back. */
 async function runInOrder(trx: Transaction<Database>, batch: readonly Pending[]): Promise<unknown[]> {
   const values: unknown[] = [];
   for (const [i, item] of batch.entries()) {
     try {
       values.push(await item.work(trx));
     } catch (error) {
-      throw new AnswerFailed(i, error);
+      throw new UnitFailed(i, error);
     }
   }
   return values;
 }
 
-/** The second pass: each answer in a savepoint, so that one failing leaves the others alone. */
+/** The second pass: each unit in a savepoint, so that one failing leaves the others alone. */
 async function runIsolated(trx: Transaction<Database>, batch: readonly Pending[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const item of batch) {
@@ -130,9 +134,9 @@ async function runIsolated(trx: Transaction<Database>, batch: readonly Pending[]
 }
 
 // One fixed name: savepoints here never nest, and a constant text keeps SQLite's statement cache warm.
-const SAVEPOINT = CompiledQuery.raw('savepoint answer');
-const RELEASE = CompiledQuery.raw('release answer');
-const ROLLBACK = CompiledQuery.raw('rollback to answer');
+const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
+const RELEASE = CompiledQuery.raw('release grouped');
+const ROLLBACK = CompiledQuery.raw('rollback to grouped');
 
 /** Runs work inside a savepoint of `trx`: its writes are kept when it succeeds and undone when it throws. */
 async function inSavepoint<R>(
@@ -149,4 +153,35 @@ async function inSavepoint<R>(
     await trx.executeQuery(RELEASE);
     throw error;
   }
+}
+
+/** How the hot write paths reach the database: batched on SQLite, plain on PostgreSQL. */
+export interface WriteTransactions {
+  /** Runs `work` in a transaction and resolves after its commit. On SQLite `work` may run twice (above). */
+  transaction<R>(work: (trx: Transaction<Database>) => Promise<R>): Promise<R>;
+  /**
+   * Runs work that is one statement, atomic by itself: on SQLite it joins the group's commit like a
+   * transaction; on PostgreSQL it runs as it is, without a transaction's two extra round trips.
+   */
+  atomic<R>(work: (db: Kysely<Database>) => Promise<R>): Promise<R>;
+}
+
+const perDatabase = new WeakMap<Kysely<Database>, WriteTransactions>();
+
+/** The write path of one database handle; every service built on the same handle shares one batcher. */
+export function writeTransactions(db: Kysely<Database>, dialect: Dialect): WriteTransactions {
+  let writes = perDatabase.get(db);
+  if (!writes) {
+    if (dialect === 'sqlite') {
+      const group = new GroupCommit(db);
+      writes = { transaction: group.run, atomic: group.run };
+    } else {
+      writes = {
+        transaction: (work) => db.transaction().execute(work),
+        atomic: (work) => work(db),
+      };
+    }
+    perDatabase.set(db, writes);
+  }
+  return writes;
 }

@@ -1,14 +1,15 @@
-// Group commit (SQLite): answers that arrive together share a transaction, each still all or nothing, and
-// nobody hears back before the commit that holds their answer. A failing answer rolls back the optimistic
-// batch; it alone fails and the others are stored by the second pass.
+// Group commit (SQLite): writes that arrive together share a transaction, each still all or nothing, and
+// nobody hears back before the commit that holds their write. A failing one rolls back the optimistic
+// batch; it alone fails and the others are stored by the second pass. writeTransactions: the same promises
+// on both databases, through one batcher per handle on SQLite.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
 import type { Transaction } from 'kysely';
-import { openDatabase, type DatabaseHandle } from '../db/connect.js';
-import type { Database } from '../db/schema.js';
-import { createTestDatabase } from '../test-support/databases.js';
-import { GroupCommit } from './group-commit.js';
+import { openDatabase, type DatabaseHandle } from './connect.js';
+import type { Database } from './schema.js';
+import { createTestDatabase, testDialects } from '../test-support/databases.js';
+import { GroupCommit, writeTransactions } from './group-commit.js';
 
 async function withDatabase(fn: (handle: DatabaseHandle, path: string) => Promise<void>): Promise<void> {
   const database = await createTestDatabase('sqlite');
@@ -121,3 +122,77 @@ describe('GroupCommit (sqlite)', () => {
     });
   });
 });
+
+const user = (id: string) => ({
+  id,
+  email: `${id}@example.org`,
+  role: 'user' as const,
+  created_at: 1,
+  suspended_at: null,
+});
+
+async function withTwoHandles(
+  dialect: 'sqlite' | 'postgres',
+  run: (writer: DatabaseHandle, reader: DatabaseHandle) => Promise<void>,
+): Promise<void> {
+  const database = await createTestDatabase(dialect);
+  const writer = await openDatabase(database.url);
+  const reader = await openDatabase(database.url);
+  try {
+    await run(writer, reader);
+  } finally {
+    await reader.close();
+    await writer.close();
+    await database.drop();
+  }
+}
+
+for (const dialect of testDialects()) {
+  describe(`writeTransactions (${dialect})`, () => {
+    test('one failing unit rolls back alone; the others commit, each answered after its commit', async () => {
+      await withTwoHandles(dialect, async (writer, reader) => {
+        const writes = writeTransactions(writer.db, writer.dialect);
+        assert.equal(writeTransactions(writer.db, writer.dialect), writes, 'one batcher per handle');
+        const visibleWhenAnswered: boolean[] = [];
+        const readBack = async (id: string) =>
+          (await reader.db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst()) !==
+          undefined;
+        // Started in one turn of the event loop, so on SQLite they land in one batch.
+        const units = ['g-1', 'g-2', 'g-3', 'g-4'].map((id) =>
+          writes
+            .transaction(async (trx) => {
+              await trx.insertInto('users').values(user(id)).execute();
+              // The third writes, then fails: its own row must go, the others' stay.
+              if (id === 'g-3') throw new Error('unit 3 fails');
+              return id;
+            })
+            .then(async (value) => {
+              visibleWhenAnswered.push(await readBack(id));
+              return value;
+            }),
+        );
+        // Single statements: one that fails (g-2 exists by then) is undone alone.
+        const atomic = ['g-2', 'g-5'].map((id) =>
+          writes.atomic((db) => db.insertInto('users').values(user(id)).execute()),
+        );
+        const outcomes = await Promise.allSettled([...units, ...atomic]);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.equal((outcomes[2] as PromiseRejectedResult).reason.message, 'unit 3 fails');
+        assert.deepEqual(visibleWhenAnswered, [true, true, true]);
+        const ids = await reader.db
+          .selectFrom('users')
+          .select('id')
+          .where('id', 'like', 'g-%')
+          .orderBy('id')
+          .execute();
+        assert.deepEqual(
+          ids.map((r) => r.id),
+          ['g-1', 'g-2', 'g-4', 'g-5'],
+        );
+      });
+    });
+  });
+}
