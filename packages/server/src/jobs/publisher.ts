@@ -5,6 +5,12 @@ import type { Database } from '../db/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { JobRow } from './sql/read-generations.js';
 import { generationStatus, isFinished } from './views.js';
+import { preparedPerDialect } from '../db/prepared-per-dialect.js';
+
+// Read after every finished image of a generation of several: compiled once per dialect.
+const statesOfGeneration = preparedPerDialect(1, (db, generationId: string) =>
+  db.selectFrom('jobs').select('state').where('generation_id', '=', generationId),
+);
 
 /** Publishes generation events after the state change they describe has committed. */
 export class GenerationPublisher {
@@ -55,13 +61,7 @@ export class GenerationPublisher {
    */
   async finishIfDone(generationId: string, single?: { n: number; state: JobRow['state'] }): Promise<void> {
     const jobs =
-      single?.n === 1
-        ? [{ state: single.state }]
-        : await this.db
-            .selectFrom('jobs')
-            .select('state')
-            .where('generation_id', '=', generationId)
-            .execute();
+      single?.n === 1 ? [{ state: single.state }] : await statesOfGeneration(this.db, generationId);
     const status = generationStatus(jobs);
     if (isFinished(status)) this.emit(generationId, { type: 'finished', status });
   }

@@ -3,6 +3,7 @@
 // succeed, and the loser learns it from the row count.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../db/connect.js';
+import { preparedPerDialect } from '../db/prepared-per-dialect.js';
 import type { Database, HiddenImagesTable, ReportsTable, ReportStateColumn } from '../db/schema.js';
 
 export type ReportRow = Selectable<ReportsTable>;
@@ -196,11 +197,17 @@ export type StandingRow = NonNullable<Awaited<ReturnType<typeof findUser>>>;
  * time.
  */
 export async function mayQueueWork(db: Kysely<Database>, dialect: Dialect, userId: string): Promise<boolean> {
-  let q = db.selectFrom('users').select(['suspended_at', 'deleted_at']).where('id', '=', userId);
-  if (dialect === 'postgres') q = q.forShare();
-  const row = await q.executeTakeFirst();
+  const [row] = await (dialect === 'postgres' ? accountStateShared : accountState)(db, userId);
   return row !== undefined && row.suspended_at === null && row.deleted_at === null;
 }
+
+// Every submission runs one of these: compiled once per dialect (db/prepared-per-dialect.ts).
+const accountState = preparedPerDialect(1, (db, userId: string) =>
+  db.selectFrom('users').select(['suspended_at', 'deleted_at']).where('id', '=', userId),
+);
+const accountStateShared = preparedPerDialect(1, (db, userId: string) =>
+  db.selectFrom('users').select(['suspended_at', 'deleted_at']).where('id', '=', userId).forShare(),
+);
 
 /** Fenced on "not suspended yet": true when this call suspended the user. */
 export async function suspendUser(

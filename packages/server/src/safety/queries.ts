@@ -3,6 +3,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ImageSafetyState, ImageSafetyTable } from '../db/schema.js';
 import type { Dialect } from '../db/connect.js';
+import { preparedPerDialect } from '../db/prepared-per-dialect.js';
 
 export type SafetyRow = Selectable<ImageSafetyTable>;
 
@@ -11,22 +12,26 @@ export async function insertSafetyRow(
   db: Kysely<Database>,
   p: { imageId: string; state: Extract<ImageSafetyState, 'pending' | 'unchecked'>; now: number },
 ): Promise<void> {
-  await db
+  await newSafetyRow(db, p.imageId, p.state, p.now);
+}
+
+// Every finished job writes one: compiled once per dialect (db/prepared-per-dialect.ts).
+const newSafetyRow = preparedPerDialect(3, (db, imageId: string, state: ImageSafetyState, now: number) =>
+  db
     .insertInto('image_safety')
     .values({
-      image_id: p.imageId,
-      state: p.state,
+      image_id: imageId,
+      state,
       nsfw_score: null,
       classes: null,
       model: null,
       claimed_until: null,
       last_error: null,
-      created_at: p.now,
+      created_at: now,
       classified_at: null,
     })
-    .onConflict((oc) => oc.column('image_id').doNothing())
-    .execute();
-}
+    .onConflict((oc) => oc.column('image_id').doNothing()),
+);
 
 /**
  * Claims the oldest pending image nobody is working on, for `claimMs`. A replica that dies mid-way
