@@ -8,6 +8,7 @@
 // It talks to its parent over the IPC channel: first { type: 'ready', … }, then it answers requests
 // { id, cmd } with { id, result }: `stats` (SQL statements executed since the last `reset`, by kind;
 // process CPU time; long-poll waiters; jobs by state), `reset`, `close`.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   monitorEventLoopDelay,
@@ -112,6 +113,50 @@ pg.Client.prototype.query = function query(this: pg.Client, ...args: unknown[]) 
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof originalQuery;
 
+// --- SQLite's WAL, read from its files ---
+
+/**
+ * How many times the WAL started again from its beginning (the checkpoint sequence number in the -wal
+ * file's header, big-endian at byte 12, counts them) and how many frames it holds now (mxFrame in the
+ * wal-index header of the -shm file, native byte order at byte 16). Undefined when not on a SQLite file.
+ */
+function walState(): { restarts: number; frames: number } | undefined {
+  const url = process.env.DATABASE_URL ?? '';
+  if (!url.startsWith('sqlite:')) return undefined;
+  const path = url.slice('sqlite:'.length);
+  const read = (file: string, offset: number): Buffer | undefined => {
+    try {
+      const fd = openSync(file, 'r');
+      try {
+        const buf = Buffer.alloc(4);
+        return readSync(fd, buf, 0, 4, offset) === 4 ? buf : undefined;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  };
+  const seq = read(`${path}-wal`, 12);
+  const frames = read(`${path}-shm`, 16);
+  if (!seq || !frames) return undefined;
+  return { restarts: seq.readUInt32BE(0), frames: frames.readUInt32LE(0) };
+}
+
+// Sampled every 10 ms: the most frames the WAL held before each restart tells a restart at the main
+// connection's fallback checkpoint (16,384 frames: copied on the event loop) from one after the
+// background checkpointer had caught up (any size).
+const walSampler = { restarts: 0, frames: 0, peak: 0, peaksBeforeRestart: [] as number[] };
+setInterval(() => {
+  const w = walState();
+  if (!w) return;
+  if (w.restarts !== walSampler.restarts && walSampler.restarts !== 0)
+    walSampler.peaksBeforeRestart.push(walSampler.peak);
+  if (w.restarts !== walSampler.restarts) walSampler.peak = 0;
+  walSampler.restarts = w.restarts;
+  walSampler.peak = Math.max(walSampler.peak, w.frames);
+}, 10).unref();
+
 // --- the server ---
 
 function send(message: unknown): void {
@@ -189,6 +234,7 @@ function serve(hooks: {
           eluMark = performance.eventLoopUtilization();
           loopDelay.reset();
           Object.assign(gc, { count: 0, ms: 0, maxMs: 0, major: 0 });
+          walSampler.peaksBeforeRestart = [];
           return null;
         case 'waiters':
           return hooks.waiters?.() ?? 0;
@@ -207,6 +253,7 @@ function serve(hooks: {
               max: loopDelay.max / 1e6,
             },
             gc: { ...gc },
+            wal: { ...walState(), peaksBeforeRestart: [...walSampler.peaksBeforeRestart] },
             waiters: hooks.waiters?.() ?? 0,
             states: (await hooks.states?.()) ?? {},
           };

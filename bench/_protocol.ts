@@ -31,6 +31,11 @@ export interface ChildStats {
   loopDelayMs: { p50: number; p99: number; max: number };
   /** Garbage collections on the main thread since the last reset: how many, their pauses, how many major. */
   gc: { count: number; ms: number; maxMs: number; major: number };
+  /**
+   * SQLite file: WAL restarts so far (not since the reset), the frames the WAL holds now, and (sampled
+   * every 10 ms, since the reset) the most frames it held before each restart.
+   */
+  wal: { restarts?: number; frames?: number; peaksBeforeRestart: number[] };
   waiters: number;
   states: Record<string, number>;
 }

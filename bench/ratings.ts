@@ -228,6 +228,14 @@ function printPhase(label: string, p: Phase, noopRps: number): void {
     `    coordinator event loop blocked p99 ${delay.p99.toFixed(1)} ms, max ${delay.max.toFixed(1)} ms;` +
       ` GC ${gc.count} pauses (${gc.major} major), ${((1000 * gc.ms) / p.count).toFixed(0)} µs per rating, longest ${gc.maxMs.toFixed(1)} ms`,
   );
+  const peaks = p.after.wal.peaksBeforeRestart;
+  if (p.after.wal.frames !== undefined) {
+    const atFallback = peaks.filter((n) => n >= 15_000).length; // sampled: a few hundred frames short
+    console.log(
+      `    SQLite WAL: ${peaks.length} restarts from its beginning (${(peaks.length / p.seconds).toFixed(1)}/s), ${atFallback} of them at` +
+        ` the main connection's fallback checkpoint (16,384 frames, on the event loop); most frames before a restart ${fmt(Math.max(0, ...peaks))}`,
+    );
+  }
   console.log(
     `    CPU per rating: coordinator ${((1000 * serverCpu) / p.count).toFixed(0)} µs (${((1000 * serverCpu) / p.count / noopCpuUs).toFixed(1)}× the no-op's), load generator ${((1000 * p.clientCpuMs) / p.count).toFixed(0)} µs;` +
       ` coordinator event loop ${(100 * p.after.eventLoopUtilization).toFixed(0)}% busy`,
