@@ -236,6 +236,15 @@ test('exclusions and the progress total may still be counted as the release runs
   assert.match(await readFile(join(result.path, 'README.md'), 'utf8'), /\| `taken_down` \| 20 \|/);
   assert.equal(totals.at(-1), 20);
 
+  // A total that could not be counted only leaves the progress bar without one.
+  const untotalled = await writeRelease(
+    fixtureOptions(fixture, out, {
+      name: 'untotalled',
+      expectedImages: Promise.reject(new Error('no count')),
+    }),
+  );
+  assert.equal(untotalled.manifest.counts.images, 14);
+
   const failed = Promise.reject(new DatasetError('invalid_argument', 'counting failed'));
   await rejects(
     fixtureOptions(fixture, out, { name: 'uncounted', exclusions: failed }),

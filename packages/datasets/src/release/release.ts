@@ -109,6 +109,8 @@ export async function writeRelease(options: ReleaseOptions): Promise<ReleaseResu
   // handled from the start, so one that fails before then is not an unhandled rejection).
   const exclusionsCounted = Promise.resolve(options.exclusions ?? []);
   exclusionsCounted.catch(() => undefined);
+  // Only the progress bar waits for this one: a failure leaves its total unknown.
+  Promise.resolve(options.expectedImages).catch(() => undefined);
   const { shardSize, embeddingDim, readConcurrency, threads } = checkOptions(options);
   const pseudonyms = new Pseudonymizer(options.salt);
   const target = join(options.outDir, options.name);

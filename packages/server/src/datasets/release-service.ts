@@ -159,8 +159,7 @@ export class DatasetService {
     try {
       const embeddings = new PageEmbeddings(this.base);
       streams = openReleaseStreams(this.database, this.options.pageRows, embeddings);
-      // Counted while the release reads its rows; the library awaits them for the card.
-      const counted = streams.exclusions;
+
       const result = await writeRelease({
         outDir,
         name,
@@ -175,8 +174,9 @@ export class DatasetService {
         previous: previousPath,
         shardSize: this.options.shardSize,
         aggregateRatingKind: 'aesthetic',
-        exclusions: counted.then((c) => c.exclusions),
-        expectedImages: counted.then((c) => c.publicImages),
+        // Counted while the release reads its rows; the library awaits them for the card.
+        exclusions: streams.exclusions,
+        expectedImages: streams.expectedImages,
         title: `Dreamfold dataset ${name}`,
         onProgress,
         signal: request.signal,

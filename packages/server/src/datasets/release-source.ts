@@ -170,10 +170,15 @@ export interface ReleaseStreams {
   ratings: AsyncIterable<ReleaseRating[]>;
   preferences: AsyncIterable<ReleasePreference[]>;
   /**
-   * The exclusion counts, counted while the rows are read: in the reader thread's snapshot (before its
-   * first page, so they count exactly what the streams read), or here.
+   * The exclusion counts, counted while the rows are read: in the reader thread's snapshot (so they
+   * agree exactly with what the streams read), or here; known once the last image has been read.
    */
-  exclusions: Promise<ReleaseExclusions>;
+  exclusions: Promise<ExclusionCount[]>;
+  /**
+   * The progress total, known before the first image: the finished images neither hidden nor withdrawn
+   * (the public images, and any still waiting for the safety check).
+   */
+  expectedImages: Promise<number>;
   /** Where the rows are read: 'thread' (a SQLite file, sqlite-reader-thread.ts) or 'here'. */
   readIn: 'thread' | 'here';
   close(): Promise<void>;
@@ -226,6 +231,17 @@ export function openReleaseStreams(
     counted = Promise.all(tallies.map((q) => database.arrayRows(q)));
     pages = (index) => pagesHere(database.arrayRows, queries[index]!, pageRows);
   }
+  // The public images are the image rows read (from the snapshot the counts come from, on SQLite).
+  let imagesRead!: (n: number) => void;
+  const publicImages = new Promise<number>((resolve) => (imagesRead = resolve));
+  async function* countedImages(): AsyncGenerator<ColumnPage> {
+    let n = 0;
+    for await (const page of pages(0)) {
+      n += page.rows;
+      yield page;
+    }
+    imagesRead(n);
+  }
   const onImagePage =
     embeddings &&
     ((page: ColumnPage) => {
@@ -233,10 +249,22 @@ export function openReleaseStreams(
       return embeddings.load(ids[0] as string, ids[page.rows - 1] as string);
     });
   return {
-    images: converted(pages(0), imageOf, onImagePage),
+    images: converted(countedImages(), imageOf, onImagePage),
     ratings: converted(pages(1), ratingOf),
     preferences: converted(pages(2), preferenceOf),
-    exclusions: counted.then(tallyFrom).then(exclusionsOf),
+    exclusions: Promise.all([counted, publicImages]).then(([answers, n]) =>
+      exclusionsOf(tallyFrom(answers, n)),
+    ),
+    expectedImages: counted.then((answers) => {
+      const t = tallyFrom(answers, 0);
+      return (
+        t.finishedImages -
+        t.hiddenByClassifier -
+        t.hiddenByModerators -
+        t.ownerWithdrew -
+        t.ownerDeletedWithWithdrawal
+      );
+    }),
     readIn,
     close,
   };
@@ -247,14 +275,8 @@ export function imageReader(blobs: BlobStore): (sha256: string) => Promise<Buffe
   return (sha256) => blobs.get(imageKey(sha256));
 }
 
-/** What a release leaves out and why, counted, for the card and the manifest; and how many images are public. */
-export interface ReleaseExclusions {
-  exclusions: ExclusionCount[];
-  publicImages: number;
-}
-
-/** The card's exclusions from the tallies (source-queries.ts). */
-function exclusionsOf(t: ExclusionTallies): ReleaseExclusions {
+/** What a release leaves out and why, for the card and the manifest, from the tallies (source-queries.ts). */
+function exclusionsOf(t: ExclusionTallies): ExclusionCount[] {
   const accounted =
     t.hiddenByClassifier + t.hiddenByModerators + t.ownerWithdrew + t.ownerDeletedWithWithdrawal;
   const exclusions: ExclusionCount[] = [
@@ -301,5 +323,5 @@ function exclusionsOf(t: ExclusionTallies): ReleaseExclusions {
       description: 'Ratings and preferences (not images) by people who withdrew from releases.',
     },
   ];
-  return { exclusions, publicImages: t.publicImages };
+  return exclusions;
 }

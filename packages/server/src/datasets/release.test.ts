@@ -115,6 +115,11 @@ for (const dialect of testDialects()) {
       assert.match(card, /\| `hidden_by_moderators` \| 1 \|/);
       assert.match(card, /\| `owner_withdrew` \| 2 \|/);
       assert.match(card, /\| `owner_deleted_account` \| 2 \|/);
+      // Every finished image neither hidden nor withdrawn was published (counted as the rows were read).
+      assert.deepEqual(
+        r.manifest.exclusions.find((e) => e.reason === 'not_yet_public'),
+        { reason: 'not_yet_public', count: 0 },
+      );
       const excludedAnswers = p.answers.filter((a) => a.raterId === p.raters.excluded.id).length;
       const withdrawnAnswers = p.answers.filter((a) => a.raterId === p.raters.withdrawn.id).length;
       assert.ok(excludedAnswers > 0 && withdrawnAnswers > 0);
