@@ -51,7 +51,7 @@ export class ResultIntake {
     // answered only after the commit that holds it, and rolled back alone if it fails.
     const done = await writes
       .transaction(async (trx) => {
-        const row = await completeJob(trx, {
+        const row = await completeJob(trx, this.deps.dialect, {
           jobId: job.id,
           leaseId,
           sha256: image.sha256,
