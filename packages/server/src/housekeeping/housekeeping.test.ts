@@ -118,10 +118,10 @@ for (const dialect of testDialects()) {
 
     // SQLite plans without gathered statistics on purpose (planner-statistics.ts).
     if (dialect === 'postgres') {
-      test('PostgreSQL without autovacuum: a table that changed enough is analysed, an unchanged one is not', async (t) => {
+      test('PostgreSQL without autovacuum: a table that changed enough is analysed, an unchanged one is not', async () => {
         const db = c.services.database.db;
-        const setting = await sql<{ v: string }>`select current_setting('autovacuum') as v`.execute(db);
-        if (setting.rows[0]?.v !== 'off') return t.skip('autovacuum is on in this PostgreSQL server');
+        // Off for this table, whatever the server's setting: nothing but the coordinator analyses it.
+        await sql`alter table idempotency_keys set (autovacuum_enabled = false)`.execute(db);
         const lastAnalyze = async (table: string) =>
           (
             await sql<{ at: Date | null }>`
