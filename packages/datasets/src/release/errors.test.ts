@@ -218,12 +218,24 @@ test('an abort signal stops a release and removes its partial folder', async (t)
 test('exclusions and the progress total may still be counted as the release runs; a failed count fails it', async (t) => {
   const out = await tempDir(t);
   // The caller's count (20: rows may differ from an earlier count) and its exclusions, still pending
-  // as the release starts.
-  const counted = new Promise<number>((resolve) => setTimeout(() => resolve(20), 50));
+  // as the release starts; they arrive while the images are staged, before the last one (a timer here
+  // raced the staging: on a quiet machine all 14 images were staged first).
+  let count!: (n: number) => void;
+  const counted = new Promise<number>((resolve) => (count = resolve));
+  async function* countedBeforeTheLastImage() {
+    for (const [i, image] of fixture.images.entries()) {
+      if (i === fixture.images.length - 1) {
+        count(20);
+        await counted;
+      }
+      yield image;
+    }
+  }
   const totals: (number | undefined)[] = [];
   const result = await writeRelease(
     fixtureOptions(fixture, out, {
       name: 'counted',
+      images: countedBeforeTheLastImage(),
       expectedImages: counted,
       exclusions: counted.then((n) => [{ reason: 'taken_down', count: n, description: 'Taken down.' }]),
       onProgress: (p) => {
