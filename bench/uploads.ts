@@ -1,20 +1,35 @@
 // 512×512 result uploads validated and re-encoded per second, end to end through HTTP
 // (PUT /v1/jobs/:id/result → validateUpload → blob store → job done), beside sharp alone decoding and
-// re-encoding the same PNG in this process with the options validateUpload uses.
+// re-encoding the same PNG in this process in one pipeline at zlib level 1 without filters (the ingest
+// default, and until 2026-12-07 the only re-encode), and beside the coordinator's own re-encode
+// (images/sharp-reencode.ts, which stores pixels deflate cannot shrink) run alone in this process.
 //
 // Jobs are leased before each timed phase, so a phase measures uploads only. The coordinator runs in a
 // child process (bench/_coordinator.ts, SQLite, filesystem blobs); it shares this machine's cores with
-// the load generator. Environment: BENCH_PHASE_MS (default 5000), BENCH_UPLOADERS (default 8).
+// the load generator. Environment: BENCH_PHASE_MS (default 5000), BENCH_UPLOADERS (default 8),
+// BENCH_PROFILE=1 (run the coordinator under --cpu-prof and print where its main thread's time goes during
+// the noise phase; BENCH_PROFILE_KEEP=FILE also keeps the raw .cpuprofile).
 import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { tempDir } from '@dreamfold/server/testing';
-import { client, closedLoop, cpuMs, fmt, latencySummary, requestJson, startServerChild } from './_harness.js';
+import { reencodeWithSharp } from '../packages/server/src/images/sharp-reencode.js';
+import {
+  client,
+  closedLoop,
+  cpuMs,
+  fmt,
+  latencySummary,
+  requestJson,
+  startServerChild,
+  summarizeProfile,
+} from './_harness.js';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 5000);
 const UPLOADERS = Number(process.env.BENCH_UPLOADERS ?? 8);
 const SIDE = 512;
 const TARGET = 150;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 /** Noise around a gradient: compresses about as badly as a detailed generated image (~0.5 MB). */
 async function noisyPng(): Promise<Buffer> {
@@ -80,7 +95,7 @@ async function main(): Promise<void> {
 
   // Baseline: sharp alone, in this process, same options as validateUpload, same concurrency.
   console.log(
-    `\nBaseline: sharp alone (decode + removeAlpha + PNG re-encode, compressionLevel 1, no adaptive filtering — the options validateUpload uses), in-process;` +
+    `\nBaseline: sharp alone (decode + removeAlpha + PNG re-encode in one pipeline, compressionLevel 1, no adaptive filtering — the ingest default), in-process;` +
       ` sharp.concurrency() ${sharp.concurrency()}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}:`,
   );
   const baseline = new Map<string, number>();
@@ -98,10 +113,25 @@ async function main(): Promise<void> {
       `  ${img.name}: ${fmt(rate)} images/s (${fmt(r.count)} in ${r.seconds.toFixed(1)} s), CPU ${fmt(cpuMs(c0, process.cpuUsage()) / r.count, 1)} ms per image`,
     );
   }
+  // The coordinator's re-encode alone (one pipeline, or decode + sampled decision + encode), in-process.
+  console.log("  the coordinator's re-encode alone (images/sharp-reencode.ts), in-process:");
+  for (const img of images) {
+    let chosen = { level: -1, bytes: 0 };
+    const c0 = process.cpuUsage();
+    const r = await closedLoop(UPLOADERS, PHASE_MS / 2, async () => {
+      const out = await reencodeWithSharp(img.png, SIDE, SIDE);
+      chosen = { level: out.level, bytes: out.png.length };
+    });
+    const rate = r.count / r.seconds;
+    console.log(
+      `    ${img.name}: ${fmt(rate)} images/s (${((100 * rate) / (baseline.get(img.name) ?? rate)).toFixed(0)}% of the one-pipeline level 1), CPU ${fmt(cpuMs(c0, process.cpuUsage()) / r.count, 1)} ms per image; chose zlib level ${chosen.level}, ${fmt(chosen.bytes)} bytes`,
+    );
+  }
   // What other encoder settings would cost (shorter phases; for the report, not a target).
   console.log('  other encoder settings (what-if, 1 s each):');
   for (const img of images) {
     for (const opts of [
+      { compressionLevel: 0, adaptiveFiltering: false },
       { compressionLevel: 1, adaptiveFiltering: false },
       { compressionLevel: 3, adaptiveFiltering: false },
       { compressionLevel: 6, adaptiveFiltering: false },
@@ -126,7 +156,9 @@ async function main(): Promise<void> {
       LEASE_SECONDS: '600',
       BENCH_WORKERS: '16',
     },
+    profile: PROFILE,
   });
+  let profileWindow: { window: [number, number]; uploads: number } | undefined;
   console.log(
     `\nThrough HTTP (PUT /v1/jobs/:id/result): coordinator sharp.concurrency() ${server.info.sharpConcurrency}, UV_THREADPOOL_SIZE ${server.info.uvThreadpoolSize}:`,
   );
@@ -178,11 +210,12 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - t0);
     });
     const after = await server.stats();
+    profileWindow ??= { window: [before.monotonicUs, after.monotonicUs], uploads: r.count };
     uploaded += r.count;
     const rate = r.count / r.seconds;
     const serverCpu = cpuMs(before.cpu, after.cpu);
     console.log(
-      `  ${img.name}: ${fmt(rate)} uploads/s (${fmt(r.count)} in ${r.seconds.toFixed(1)} s) — ${((100 * rate) / (baseline.get(img.name) ?? rate)).toFixed(0)}% of sharp alone; target ${TARGET}/s`,
+      `  ${img.name}: ${fmt(rate)} uploads/s (${fmt(r.count)} in ${r.seconds.toFixed(1)} s) — ${((100 * rate) / (baseline.get(img.name) ?? rate)).toFixed(0)}% of sharp alone at level 1 in one pipeline; target ${TARGET}/s`,
     );
     console.log(`    latency ${latencySummary(latencies)}`);
     console.log(
@@ -196,6 +229,16 @@ async function main(): Promise<void> {
   );
   await pool.close();
   await server.close();
+  if (server.profileDir && profileWindow) {
+    console.log(`\nProfile of the ${images[0]?.name} phase:`);
+    console.log(
+      summarizeProfile(server.profileDir, {
+        window: profileWindow.window,
+        perUnit: { count: profileWindow.uploads, name: 'upload' },
+        top: 25,
+      }),
+    );
+  }
 }
 
 await main();
