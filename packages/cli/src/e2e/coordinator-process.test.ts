@@ -46,7 +46,15 @@ for (const dialect of testDialects()) {
 
     before(async () => {
       database = await createTestDatabase(dialect);
-      env = { DATA_DIR: tempDir(), DATABASE_URL: database.url, PORT: String(await freePort()) };
+      env = {
+        DATA_DIR: tempDir(),
+        DATABASE_URL: database.url,
+        PORT: String(await freePort()),
+        // A pop the coordinator committed but was killed before answering leaves its job leased to a worker
+        // that never heard of it: the lease expiring is what brings it back. The default, 60 s, is longer
+        // than the restart test waits.
+        LEASE_SECONDS: '10',
+      };
     });
     after(async () => {
       for (const p of processes) p.kill('SIGKILL');
