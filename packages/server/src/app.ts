@@ -119,6 +119,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
       : (options.logger ?? pino({ level: config.logLevel }));
   const database: DatabaseHandle = await openDatabase(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
+    pgPreparedStatements: config.pgPreparedStatements,
     onPoolError: (err) => log.warn({ err: err.message }, 'an idle database connection was closed'),
     onCheckpointError: (message) => log.warn({ err: message }, 'a background WAL checkpoint failed'),
   });

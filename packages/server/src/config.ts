@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string;
   blobUrl: string;
   sqliteSynchronous: SqliteSynchronous;
+  /** PostgreSQL: hot statements prepared once per connection (db/pg-named-statements.ts). */
+  pgPreparedStatements: boolean;
   logLevel: string;
   leaseSeconds: number;
   maxAttempts: number;
@@ -170,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || `sqlite:${join(dataDir, 'dreamfold.db')}`,
     blobUrl: env.BLOB_URL || `file:${join(dataDir, 'blobs')}`,
     sqliteSynchronous: synchronous,
+    pgPreparedStatements: oneOf(env, 'PG_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
     logLevel: env.LOG_LEVEL ?? 'info',
     leaseSeconds: int(env, 'LEASE_SECONDS', 60, 5, 3600),
     maxAttempts: int(env, 'MAX_ATTEMPTS', 3, 1, 20),

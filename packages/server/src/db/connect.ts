@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { nameStatementsOnConnect } from './pg-named-statements.js';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
@@ -29,6 +30,8 @@ export interface OpenDatabaseOptions {
   sqliteSynchronous?: SqliteSynchronous;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** PostgreSQL: prepare each hot statement once per connection (pg-named-statements.ts). Default true. */
+  pgPreparedStatements?: boolean;
   /** Told about connections PostgreSQL closed while idle (they are replaced on the next query). */
   onPoolError?: (err: Error) => void;
   /**
@@ -74,6 +77,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // An idle connection the server terminates (restart, failover) is reported as a pool 'error' event;
     // unhandled, it would crash the process. The pool replaces it on the next query.
     pool.on('error', (err) => options.onPoolError?.(err));
+    if (options.pgPreparedStatements !== false) nameStatementsOnConnect(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     handle = { db, dialect: 'postgres', url, arrayRows: postgresArrayRows(pool), close: () => db.destroy() };
   } else {
