@@ -136,10 +136,10 @@ function unfilterToRgb(raw: Buffer, width: number, height: number, bpp: number):
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
- * A fresh 8-bit RGB PNG from decodePlainPng's scanlines: unfiltered rows at zlib level 1, the same speed
- * over size trade as the sharp re-encode in validate-upload.ts.
+ * A fresh 8-bit RGB PNG from decodePlainPng's scanlines: unfiltered rows at zlib `level` (deflate-level.ts
+ * chooses 1, or 0 for pixels deflate cannot shrink), as the sharp re-encode does.
  */
-export function encodePlainPng(scanlines: Buffer, width: number, height: number): Buffer {
+export function encodePlainPng(scanlines: Buffer, width: number, height: number, level: 0 | 1 = 1): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -147,7 +147,7 @@ export function encodePlainPng(scanlines: Buffer, width: number, height: number)
   return Buffer.concat([
     SIGNATURE,
     pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(scanlines, { level: 1 })),
+    pngChunk('IDAT', deflateSync(scanlines, { level })),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }

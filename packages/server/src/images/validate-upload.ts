@@ -3,13 +3,14 @@
 // cannot expand to gigabytes), then a fresh re-encode: whatever else the upload carried (chunks, trailing
 // bytes, polyglot payloads) is dropped, and the stored bytes are ones we produced. Small plain PNGs are
 // decoded and re-encoded by plain-png.ts (same checks, a tenth of sharp's fixed cost per call); every
-// other PNG by sharp (sharp-reencode.ts, which also decides how hard zlib works).
+// other PNG by sharp (sharp-reencode.ts). Both re-encode at the zlib level deflate-level.ts chooses.
 import { AppError } from '../errors.js';
 import { sha256Hex } from '../ids.js';
 import { formatParameters, writePngParameters } from '@dreamfold/protocol/png';
 import type { GenerationsTable } from '../db/schema.js';
 import { decodePlainPng, encodePlainPng } from './plain-png.js';
 import { reencodeWithSharp } from './sharp-reencode.js';
+import { levelFor, uploadShowsCompressible } from './deflate-level.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /**
@@ -80,8 +81,14 @@ export async function validateUpload(
       header.width * header.height <= PLAIN_CODEC_MAX_PIXELS
         ? decodePlainPng(buf, header.width, header.height)
         : undefined;
+    const pixels = header.width * header.height;
     png = plain
-      ? encodePlainPng(plain, header.width, header.height)
+      ? encodePlainPng(
+          plain,
+          header.width,
+          header.height,
+          uploadShowsCompressible(buf.length, pixels) ? 1 : levelFor(plain, header.width * 3 + 1, true),
+        )
       : (await reencodeWithSharp(buf, header.width, header.height)).png;
     if (parameters !== undefined) png = writePngParameters(png, parameters);
   } catch (err) {
