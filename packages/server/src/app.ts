@@ -1,4 +1,5 @@
 // Builds the coordinator: one Fastify app, one plugin per domain, services wired here and nowhere else.
+import { inlineUploadValidator, UploadThread, type UploadValidator } from './images/upload-validator.js';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
@@ -221,6 +222,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     },
     { defaultMetrics: options.logger !== false },
   );
+  // Uploads are checked and re-encoded on a thread of their own unless UPLOAD_VALIDATION=inline.
+  const uploads: UploadValidator =
+    config.uploadValidation === 'thread' ? new UploadThread() : inlineUploadValidator;
   const leases: LeaseService = new LeaseService(
     db,
     database.dialect,
@@ -241,6 +245,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     credits,
     leaseHooks(safetyService, fairness),
     trust,
+    uploads,
   );
   const datasets = new DatasetService(database, blobs, clock, {
     dir: join(config.dataDir, 'datasets'),
@@ -379,6 +384,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   });
   app.addHook('onClose', async () => {
     mailer.close();
+    await uploads.close();
     await bus.close();
     await blobs.close();
     await database.close();

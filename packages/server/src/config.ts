@@ -14,6 +14,8 @@ export interface Config {
   sqliteSynchronous: SqliteSynchronous;
   /** PostgreSQL: hot statements prepared once per connection (db/pg-named-statements.ts). */
   pgPreparedStatements: boolean;
+  /** Where uploads are checked and re-encoded: a thread of their own, or the event loop. */
+  uploadValidation: 'thread' | 'inline';
   logLevel: string;
   leaseSeconds: number;
   maxAttempts: number;
@@ -173,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobUrl: env.BLOB_URL || `file:${join(dataDir, 'blobs')}`,
     sqliteSynchronous: synchronous,
     pgPreparedStatements: oneOf(env, 'PG_PREPARED_STATEMENTS', ['on', 'off'] as const, 'on') === 'on',
+    uploadValidation: oneOf(env, 'UPLOAD_VALIDATION', ['thread', 'inline'] as const, 'thread'),
     logLevel: env.LOG_LEVEL ?? 'info',
     leaseSeconds: int(env, 'LEASE_SECONDS', 60, 5, 3600),
     maxAttempts: int(env, 'MAX_ATTEMPTS', 3, 1, 20),

@@ -6,6 +6,7 @@
 // other PNG by sharp (sharp-reencode.ts). Both re-encode at the zlib level deflate-level.ts chooses.
 import { AppError } from '../errors.js';
 import { sha256Hex } from '../ids.js';
+import type { ImageFeatures } from '../trust/image-analysis.js';
 import { formatParameters, writePngParameters } from '@dreamfold/protocol/png';
 import type { GenerationsTable } from '../db/schema.js';
 import { decodePlainPng, encodePlainPng } from './plain-png.js';
@@ -24,6 +25,8 @@ export interface ValidatedImage {
   sha256: string;
   width: number;
   height: number;
+  /** What trust/ checks look at, when the validator was asked for them (upload-validator.ts). */
+  features?: ImageFeatures;
 }
 
 /** Reads width and height from the IHDR chunk, which the PNG format requires to come first. */

@@ -1,7 +1,8 @@
 // The main thread's side of the NSFW classifier: decode and resize with sharp, then ask the classifier
 // thread. One request at a time (the thread is one CPU's worth of work anyway); the thread starts on the
 // first image, so a coordinator with nothing to classify never loads TensorFlow.js.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../module-thread.js';
 import sharp from 'sharp';
 import type { NsfwClasses } from '@dreamfold/protocol';
 import { INPUT_SIZE, type ClassifyResponse, type ThreadOptions } from './classifier-messages.js';
@@ -33,16 +34,8 @@ export async function toModelInput(png: Buffer, maxPixels: number): Promise<Uint
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-// Built, the thread is a .js file beside this one. Under tsx (tests, development) it is TypeScript, and
-// Node 20 does not carry tsx's loader into worker threads, so a two-line bootstrap registers it first.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const THREAD_URL = new URL(`./classifier-thread${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-
 function spawnThread(options: ThreadOptions): Worker {
-  if (!FROM_SOURCE) return new Worker(THREAD_URL, { workerData: options });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL.href)}); });`;
-  return new Worker(code, { eval: true, workerData: options });
+  return startModuleThread(import.meta.url, 'classifier-thread', { workerData: options });
 }
 
 interface Pending {

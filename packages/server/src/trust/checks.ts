@@ -37,6 +37,8 @@ export interface Submission {
   leasedAt: number | null;
   /** The validated, re-encoded PNG. */
   png: Buffer;
+  /** Its features when already computed (the upload thread does, images/upload-validator.ts). */
+  features?: ImageFeatures;
 }
 
 export type Verdict =
@@ -102,7 +104,7 @@ export class ResultChecks {
   ) {}
 
   async inspect(s: Submission): Promise<Verdict> {
-    const features = await analyseImage(s.png);
+    const features = s.features ?? (await analyseImage(s.png));
     if (features.spread < THRESHOLDS.blankSpread) {
       return {
         ok: false,

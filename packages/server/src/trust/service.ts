@@ -6,6 +6,7 @@
 //               earning), or jobRejected inside the transaction that sends the job back to the queue;
 //   replicas  → everything for ids starting `rep_` goes to `replicas`;
 //   reaper    → replicas.expire.
+import type { ImageFeatures } from './image-analysis.js';
 import type { Kysely } from 'kysely';
 import type { JobResult, PopBody, WorkerReputation } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
@@ -190,7 +191,7 @@ export class TrustService {
     caller: WorkerCaller,
     job: JobRow,
     g: GenerationRow,
-    image: { png: Buffer; sha256: string },
+    image: { png: Buffer; sha256: string; features?: ImageFeatures },
   ): Promise<Verdict | undefined> {
     if (!this.enabled) return undefined;
     return this.checks.inspect({
@@ -200,6 +201,7 @@ export class TrustService {
       params: paramsOf(g, Number(job.seed)),
       leasedAt: job.leased_at === null ? null : Number(job.leased_at),
       png: image.png,
+      features: image.features,
     });
   }
 

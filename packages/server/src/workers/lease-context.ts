@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CreditsService } from '../credits/service.js';
 import type { LeaseHooks } from '../fairness/lease-hooks.js';
 import type { TrustService } from '../trust/service.js';
+import type { UploadValidator } from '../images/upload-validator.js';
 import type { WriteTransactions } from '../db/group-commit.js';
 
 export interface LeaseSettings {
@@ -49,6 +50,8 @@ export interface LeaseDeps {
   trust: TrustService;
   /** Claims and results: on SQLite they share commits with concurrent writes (db/group-commit.ts). */
   writes: WriteTransactions;
+  /** Checks and re-encodes uploads, by default on a thread of its own (images/upload-validator.ts). */
+  uploads: UploadValidator;
 }
 
 export function leaseLost(

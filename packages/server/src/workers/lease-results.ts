@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { completeJob } from '../jobs/sql/complete-job.js';
 import type { JobRow } from '../jobs/sql/read-generations.js';
 import { imageUrl } from '../jobs/views.js';
-import { imageParameters, validateUpload } from '../images/validate-upload.js';
+import { imageParameters } from '../images/validate-upload.js';
 import type { TrustService } from '../trust/service.js';
 import { SuspendedMeanwhile } from '../trust/standing.js';
 import type { JobReceipt } from '../credits/service.js';
@@ -30,7 +30,11 @@ export class ResultIntake {
       throw new AppError('worker_suspended', `This worker is suspended: ${suspended}`);
     }
     const g = await this.deps.generations.get(job.generation_id);
-    const image = await validateUpload(upload, g, imageParameters(g, job.seed));
+    const image = await this.deps.uploads.validate(upload, g, {
+      parameters: imageParameters(g, job.seed),
+      // Off the event loop with the rest, when trust/ will look at them.
+      analyse: trust.enabled,
+    });
     // Blank, noise, replay, too fast: refused before anything is stored, the job goes to another worker.
     const verdict = await trust.inspectJob(caller, job, g, image);
     if (verdict && !verdict.ok) {

@@ -24,6 +24,7 @@ import type { LeaseHooks } from '../fairness/lease-hooks.js';
 import type { Refusal, TrustService } from '../trust/service.js';
 import { isReplicaId } from '../trust/sql/replicas.js';
 import { PopWaiters } from './pop-waiters.js';
+import type { UploadValidator } from '../images/upload-validator.js';
 import { writeTransactions } from '../db/group-commit.js';
 import {
   explainLostLease,
@@ -64,6 +65,7 @@ export class LeaseService {
     hooks: LeaseHooks,
     /** Verification and reputation (trust/): admission, checks on results, replicas (ids `rep_…`). */
     trust: TrustService,
+    uploads: UploadValidator,
   ) {
     this.deps = {
       db,
@@ -79,6 +81,7 @@ export class LeaseService {
       hooks,
       trust,
       writes: writeTransactions(db, dialect),
+      uploads,
     };
     this.assignments = new Assignments(this.deps);
     this.returns = new LeaseReturns(this.deps);
