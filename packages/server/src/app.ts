@@ -184,6 +184,9 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
   const fairness = new FairnessService(db, clock, runs, { maxPopWaitMs: config.maxPopWaitSeconds * 1000 });
   const requesters = new RequesterFairness(db, clock, { windowSeconds: config.unservableWindowSeconds });
   const generationCache = new GenerationCache(db);
+  // Uploads are checked and re-encoded on a thread of their own unless UPLOAD_VALIDATION=inline.
+  const uploads: UploadValidator =
+    config.uploadValidation === 'thread' ? new UploadThread() : inlineUploadValidator;
   const trust = new TrustService({
     db,
     dialect: database.dialect,
@@ -194,6 +197,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     config,
     deliver: (mail) => identity.deliver(mail),
     publicUrl,
+    uploads,
   });
   const generationLimits = new GenerationLimitsSetting(db, clock, config.maxPixels);
   const generations = new GenerationService(
@@ -222,9 +226,6 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     },
     { defaultMetrics: options.logger !== false },
   );
-  // Uploads are checked and re-encoded on a thread of their own unless UPLOAD_VALIDATION=inline.
-  const uploads: UploadValidator =
-    config.uploadValidation === 'thread' ? new UploadThread() : inlineUploadValidator;
   const leases: LeaseService = new LeaseService(
     db,
     database.dialect,

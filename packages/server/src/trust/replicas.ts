@@ -11,7 +11,7 @@ import { AppError, notFound } from '../errors.js';
 import { toIso } from '../ids.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
 import { generationParams } from '../jobs/views.js';
-import { validateUpload } from '../images/validate-upload.js';
+import type { UploadValidator } from '../images/upload-validator.js';
 import { hashBands } from './image-analysis.js';
 import { paramsOf, type ResultChecks, type Verdict } from './checks.js';
 import { SuspendedMeanwhile, type Standing } from './standing.js';
@@ -38,6 +38,7 @@ export class Replicas {
     private readonly checks: ResultChecks,
     private readonly standing: Standing,
     private readonly settlement: Settlement,
+    private readonly uploads: UploadValidator,
     private readonly settings: ReplicaSettings,
   ) {}
 
@@ -136,7 +137,7 @@ export class Replicas {
       throw new AppError('worker_suspended', `This worker is suspended: ${suspended}`);
     }
     const g = await this.generations.get(row.generation_id);
-    const image = await validateUpload(upload, g);
+    const image = await this.uploads.validate(upload, g, { analyse: true });
     const params = paramsOf(g, Number(row.seed));
     const verdict = await this.checks.inspect({
       workerId: caller.workerId,
@@ -145,6 +146,7 @@ export class Replicas {
       params,
       leasedAt: row.leased_at === null ? null : Number(row.leased_at),
       png: image.png,
+      features: image.features,
     });
     const now = this.clock.now();
     if (!verdict.ok) {

@@ -7,6 +7,7 @@
 //   replicas  → everything for ids starting `rep_` goes to `replicas`;
 //   reaper    → replicas.expire.
 import type { ImageFeatures } from './image-analysis.js';
+import type { UploadValidator } from '../images/upload-validator.js';
 import type { Kysely } from 'kysely';
 import type { JobResult, PopBody, WorkerReputation } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
@@ -60,6 +61,8 @@ export interface TrustDeps {
   publicUrl: () => string;
   /** Source of randomness for the replication draw (tests may pin it). */
   random?: () => number;
+  /** Checks, re-encodes and analyses replica uploads (images/upload-validator.ts). */
+  uploads: UploadValidator;
 }
 
 export class TrustService {
@@ -122,6 +125,7 @@ export class TrustService {
       this.checks,
       this.standing,
       this.settlement,
+      deps.uploads,
       {
         leaseMs: config.leaseSeconds * 1000,
         replicaTtlMs: t.replicaTtlSeconds * 1000,
