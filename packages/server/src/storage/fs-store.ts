@@ -14,6 +14,12 @@ import { BlobTooLargeError, type BlobStore } from './blob-store.js';
 const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 /** Folders remembered as existing (one per two hex digits for images, so a few hundred in practice). */
 const MAX_KNOWN_FOLDERS = 10_000;
+/**
+ * Temp file names: random once per process, then a counter. Unique across processes sharing the folder
+ * (coordinator replicas on shared storage) without 6 random bytes per write (~14 µs of a job cycle).
+ */
+const TEMP_PREFIX = randomBytes(6).toString('hex');
+let tempCounter = 0;
 
 /** Blobs as files under one root folder. Writes go to a temp file then rename, so a reader never sees half a file. */
 export class FsBlobStore implements BlobStore {
@@ -43,7 +49,7 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, data: Buffer): Promise<void> {
     const p = this.path(key);
     const folder = dirname(p);
-    const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = `${p}.${TEMP_PREFIX}${(tempCounter++).toString(36)}.tmp`;
     if (this.options.durable) return this.putDurably(p, folder, tmp, data);
     const sync = data.length <= SYNC_WRITE_MAX_BYTES;
     const write = async () => (sync ? writeFileSync(tmp, data) : await writeFile(tmp, data));
