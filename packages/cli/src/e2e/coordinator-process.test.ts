@@ -3,6 +3,8 @@
 // a worker is started before its coordinator exists.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTestDatabase, tempDir, testDialects, type TestDatabase } from '@dreamfold/server/testing';
 import {
   call,
@@ -70,6 +72,8 @@ for (const dialect of testDialects()) {
       assert.match(out, /dreamfold worker --server \S+ --backend onnx --model-dir/);
       const health = await fetch(`${url}/healthz`);
       assert.equal(health.status, 200);
+      // Created on first start, before any image arrives.
+      assert.ok(statSync(join(env.DATA_DIR as string, 'blobs')).isDirectory());
     });
 
     test('dreamfold admin create-user prints a working key and password link, once per email', async () => {

@@ -1,4 +1,4 @@
-import { createReadStream, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -38,6 +38,9 @@ export class FsBlobStore implements BlobStore {
     private readonly options: { durable?: boolean } = {},
   ) {
     this.root = resolve(root);
+    // Made at start, not at the first image: an operator sees at once where images will go, and a root
+    // that cannot be created (permissions, a file in the way) stops the start instead of the first upload.
+    mkdirSync(this.root, { recursive: true });
   }
 
   private path(key: string): string {
