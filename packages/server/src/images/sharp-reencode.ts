@@ -6,15 +6,23 @@ import { levelFor, uploadShowsCompressible, type DeflateLevel } from './deflate-
 
 const decodeOptions = (pixels: number) => ({ limitInputPixels: pixels, failOn: 'warning' as const });
 
+/** Decoded pixels, rows packed, alpha removed (1 channel for a grey picture, 3 for colour). */
+export interface RawPixels {
+  data: Uint8Array;
+  channels: number;
+}
+
 export async function reencodeWithSharp(
   upload: Buffer,
   width: number,
   height: number,
-): Promise<{ png: Buffer; level: DeflateLevel }> {
+  /** Also answer the decoded pixels (then always decode and encode in two steps). */
+  keepPixels = false,
+): Promise<{ png: Buffer; level: DeflateLevel; pixels?: RawPixels }> {
   const pixels = width * height;
   // failOn 'warning' (the strictest level) rejects truncated data and bad CRCs instead of returning a
   // partly grey image; limitInputPixels bounds the decode to the job's pixel count.
-  if (uploadShowsCompressible(upload.length, pixels)) {
+  if (!keepPixels && uploadShowsCompressible(upload.length, pixels)) {
     const png = await sharp(upload, decodeOptions(pixels))
       .removeAlpha()
       .png({ compressionLevel: 1, adaptiveFiltering: false })
@@ -25,9 +33,11 @@ export async function reencodeWithSharp(
     .removeAlpha()
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const level = levelFor(data, info.width * info.channels, false);
+  const level = uploadShowsCompressible(upload.length, pixels)
+    ? 1
+    : levelFor(data, info.width * info.channels, false);
   const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .png({ compressionLevel: level, adaptiveFiltering: false })
     .toBuffer();
-  return { png, level };
+  return { png, level, pixels: keepPixels ? { data, channels: info.channels } : undefined };
 }

@@ -12,16 +12,9 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { startModuleThread } from '../module-thread.js';
-import { PLAIN_CODEC_MAX_PIXELS, validateUpload, type ValidatedImage } from './validate-upload.js';
-import { analyseImage } from '../trust/image-analysis.js';
+import { PLAIN_CODEC_MAX_PIXELS, type ValidatedImage } from './validate-upload.js';
+import { validateAndAnalyse, type UploadOptions } from './upload-analysis.js';
 import { ownBuffer, postMoving, type UploadAnswer, type UploadRequest } from './upload-messages.js';
-
-export interface UploadOptions {
-  /** The PNG `parameters` text the stored image carries (validate-upload.ts). */
-  parameters?: string;
-  /** Also compute the picture's features for trust/ checks (their image-analysis.ts). */
-  analyse?: boolean;
-}
 
 export interface UploadValidator {
   validate(
@@ -34,10 +27,7 @@ export interface UploadValidator {
 
 /** On the event loop (UPLOAD_VALIDATION=inline): for comparison, and where threads are unwelcome. */
 export const inlineUploadValidator: UploadValidator = {
-  async validate(upload, expected, options = {}) {
-    const image = await validateUpload(upload, expected, options.parameters);
-    return options.analyse ? { ...image, features: await analyseImage(image.png) } : image;
-  },
+  validate: validateAndAnalyse,
   close: async () => {},
 };
 

@@ -10,7 +10,7 @@ import type { ImageFeatures } from '../trust/image-analysis.js';
 import { formatParameters, writePngParameters } from '@dreamfold/protocol/png';
 import type { GenerationsTable } from '../db/schema.js';
 import { decodePlainPng, encodePlainPng } from './plain-png.js';
-import { reencodeWithSharp } from './sharp-reencode.js';
+import { reencodeWithSharp, type RawPixels } from './sharp-reencode.js';
 import { levelFor, uploadShowsCompressible } from './deflate-level.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -60,7 +60,9 @@ export async function validateUpload(
   buf: Buffer,
   expected: { width: number; height: number },
   parameters?: string,
-): Promise<ValidatedImage> {
+  /** Also answer the decoded pixels (trust/ analyses them; upload-analysis.ts). */
+  options: { keepPixels?: boolean } = {},
+): Promise<ValidatedImage & { pixels?: RawPixels }> {
   if (buf.length < PNG_MAGIC.length || !buf.subarray(0, PNG_MAGIC.length).equals(PNG_MAGIC)) {
     throw new AppError('invalid_image', 'The upload does not start with the PNG signature.');
   }
@@ -79,23 +81,30 @@ export async function validateUpload(
     );
   }
   let png: Buffer;
+  let pixels: RawPixels | undefined;
   try {
-    const plain =
-      header.width * header.height <= PLAIN_CODEC_MAX_PIXELS
-        ? decodePlainPng(buf, header.width, header.height)
-        : undefined;
-    const pixels = header.width * header.height;
-    png = plain
-      ? encodePlainPng(
-          plain,
-          header.width,
-          header.height,
-          uploadShowsCompressible(buf.length, pixels) ? 1 : levelFor(plain, header.width * 3 + 1, true),
-        )
-      : (await reencodeWithSharp(buf, header.width, header.height)).png;
+    const { width, height } = header;
+    const plain = width * height <= PLAIN_CODEC_MAX_PIXELS ? decodePlainPng(buf, width, height) : undefined;
+    if (plain) {
+      const level = uploadShowsCompressible(buf.length, width * height)
+        ? 1
+        : levelFor(plain, width * 3 + 1, true);
+      png = encodePlainPng(plain, width, height, level);
+      if (options.keepPixels) pixels = { data: packedRows(plain, width * 3, height), channels: 3 };
+    } else {
+      ({ png, pixels } = await reencodeWithSharp(buf, width, height, options.keepPixels));
+    }
     if (parameters !== undefined) png = writePngParameters(png, parameters);
   } catch (err) {
     throw new AppError('invalid_image', `The PNG could not be decoded: ${(err as Error).message}`);
   }
-  return { png, sha256: sha256Hex(png), width: expected.width, height: expected.height };
+  return { png, sha256: sha256Hex(png), width: expected.width, height: expected.height, pixels };
+}
+
+/** PNG scanlines (a filter byte before each row) as packed rows. */
+function packedRows(scanlines: Buffer, rowBytes: number, height: number): Buffer {
+  const out = Buffer.allocUnsafe(rowBytes * height);
+  for (let y = 0; y < height; y++)
+    scanlines.copy(out, y * rowBytes, y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1));
+  return out;
 }
