@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import sharp from 'sharp';
-import { analyseImage, analyseRaw, hammingDistance, hashBands } from './image-analysis.js';
+import { analyseImage, analyseRaw, areaDownscale, hammingDistance, hashBands } from './image-analysis.js';
 import { THRESHOLDS } from './thresholds.js';
 import { nextState, replicationChance, type TrustPolicy } from './policy.js';
 import { honestPng } from './testing.js';
@@ -106,5 +106,27 @@ describe('reputation rules', () => {
     assert.equal(at('probation', 0, 5), 'trusted');
     assert.equal(at('probation', 4, 0), 'suspended');
     assert.equal(at('suspended', 0, 100), undefined, 'suspension is not undone by counters');
+  });
+});
+
+describe('area means of one channel of interleaved pixels', () => {
+  test('are the means of that channel copied out, to the last bit', () => {
+    for (const [w, h, channels, tw, th] of [
+      [512, 512, 3, 32, 32],
+      [100, 37, 4, 32, 32],
+      [7, 5, 3, 9, 8],
+      [513, 511, 3, 7, 7],
+    ] as const) {
+      const data = randomBytes(w * h * channels);
+      for (let c = 0; c < 3; c++) {
+        const copied = new Float64Array(w * h);
+        for (let i = 0; i < copied.length; i++) copied[i] = data[i * channels + c]!;
+        assert.deepEqual(
+          areaDownscale(data, w, h, tw, th, channels, c),
+          areaDownscale(copied, w, h, tw, th),
+          `${w}×${h}×${channels}, channel ${c}`,
+        );
+      }
+    }
   });
 });
