@@ -1,5 +1,4 @@
 // Builds the coordinator: one Fastify app, one plugin per domain, services wired here and nowhere else.
-import { inlineUploadValidator, UploadThread, type UploadValidator } from './images/upload-validator.js';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
@@ -16,6 +15,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './clock.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import type { EventBus } from './events/bus.js';
+import { inlineUploadValidator, UploadThread, type UploadValidator } from './images/upload-validator.js';
 import { MemoryBus } from './events/memory-bus.js';
 import { PgBus } from './events/pg-bus.js';
 import type { BlobStore } from './storage/blob-store.js';
