@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { openDatabase, type DatabaseHandle } from './connect.js';
 import type { Database } from './schema.js';
 import { createTestDatabase, testDialects } from '../test-support/databases.js';
@@ -20,6 +20,17 @@ async function withDatabase(fn: (handle: DatabaseHandle, path: string) => Promis
     await handle.close();
     await database.drop();
   }
+}
+
+/** The ids of the users whose id starts with `prefix`, in order. */
+async function userIdsLike(db: Kysely<Database>, prefix: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('id', 'like', `${prefix}%`)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** Inserts user `id` (email unique: a second insert of the same email fails), counting its runs. */
@@ -87,16 +98,7 @@ describe('GroupCommit (sqlite)', () => {
       );
       assert.equal((results[1] as PromiseRejectedResult).reason, boom);
       assert.match(String((results[3] as PromiseRejectedResult).reason), /UNIQUE/);
-      const stored = await handle.db
-        .selectFrom('users')
-        .select('id')
-        .where('id', 'like', 'f-%')
-        .orderBy('id')
-        .execute();
-      assert.deepEqual(
-        stored.map((r) => r.id),
-        ['f-1', 'f-3', 'f-5'],
-      );
+      assert.deepEqual(await userIdsLike(handle.db, 'f-'), ['f-1', 'f-3', 'f-5']);
       // The optimistic pass stopped at f-bad; the second pass ran the rest in savepoints (f-dup failed
       // there without a third attempt).
       assert.deepEqual(Object.fromEntries(runs), { 'f-1': 2, 'f-bad': 1, 'f-3': 1, 'f-dup': 1, 'f-5': 1 });
@@ -114,11 +116,7 @@ describe('GroupCommit (sqlite)', () => {
         /refused/,
       );
       assert.equal(await group.run(insertUser('o-2', new Map())), 'o-2');
-      const stored = await handle.db.selectFrom('users').select('id').where('id', 'like', 'o-%').execute();
-      assert.deepEqual(
-        stored.map((r) => r.id),
-        ['o-2'],
-      );
+      assert.deepEqual(await userIdsLike(handle.db, 'o-'), ['o-2']);
     });
   });
 });
@@ -184,16 +182,7 @@ for (const dialect of testDialects()) {
         );
         assert.equal((outcomes[2] as PromiseRejectedResult).reason.message, 'unit 3 fails');
         assert.deepEqual(visibleWhenAnswered, [true, true, true]);
-        const ids = await reader.db
-          .selectFrom('users')
-          .select('id')
-          .where('id', 'like', 'g-%')
-          .orderBy('id')
-          .execute();
-        assert.deepEqual(
-          ids.map((r) => r.id),
-          ['g-0', 'g-1', 'g-2', 'g-4', 'g-5'],
-        );
+        assert.deepEqual(await userIdsLike(reader.db, 'g-'), ['g-0', 'g-1', 'g-2', 'g-4', 'g-5']);
       });
     });
   });
