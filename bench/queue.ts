@@ -10,6 +10,10 @@
 // BENCH_PG=0 to skip PostgreSQL), BENCH_SCENARIOS (a comma list of normal, full, pg: run only those),
 // BENCH_PHASE_MS (default 6000), BENCH_PROFILE=1 (run the coordinator under --cpu-prof during the cycle
 // phases and print where its time goes; BENCH_PROFILE_KEEP=FILE also keeps the raw .cpuprofile).
+//
+// The issue states its targets beside two yardsticks "for scale" (a no-op Fastify route under autocannon,
+// ~75k req/s; a bare PostgreSQL SKIP LOCKED loop, ~4.7k jobs/s). Both are measured again just before each
+// database's cycles (bench/_references.ts), and each target is also printed scaled by them.
 import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -31,9 +35,12 @@ import {
   summarizeProfile,
   type ServerChild,
 } from './_harness.js';
+import { autocannonRps, ISSUE_SCALE, scaledTarget, skipLockedJobsPerSecond } from './_references.js';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 6000);
 const WARMUP_MS = 1500;
+/** How long each yardstick runs (after its own 1 s warm-up). */
+const REFERENCE_MS = 3000;
 const WORKERS = 16;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const PG_ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -275,7 +282,7 @@ function printCycles(label: string, r: CycleResult, noopRps: number, n: number):
   console.log(`    pop    ${latencySummary(r.latencies.pop)}`);
   console.log(`    upload ${latencySummary(r.latencies.upload)}`);
   console.log(
-    `    CPU per cycle: coordinator ${((1000 * serverCpu) / r.cycles).toFixed(0)} µs, load generator ${((1000 * r.clientCpuMs) / r.cycles).toFixed(0)} µs` +
+    `    CPU per cycle: coordinator ${((1000 * serverCpu) / r.cycles).toFixed(0)} µs (in the kernel ${((r.after.cpu.system - r.before.cpu.system) / r.cycles).toFixed(0)} µs), load generator ${((1000 * r.clientCpuMs) / r.cycles).toFixed(0)} µs` +
       ` (coordinator ${((100 * serverCpu) / (r.seconds * 1000)).toFixed(0)}% of a core, client ${((100 * r.clientCpuMs) / (r.seconds * 1000)).toFixed(0)}%)`,
   );
   console.log(
@@ -325,7 +332,6 @@ async function main(): Promise<void> {
   await closedLoop(WORKERS, 1000, () => hit(noopPool, '/noop'));
   const base = await closedLoop(WORKERS, PHASE_MS, () => hit(noopPool, '/noop'));
   await noopPool.close();
-  await noop.close();
   const noopRps = base.count / base.seconds;
   console.log(
     `\nBaseline: bare Fastify no-op GET, ${WORKERS} connections: ${fmt(noopRps)} req/s (${fmt(base.count)} in ${base.seconds.toFixed(1)} s)`,
@@ -370,6 +376,19 @@ async function main(): Promise<void> {
       console.log(
         `\n${sc.label}${sc.dialect === 'postgres' ? ' (fresh database, dropped afterwards)' : ''}:`,
       );
+      // The yardsticks, minutes (not sessions) away from the figures they scale.
+      const noopAutocannon = await autocannonRps(`${noop.url}/noop`, WORKERS, REFERENCE_MS);
+      const skipLocked =
+        sc.dialect === 'postgres'
+          ? await skipLockedJobsPerSecond(databaseUrl, WORKERS, REFERENCE_MS)
+          : undefined;
+      console.log(
+        `  yardsticks now: no-op route under autocannon (${WORKERS} connections) ${fmt(noopAutocannon)} req/s` +
+          ` (the issue: ~${fmt(ISSUE_SCALE.noopRps)})` +
+          (skipLocked === undefined
+            ? ''
+            : `; bare SKIP LOCKED claim-and-complete loop (${WORKERS} connections) ${fmt(skipLocked)} jobs/s (the issue: ~${fmt(ISSUE_SCALE.skipLockedJobsPerSecond)})`),
+      );
       const server = await startServerChild({
         mode: 'coordinator',
         env: { ...sc.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, BENCH_WORKERS: String(WORKERS) },
@@ -391,6 +410,22 @@ async function main(): Promise<void> {
         done += r.submitted;
         profileWindow ??= { window: [r.before.monotonicUs, r.after.monotonicUs], cycles: r.cycles };
         printCycles(`cycles, n=${n}`, r, noopRps, n);
+        if (n === 4) {
+          const rate = r.cycles / r.seconds;
+          const target = sc.dialect === 'postgres' ? ISSUE_SCALE.postgresCycles : ISSUE_SCALE.sqliteCycles;
+          const noopScale = { name: 'no-op req/s', issue: ISSUE_SCALE.noopRps, measured: noopAutocannon };
+          console.log(`    ${scaledTarget('target scaled by the no-op route', rate, target, noopScale)}`);
+          if (skipLocked !== undefined) {
+            const loopScale = {
+              name: 'SKIP LOCKED jobs/s',
+              issue: ISSUE_SCALE.skipLockedJobsPerSecond,
+              measured: skipLocked,
+            };
+            console.log(
+              `    ${scaledTarget('target scaled by the SKIP LOCKED loop', rate, target, loopScale)}`,
+            );
+          }
+        }
       }
       if (sc.wakeups && !PROFILE) {
         const w = await runWakeups(server, pngs, 4000, 400);
@@ -412,6 +447,7 @@ async function main(): Promise<void> {
       }
     });
   }
+  await noop.close();
   console.log(
     `\nLoad average at the end: ${loadavg()
       .map((l) => l.toFixed(1))
