@@ -12,7 +12,7 @@ import { imageParameters } from '../images/validate-upload.js';
 import type { TrustService } from '../trust/service.js';
 import { SuspendedMeanwhile } from '../trust/standing.js';
 import type { JobReceipt } from '../credits/service.js';
-import { leaseLost, type LeaseDeps, type WorkerCaller } from './lease-context.js';
+import { leasedJob, leaseLost, type LeaseDeps, type WorkerCaller } from './lease-context.js';
 import type { LeaseReturns } from './lease-returns.js';
 
 export class ResultIntake {
@@ -87,7 +87,12 @@ export class ResultIntake {
         await this.returns.release(caller, job.id, leaseId);
         throw new AppError('worker_suspended', `This worker is suspended: ${err.message}`);
       });
-    if (!done) throw leaseLost('The lease was lost while the upload was checked.');
+    if (!done) {
+      // The job may have been remembered from its pop (handed-out-leases.ts) and cancelled or taken back
+      // since: read it to say which (job_cancelled, lease_lost).
+      await leasedJob(this.deps.db, caller, job.id, leaseId);
+      throw leaseLost('The lease was lost while the upload was checked.');
+    }
     await trust.announce(replica);
     hooks.jobStored(done);
     this.deps.metrics.jobsCompleted.inc();

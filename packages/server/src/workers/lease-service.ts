@@ -12,7 +12,7 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobTooLargeError } from '../storage/blob-store.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { newId, toIso } from '../ids.js';
 import { claimJob } from '../jobs/sql/claim-job.js';
 import { heartbeatJob } from '../jobs/sql/heartbeat-job.js';
@@ -36,9 +36,13 @@ import {
 import { Assignments, stagingKey } from './lease-assignment.js';
 import { LeaseReturns } from './lease-returns.js';
 import { ResultIntake } from './lease-results.js';
+import { HandedOutLeases } from './handed-out-leases.js';
 
 export type { LeaseSettings } from './lease-context.js';
 export { stagingKey } from './lease-assignment.js';
+
+/** Errors after which the lease is over for good, whatever the worker does next. */
+const LEASE_OVER = new Set<ErrorCode>(['lease_lost', 'job_cancelled', 'worker_suspended', 'result_rejected']);
 
 export class LeaseService {
   readonly waiters = new PopWaiters();
@@ -49,6 +53,8 @@ export class LeaseService {
   private readonly assignments: Assignments;
   private readonly returns: LeaseReturns;
   private readonly results: ResultIntake;
+  /** Jobs handed out here, so their results need no read of the job first (handed-out-leases.ts). */
+  private readonly handedOut = new HandedOutLeases();
 
   constructor(
     db: Kysely<Database>,
@@ -132,6 +138,7 @@ export class LeaseService {
       if (job) {
         wait.cancel();
         this.deps.metrics.popWait.observe((performance.now() - started) / 1000);
+        this.handedOut.remember(job);
         return this.assignments.ofJob(job, caller.workerId);
       }
       if (mayWait && !(await mayWait())) {
@@ -175,8 +182,31 @@ export class LeaseService {
   /** A result uploaded through the coordinator. */
   async submitResult(caller: WorkerCaller, jobId: string, leaseId: string, body: Buffer): Promise<JobResult> {
     if (isReplicaId(jobId)) return this.deps.trust.submitReplica(caller, jobId, leaseId, body);
-    const job = await leasedJob(this.deps.db, caller, jobId, leaseId);
-    return this.results.accept(caller, job, leaseId, body);
+    const job = await this.jobUnderLease(caller, jobId, leaseId);
+    return this.leaseEnds(leaseId, this.results.accept(caller, job, leaseId, body));
+  }
+
+  /** The job as handed out under this lease, remembered here or read (and checked) from the database. */
+  private async jobUnderLease(caller: WorkerCaller, jobId: string, leaseId: string) {
+    return (
+      this.handedOut.find(jobId, leaseId, caller.workerId) ??
+      (await leasedJob(this.deps.db, caller, jobId, leaseId))
+    );
+  }
+
+  /**
+   * Forgets the remembered lease once `outcome` ended it: stored, failed, handed back, or found lost or
+   * cancelled. A refused upload (invalid image, …) leaves the lease to the worker, which may try again.
+   */
+  private async leaseEnds<T>(leaseId: string, outcome: Promise<T>): Promise<T> {
+    try {
+      const result = await outcome;
+      this.handedOut.forget(leaseId);
+      return result;
+    } catch (err) {
+      if (err instanceof AppError && LEASE_OVER.has(err.code)) this.handedOut.forget(leaseId);
+      throw err;
+    }
   }
 
   /** A result the worker put in object storage through its presigned URL. */
@@ -186,8 +216,8 @@ export class LeaseService {
     leaseId: string,
     key: string,
   ): Promise<JobResult> {
-    const { db, blobs, settings, trust } = this.deps;
-    const job = isReplicaId(jobId) ? undefined : await leasedJob(db, caller, jobId, leaseId);
+    const { blobs, settings, trust } = this.deps;
+    const job = isReplicaId(jobId) ? undefined : await this.jobUnderLease(caller, jobId, leaseId);
     if (!job) await trust.replicas.assertLeased(caller, jobId, leaseId);
     if (key !== stagingKey(jobId, leaseId)) {
       throw new AppError('validation_failed', 'The upload key is not the one issued for this lease.');
@@ -204,7 +234,7 @@ export class LeaseService {
     }
     if (!bytes) throw new AppError('validation_failed', 'Nothing was uploaded to the presigned URL.');
     const result = job
-      ? await this.results.accept(caller, job, leaseId, bytes)
+      ? await this.leaseEnds(leaseId, this.results.accept(caller, job, leaseId, bytes))
       : await trust.submitReplica(caller, jobId, leaseId, bytes);
     await blobs.delete(key);
     return result;
@@ -217,7 +247,7 @@ export class LeaseService {
     /** Set when a verification check refused the worker's result (trust/). */
     refused?: Refusal,
   ): Promise<{ state: string; attempts: number }> {
-    return this.returns.fail(caller, jobId, body, refused);
+    return this.leaseEnds(body.leaseId, this.returns.fail(caller, jobId, body, refused));
   }
 
   release(
@@ -225,7 +255,7 @@ export class LeaseService {
     jobId: string,
     leaseId: string,
   ): Promise<{ state: string; attempts: number }> {
-    return this.returns.release(caller, jobId, leaseId);
+    return this.leaseEnds(leaseId, this.returns.release(caller, jobId, leaseId));
   }
 
   /** Takes back expired leases; runs on a timer. Returns how many jobs it took back. */
