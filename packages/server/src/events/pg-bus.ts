@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Logger } from 'pino';
 import type { EventBus, GenerationNotice, JobsAvailable } from './bus.js';
@@ -7,6 +7,17 @@ import { LocalListeners } from './local-listeners.js';
 
 const JOBS_CHANNEL = 'dreamfold_jobs';
 const GENERATION_CHANNEL = 'dreamfold_generation';
+
+/**
+ * SQL that sends one generation event from inside a statement, on the channel and in the payload shape
+ * publishGeneration uses (a JSON array of { generationId, event }): delivered when the statement's
+ * transaction commits, with no round trip of its own. Both arguments are SQL expressions, `event` a json
+ * value. Used by the job claim for `started` (jobs/sql/claim-job.ts).
+ */
+export function generationNoticeSql(generationId: RawBuilder<unknown>, event: RawBuilder<unknown>) {
+  return sql`pg_notify(${GENERATION_CHANNEL},
+    json_build_array(json_build_object('generationId', ${generationId}, 'event', ${event}))::text)`;
+}
 
 /** Generation events sent in one NOTIFY at most: NOTIFY payloads are limited to 8000 bytes. */
 const MAX_BATCH_CHARS = 7000;

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../test-support/databases.js';
-import { solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
+import { auth, solidPng, startTestCoordinator, type TestCoordinator } from '../test-support/coordinator.js';
 import { heartbeat, pop, registerWorker, submit, upload } from '../test-support/worker-client.js';
 
 interface SseEvent {
@@ -69,6 +69,17 @@ for (const dialect of testDialects()) {
         ['snapshot', 'started', 'progress', 'image', 'started', 'progress', 'image', 'finished'],
       );
       assert.deepEqual(events.at(-1), { type: 'finished', status: 'done' });
+      // On PostgreSQL the claim statement itself announces `started` (jobs/sql/claim-job.ts): same fields.
+      const started = events.filter((e) => e.type === 'started');
+      assert.deepEqual(
+        started.map((e) => e.index),
+        [0, 1],
+      );
+      const workers = (await c.app.inject({ url: '/v1/workers', headers: auth(c.userKey) })).json();
+      assert.deepEqual(
+        started.map((e) => e.workerId),
+        [workers.items[0].id, workers.items[0].id],
+      );
       const progress = events.find((e) => e.type === 'progress');
       assert.deepEqual(progress, { type: 'progress', index: 0, step: 3, totalSteps: 10 });
     });

@@ -20,11 +20,14 @@ export class Assignments {
 
   async ofJob(job: JobRow, workerId: string): Promise<JobAssignment> {
     const g = await this.deps.generations.get(job.generation_id);
-    await this.deps.publisher.emitBeforeReplying(job.generation_id, {
-      type: 'started',
-      index: job.idx,
-      workerId,
-    });
+    // On PostgreSQL the claim statement announced it (jobs/sql/claim-job.ts).
+    if (this.deps.dialect !== 'postgres') {
+      await this.deps.publisher.emitBeforeReplying(job.generation_id, {
+        type: 'started',
+        index: job.idx,
+        workerId,
+      });
+    }
     const leaseId = job.lease_id as string;
     return {
       id: job.id,

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { Database, JobsTable } from '../../db/schema.js';
 import { prepare, type PreparedQuery } from '../../db/prepared.js';
+import { generationNoticeSql } from '../../events/pg-bus.js';
 
 export interface ClaimRequest {
   workerId: string;
@@ -19,6 +20,11 @@ export interface ClaimRequest {
  *
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` makes concurrent claimers skip rows another transaction holds,
  * so a job is leased to one worker only. SQLite: one writer at a time, the statement is atomic.
+ *
+ * On PostgreSQL the statement also announces the job's `started` event (pg_notify, sent when it
+ * commits): the event is out before the worker gets its answer, as the generation's watchers on every
+ * replica need (the worker's first heartbeat's `progress` must come after it), without a round trip of
+ * its own on the pop's path. On SQLite the caller publishes it (lease-assignment.ts).
  */
 export async function claimJob(
   db: Kysely<Database>,
@@ -82,12 +88,22 @@ function claimStatement(
           sql` union all `,
         )}) order by priority desc, created_at, id limit 1`;
 
-  const claim = sql<Selectable<JobsTable>>`
+  const update = sql`
     update jobs set state = 'leased', lease_id = ${leaseId}, worker_id = ${workerId},
       lease_expires_at = ${expires}, attempts = attempts + 1, step = 0, leased_at = ${now}
     where id = (${pickNext}) and state = 'queued'
       -- A paused worker takes nothing, even from a long-poll that began before the pause.
       and exists (select 1 from workers where id = ${workerId} and paused_at is null)
     returning *`;
+  // The event's fields are protocol's GenerationEvent 'started': type, index, workerId.
+  const started = generationNoticeSql(
+    sql.ref('claimed.generation_id'),
+    sql`json_build_object('type', 'started', 'index', claimed.idx, 'workerId', claimed.worker_id)`,
+  );
+  const claim =
+    dialect === 'postgres'
+      ? sql<Selectable<JobsTable>>`with claimed as (${update})
+          select claimed.* from claimed cross join lateral (select ${started}) as announced`
+      : sql<Selectable<JobsTable>>`${update}`;
   return { compile: () => claim.compile(db) };
 }
