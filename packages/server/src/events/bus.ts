@@ -3,7 +3,7 @@
 //  - `generation`: something happened to a generation (feeds its SSE stream).
 // On SQLite (one process) they stay in memory; on PostgreSQL they travel through LISTEN/NOTIFY so
 // every replica hears them.
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { GenerationEvent } from '@dreamfold/protocol';
 import type { Database } from '../db/schema.js';
 
@@ -25,6 +25,12 @@ export interface EventBus {
    * delivered exactly when the jobs become visible, and no extra round trip.
    */
   publishJobs(notice: JobsAvailable, trx?: Kysely<Database>): Promise<void>;
+  /**
+   * Where a statement can announce new jobs itself (PostgreSQL: pg_notify inside it, sent when its
+   * transaction commits), the SQL expression that does so: a caller that writes the jobs in one statement
+   * saves publishJobs' own round trip. Undefined where announcements only go through publishJobs.
+   */
+  jobsNoticeSql?(notice: JobsAvailable): RawBuilder<unknown>;
   publishGeneration(notice: GenerationNotice): Promise<void>;
   onJobs(listener: (notice: JobsAvailable) => void): () => void;
   onGeneration(generationId: string, listener: (event: GenerationEvent) => void): () => void;

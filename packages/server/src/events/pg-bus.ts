@@ -93,7 +93,10 @@ export class PgBus implements EventBus {
 
   async publishJobs(notice: JobsAvailable, trx?: Kysely<Database>): Promise<void> {
     if (!trx) return this.notify(JOBS_CHANNEL, notice);
-    await sql`select pg_notify(${JOBS_CHANNEL}, ${JSON.stringify(notice)})`.execute(trx);
+    await sql`select ${this.jobsNoticeSql(notice)}`.execute(trx);
+  }
+  jobsNoticeSql(notice: JobsAvailable): RawBuilder<unknown> {
+    return sql`pg_notify(${JOBS_CHANNEL}, ${JSON.stringify(notice)})`;
   }
   /** Resolves once the NOTIFY that carries this event has been sent. */
   publishGeneration(notice: GenerationNotice): Promise<void> {

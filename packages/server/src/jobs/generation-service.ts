@@ -143,8 +143,11 @@ export class GenerationService implements AccountStopEffect {
         }));
         // The cost moves into escrow in the same transaction, or nothing is created (402).
         await this.credits.reserve(trx, { userId, generationId: generation.id, n, charge });
-        await insertGeneration(trx, generation, jobs);
-        await this.bus.publishJobs({ model: generation.model, count: n, pixels: width * height }, trx);
+        const notice = { model: generation.model, count: n, pixels: width * height };
+        // PostgreSQL: with the inserts, in one statement (jobs/sql/insert-generation.ts).
+        const announce = this.bus.jobsNoticeSql?.(notice);
+        await insertGeneration(trx, generation, jobs, announce);
+        if (!announce) await this.bus.publishJobs(notice, trx);
         this.cache.remember(generation);
         return { status: 201, body: toGeneration(generation, jobs) };
       },
