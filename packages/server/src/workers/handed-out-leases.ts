@@ -13,8 +13,8 @@ import type { JobRow } from '../jobs/sql/read-generations.js';
 
 /**
  * Leases outstanding at once: one per busy worker, so this only bounds memory against leases whose
- * worker never came back or dropped a cancelled job without a word (each ends in the database; here it
- * leaves in handout order). A job row with its key is ~700 bytes of heap: 14 MB at most (measured).
+ * worker never came back (each ends in the database; here it leaves in handout order, or at a heartbeat
+ * that finds the lease gone). A job row with its key is ~700 bytes of heap: 14 MB at most (measured).
  */
 const MAX_REMEMBERED = 20_000;
 

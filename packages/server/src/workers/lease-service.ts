@@ -166,6 +166,8 @@ export class LeaseService {
     const leaseExpiresAt = clock.now() + settings.leaseMs;
     const row = await heartbeatJob(db, { jobId, ...p, leaseExpiresAt });
     if (!row) {
+      // Cancelled, expired or taken back: no result will come under this lease.
+      this.handedOut.forget(p.leaseId);
       await explainLostLease(db, caller, jobId, p.leaseId);
       // A cancelled job answers 200 with cancelled: true so the worker stops cleanly.
       return { leaseExpiresAt: toIso(clock.now()), cancelled: true };
