@@ -14,7 +14,9 @@ test('a remembered lease is found only for its own job and worker', () => {
   assert.equal(leases.find('job2', 'lease1', 'w1'), undefined, 'another job named with this lease');
   assert.equal(leases.find('job1', 'lease1', 'w2'), undefined, 'another worker');
   assert.equal(leases.find('job1', 'lease2', 'w1'), undefined, 'another lease of the same job');
-  leases.forget('lease1');
+  leases.forget('lease1', 'w2');
+  assert.equal(leases.find('job1', 'lease1', 'w1'), j, "another worker's call ends nothing");
+  leases.forget('lease1', 'w1');
   assert.equal(leases.find('job1', 'lease1', 'w1'), undefined);
 });
 

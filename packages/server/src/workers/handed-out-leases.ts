@@ -38,9 +38,10 @@ export class HandedOutLeases {
     return job && job.id === jobId && job.worker_id === workerId ? job : undefined;
   }
 
-  /** The lease ended here (result stored, failure or hand-back recorded). */
-  forget(leaseId: string): void {
-    this.byLease.delete(leaseId);
+  /** The lease of this worker ended (result stored, failure or hand-back recorded, found gone). */
+  forget(leaseId: string, workerId: string): void {
+    // Another worker naming this lease (refused with lease_lost) ends nothing.
+    if (this.byLease.get(leaseId)?.worker_id === workerId) this.byLease.delete(leaseId);
   }
 
   get size(): number {

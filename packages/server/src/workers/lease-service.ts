@@ -167,7 +167,7 @@ export class LeaseService {
     const row = await heartbeatJob(db, { jobId, ...p, leaseExpiresAt });
     if (!row) {
       // Cancelled, expired or taken back: no result will come under this lease.
-      this.handedOut.forget(p.leaseId);
+      this.handedOut.forget(p.leaseId, caller.workerId);
       await explainLostLease(db, caller, jobId, p.leaseId);
       // A cancelled job answers 200 with cancelled: true so the worker stops cleanly.
       return { leaseExpiresAt: toIso(clock.now()), cancelled: true };
@@ -185,7 +185,7 @@ export class LeaseService {
   async submitResult(caller: WorkerCaller, jobId: string, leaseId: string, body: Buffer): Promise<JobResult> {
     if (isReplicaId(jobId)) return this.deps.trust.submitReplica(caller, jobId, leaseId, body);
     const job = await this.jobUnderLease(caller, jobId, leaseId);
-    return this.leaseEnds(leaseId, this.results.accept(caller, job, leaseId, body));
+    return this.leaseEnds(caller, leaseId, this.results.accept(caller, job, leaseId, body));
   }
 
   /** The job as handed out under this lease, remembered here or read (and checked) from the database. */
@@ -200,13 +200,14 @@ export class LeaseService {
    * Forgets the remembered lease once `outcome` ended it: stored, failed, handed back, or found lost or
    * cancelled. A refused upload (invalid image, …) leaves the lease to the worker, which may try again.
    */
-  private async leaseEnds<T>(leaseId: string, outcome: Promise<T>): Promise<T> {
+  private async leaseEnds<T>(caller: WorkerCaller, leaseId: string, outcome: Promise<T>): Promise<T> {
     try {
       const result = await outcome;
-      this.handedOut.forget(leaseId);
+      this.handedOut.forget(leaseId, caller.workerId);
       return result;
     } catch (err) {
-      if (err instanceof AppError && LEASE_OVER.has(err.code)) this.handedOut.forget(leaseId);
+      if (err instanceof AppError && LEASE_OVER.has(err.code))
+        this.handedOut.forget(leaseId, caller.workerId);
       throw err;
     }
   }
@@ -236,7 +237,7 @@ export class LeaseService {
     }
     if (!bytes) throw new AppError('validation_failed', 'Nothing was uploaded to the presigned URL.');
     const result = job
-      ? await this.leaseEnds(leaseId, this.results.accept(caller, job, leaseId, bytes))
+      ? await this.leaseEnds(caller, leaseId, this.results.accept(caller, job, leaseId, bytes))
       : await trust.submitReplica(caller, jobId, leaseId, bytes);
     await blobs.delete(key);
     return result;
@@ -249,7 +250,7 @@ export class LeaseService {
     /** Set when a verification check refused the worker's result (trust/). */
     refused?: Refusal,
   ): Promise<{ state: string; attempts: number }> {
-    return this.leaseEnds(body.leaseId, this.returns.fail(caller, jobId, body, refused));
+    return this.leaseEnds(caller, body.leaseId, this.returns.fail(caller, jobId, body, refused));
   }
 
   release(
@@ -257,7 +258,7 @@ export class LeaseService {
     jobId: string,
     leaseId: string,
   ): Promise<{ state: string; attempts: number }> {
-    return this.leaseEnds(leaseId, this.returns.release(caller, jobId, leaseId));
+    return this.leaseEnds(caller, leaseId, this.returns.release(caller, jobId, leaseId));
   }
 
   /** Takes back expired leases; runs on a timer. Returns how many jobs it took back. */
