@@ -27,6 +27,20 @@ export function uploadShowsCompressible(bytes: number, pixels: number): boolean 
 }
 
 /**
+ * The level for an upload of `uploadBytes` bytes of `pixels` RGB pixels, decoded into `rows`: 1 without
+ * sampling when the upload's own size proves the pixels compress, otherwise levelFor's sample.
+ */
+export function levelForUpload(
+  uploadBytes: number,
+  pixels: number,
+  rows: Buffer,
+  rowBytes: number,
+  filterByte: boolean,
+): DeflateLevel {
+  return uploadShowsCompressible(uploadBytes, pixels) ? 1 : levelFor(rows, rowBytes, filterByte);
+}
+
+/**
  * The level for `rows` rows of `rowBytes` bytes each, as they will be deflated: PNG scanlines with their
  * filter byte (`filterByte: true`), or bare pixel rows, which are sampled with a filter byte 0 in front.
  */

@@ -2,7 +2,7 @@
 // level deflate-level.ts chooses: an upload that proves its pixels compress goes through one sharp
 // pipeline at level 1; otherwise the pixels are decoded once, sampled, and encoded at the level chosen.
 import sharp from 'sharp';
-import { levelFor, uploadShowsCompressible, type DeflateLevel } from './deflate-level.js';
+import { levelForUpload, uploadShowsCompressible, type DeflateLevel } from './deflate-level.js';
 
 const decodeOptions = (pixels: number) => ({ limitInputPixels: pixels, failOn: 'warning' as const });
 
@@ -33,9 +33,7 @@ export async function reencodeWithSharp(
     .removeAlpha()
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const level = uploadShowsCompressible(upload.length, pixels)
-    ? 1
-    : levelFor(data, info.width * info.channels, false);
+  const level = levelForUpload(upload.length, pixels, data, info.width * info.channels, false);
   const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .png({ compressionLevel: level, adaptiveFiltering: false })
     .toBuffer();

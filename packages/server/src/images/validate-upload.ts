@@ -11,7 +11,7 @@ import { formatParameters, writePngParameters } from '@dreamfold/protocol/png';
 import type { GenerationsTable } from '../db/schema.js';
 import { decodePlainPng, encodePlainPng } from './plain-png.js';
 import { reencodeWithSharp, type RawPixels } from './sharp-reencode.js';
-import { levelFor, uploadShowsCompressible } from './deflate-level.js';
+import { levelForUpload } from './deflate-level.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /**
@@ -86,9 +86,7 @@ export async function validateUpload(
     const { width, height } = header;
     const plain = width * height <= PLAIN_CODEC_MAX_PIXELS ? decodePlainPng(buf, width, height) : undefined;
     if (plain) {
-      const level = uploadShowsCompressible(buf.length, width * height)
-        ? 1
-        : levelFor(plain, width * 3 + 1, true);
+      const level = levelForUpload(buf.length, width * height, plain, width * 3 + 1, true);
       png = encodePlainPng(plain, width, height, level);
       if (options.keepPixels) pixels = { data: packedRows(plain, width * 3, height), channels: 3 };
     } else {
