@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { Database, JobsTable } from '../../db/schema.js';
 import { prepare, type PreparedQuery } from '../../db/prepared.js';
@@ -95,15 +95,17 @@ function claimStatement(
       -- A paused worker takes nothing, even from a long-poll that began before the pause.
       and exists (select 1 from workers where id = ${workerId} and paused_at is null)
     returning *`;
+  const claim = dialect === 'postgres' ? announcingStarted(update) : sql<Selectable<JobsTable>>`${update}`;
+  return { compile: () => claim.compile(db) };
+}
+
+/** PostgreSQL: the claiming `update … returning *`, also sending the claimed job's `started` event. */
+function announcingStarted(update: RawBuilder<unknown>) {
   // The event's fields are protocol's GenerationEvent 'started': type, index, workerId.
   const started = generationNoticeSql(
     sql.ref('claimed.generation_id'),
     sql`json_build_object('type', 'started', 'index', claimed.idx, 'workerId', claimed.worker_id)`,
   );
-  const claim =
-    dialect === 'postgres'
-      ? sql<Selectable<JobsTable>>`with claimed as (${update})
-          select claimed.* from claimed cross join lateral (select ${started}) as announced`
-      : sql<Selectable<JobsTable>>`${update}`;
-  return { compile: () => claim.compile(db) };
+  return sql<Selectable<JobsTable>>`with claimed as (${update})
+    select claimed.* from claimed cross join lateral (select ${started}) as announced`;
 }
