@@ -19,8 +19,11 @@ import { validEmbeddingsBetween } from '../scoring/queries.js';
 import { scoringDb } from '../scoring/tables.js';
 import {
   IMAGE_COLUMN,
+  IMAGE_KINDS,
   PREFERENCE_COLUMN,
+  PREFERENCE_KINDS,
   RATING_COLUMN,
+  RATING_KINDS,
   exclusionTallyQueries,
   tallyFrom,
   type ExclusionTallies,
@@ -203,6 +206,7 @@ export function openReleaseStreams(
     (after, limit) => publishableRatingsPage(db, after, limit),
     (after, limit) => publishablePreferencesPage(db, after, limit),
   ];
+  const kinds = [IMAGE_KINDS, RATING_KINDS, PREFERENCE_KINDS];
   const path = database.dialect === 'sqlite' ? sqlitePath(database.url) : undefined;
   const tallies = exclusionTallyQueries(db);
   let pages: (index: number) => AsyncIterable<ColumnPage>;
@@ -212,13 +216,14 @@ export function openReleaseStreams(
   if (path !== undefined && path !== ':memory:') {
     const thread = SqliteReaderThread.start(
       path,
-      queries.map((query) => {
+      queries.map((query, i) => {
         const next = query(AFTER, pageRows);
         return {
           first: query(null, pageRows),
           next,
           afterParameter: next.parameters.indexOf(AFTER),
           pageRows,
+          packed: kinds[i],
         };
       }),
     );

@@ -7,9 +7,13 @@ import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { isPublicImage, publicImagesWithSafety } from '../moderation/visibility.js';
 import { PICTURE_REPLACED } from '../annotations/sql/replaced.js';
+import type { ColumnKind, PackedColumns } from './sqlite-reader-thread.js';
 
-/** `[alias, column]` pairs in select order: release-source.ts reads the rows as arrays, by position. */
-type Columns = readonly (readonly [string, string])[];
+/**
+ * `[alias, column, kind]` in select order: release-source.ts reads the rows as arrays, by position; the
+ * kind says how the SQLite reader thread packs the column (sqlite-reader-thread.ts).
+ */
+type Columns = readonly (readonly [string, string, ColumnKind])[];
 
 /** `{ alias: position }` of a column list. */
 function positions<C extends Columns>(columns: C): { readonly [K in C[number][0]]: number } {
@@ -17,31 +21,33 @@ function positions<C extends Columns>(columns: C): { readonly [K in C[number][0]
 }
 
 const select = (columns: Columns) => columns.map(([alias, column]) => sql.ref(column).as(alias));
+const kinds = (columns: Columns): PackedColumns => columns.map(([alias, , kind]) => [alias, kind] as const);
 
 const IMAGE_COLUMNS = [
-  ['id', 'public_job.id'],
-  ['sha256', 'public_job.result_sha256'],
-  ['seed', 'public_job.seed'],
-  ['creatorId', 'public_job.user_id'],
-  ['workerId', 'public_job.worker_id'],
-  ['prompt', 'g.prompt'],
-  ['negativePrompt', 'g.negative_prompt'],
-  ['model', 'g.model'],
-  ['sampler', 'g.sampler'],
-  ['steps', 'g.steps'],
-  ['guidanceScale', 'g.guidance_scale'],
-  ['width', 'g.width'],
-  ['height', 'g.height'],
-  ['createdAt', 'g.created_at'],
-  ['aestheticScore', 'score.aesthetic_score'],
-  ['punsafe', 'public_safety.nsfw_score'],
-  ['flagAnswers', 'ann.flag_answers'],
-  ['flagNsfw', 'ann.flag_nsfw'],
-  ['flagBroken', 'ann.flag_broken'],
-  ['flagOffensive', 'ann.flag_offensive'],
-  ['flagMismatch', 'ann.flag_mismatch'],
+  ['id', 'public_job.id', 'text'],
+  ['sha256', 'public_job.result_sha256', 'text'],
+  ['seed', 'public_job.seed', 'number'],
+  ['creatorId', 'public_job.user_id', 'text'],
+  ['workerId', 'public_job.worker_id', 'nullableText'],
+  ['prompt', 'g.prompt', 'text'],
+  ['negativePrompt', 'g.negative_prompt', 'text'],
+  ['model', 'g.model', 'text'],
+  ['sampler', 'g.sampler', 'text'],
+  ['steps', 'g.steps', 'number'],
+  ['guidanceScale', 'g.guidance_scale', 'number'],
+  ['width', 'g.width', 'number'],
+  ['height', 'g.height', 'number'],
+  ['createdAt', 'g.created_at', 'number'],
+  ['aestheticScore', 'score.aesthetic_score', 'number'],
+  ['punsafe', 'public_safety.nsfw_score', 'number'],
+  ['flagAnswers', 'ann.flag_answers', 'number'],
+  ['flagNsfw', 'ann.flag_nsfw', 'number'],
+  ['flagBroken', 'ann.flag_broken', 'number'],
+  ['flagOffensive', 'ann.flag_offensive', 'number'],
+  ['flagMismatch', 'ann.flag_mismatch', 'number'],
 ] as const;
 export const IMAGE_COLUMN = positions(IMAGE_COLUMNS);
+export const IMAGE_KINDS = kinds(IMAGE_COLUMNS);
 
 /** A page of published images with everything a release row needs, in id order after `after`. */
 export function publishedImagesPage(db: Kysely<Database>, after: string | null, limit: number) {
@@ -60,12 +66,13 @@ export function publishedImagesPage(db: Kysely<Database>, after: string | null, 
 }
 
 const RATING_COLUMNS = [
-  ['id', 't.id'],
-  ['imageId', 't.image_a'],
-  ['raterId', 't.user_id'],
-  ['rating', 't.rating'],
+  ['id', 't.id', 'text'],
+  ['imageId', 't.image_a', 'text'],
+  ['raterId', 't.user_id', 'text'],
+  ['rating', 't.rating', 'number'],
 ] as const;
 export const RATING_COLUMN = positions(RATING_COLUMNS);
+export const RATING_KINDS = kinds(RATING_COLUMNS);
 
 /**
  * A page of ratings that may be published: answered, not excluded by quality control (the task's
@@ -90,14 +97,15 @@ export function publishableRatingsPage(db: Kysely<Database>, after: string | nul
 }
 
 const PREFERENCE_COLUMNS = [
-  ['id', 't.id'],
-  ['imageA', 't.image_a'],
-  ['imageB', 't.image_b'],
-  ['choice', 't.choice'],
-  ['raterId', 't.user_id'],
-  ['prompt', 'ga.prompt'],
+  ['id', 't.id', 'text'],
+  ['imageA', 't.image_a', 'text'],
+  ['imageB', 't.image_b', 'text'],
+  ['choice', 't.choice', 'text'],
+  ['raterId', 't.user_id', 'text'],
+  ['prompt', 'ga.prompt', 'text'],
 ] as const;
 export const PREFERENCE_COLUMN = positions(PREFERENCE_COLUMNS);
+export const PREFERENCE_KINDS = kinds(PREFERENCE_COLUMNS);
 
 /**
  * Pairwise answers under the same rules, between two public images (the library would leave out a pair
