@@ -19,6 +19,11 @@ export interface GenerationNotice {
   event: GenerationEvent;
 }
 
+export type GenerationNoticeSql = (
+  generationId: RawBuilder<unknown>,
+  event: RawBuilder<unknown>,
+) => RawBuilder<unknown>;
+
 export interface EventBus {
   /**
    * Announces new jobs. Given the transaction that queued them, PostgreSQL sends the NOTIFY inside it:
@@ -32,6 +37,14 @@ export interface EventBus {
    */
   jobsNoticeSql?(notice: JobsAvailable): RawBuilder<unknown>;
   publishGeneration(notice: GenerationNotice): Promise<void>;
+  /**
+   * Likewise for one generation event: the SQL expression that sends it from inside a statement, on
+   * publishGeneration's channel and in its shape (`generationId` and `event` are SQL expressions, `event` a
+   * JSON value), delivered when the statement's transaction commits. The same text for every bus of a
+   * kind, so statements that use it may be compiled once. Undefined where events only go through
+   * publishGeneration; the job claim announces `started` this way where it can (jobs/sql/claim-job.ts).
+   */
+  generationNoticeSql?: GenerationNoticeSql;
   onJobs(listener: (notice: JobsAvailable) => void): () => void;
   onGeneration(generationId: string, listener: (event: GenerationEvent) => void): () => void;
   close(): Promise<void>;

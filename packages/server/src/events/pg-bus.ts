@@ -10,11 +10,9 @@ const GENERATION_CHANNEL = 'dreamfold_generation';
 
 /**
  * SQL that sends one generation event from inside a statement, on the channel and in the payload shape
- * publishGeneration uses (a JSON array of { generationId, event }): delivered when the statement's
- * transaction commits, with no round trip of its own. Both arguments are SQL expressions, `event` a json
- * value. Used by the job claim for `started` (jobs/sql/claim-job.ts).
+ * publishGeneration uses (a JSON array of { generationId, event }): EventBus.generationNoticeSql.
  */
-export function generationNoticeSql(generationId: RawBuilder<unknown>, event: RawBuilder<unknown>) {
+function generationNoticeSql(generationId: RawBuilder<unknown>, event: RawBuilder<unknown>) {
   return sql`pg_notify(${GENERATION_CHANNEL},
     json_build_array(json_build_object('generationId', ${generationId}, 'event', ${event}))::text)`;
 }
@@ -98,6 +96,7 @@ export class PgBus implements EventBus {
   jobsNoticeSql(notice: JobsAvailable): RawBuilder<unknown> {
     return sql`pg_notify(${JOBS_CHANNEL}, ${JSON.stringify(notice)})`;
   }
+  readonly generationNoticeSql = generationNoticeSql;
   /** Resolves once the NOTIFY that carries this event has been sent. */
   publishGeneration(notice: GenerationNotice): Promise<void> {
     return new Promise<void>((sent, failed) => {

@@ -20,8 +20,8 @@ export class Assignments {
 
   async ofJob(job: JobRow, workerId: string): Promise<JobAssignment> {
     const g = await this.deps.generations.get(job.generation_id);
-    // On PostgreSQL the claim statement announced it (jobs/sql/claim-job.ts).
-    if (this.deps.dialect !== 'postgres') {
+    // Where the bus can send it from inside a statement, the claim did (jobs/sql/claim-job.ts).
+    if (!this.deps.bus.generationNoticeSql) {
       await this.deps.publisher.emitBeforeReplying(job.generation_id, {
         type: 'started',
         index: job.idx,

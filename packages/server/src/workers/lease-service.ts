@@ -133,6 +133,7 @@ export class LeaseService {
           maxPixels: body.maxPixels,
           now: clock.now(),
           leaseMs: settings.leaseMs,
+          announceStarted: this.deps.bus.generationNoticeSql,
         }),
       );
       if (job) {

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { Database, JobsTable } from '../../db/schema.js';
 import { prepare, type PreparedQuery } from '../../db/prepared.js';
-import { generationNoticeSql } from '../../events/pg-bus.js';
+import type { GenerationNoticeSql } from '../../events/bus.js';
 
 export interface ClaimRequest {
   workerId: string;
@@ -11,6 +11,11 @@ export interface ClaimRequest {
   maxPixels: number;
   now: number;
   leaseMs: number;
+  /**
+   * The event bus's generationNoticeSql, where it has one: the claim then sends the job's `started` event
+   * itself, and the caller must not publish it again (workers/lease-assignment.ts).
+   */
+  announceStarted?: GenerationNoticeSql;
 }
 
 /**
@@ -21,10 +26,11 @@ export interface ClaimRequest {
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` makes concurrent claimers skip rows another transaction holds,
  * so a job is leased to one worker only. SQLite: one writer at a time, the statement is atomic.
  *
- * On PostgreSQL the statement also announces the job's `started` event (pg_notify, sent when it
- * commits): the event is out before the worker gets its answer, as the generation's watchers on every
- * replica need (the worker's first heartbeat's `progress` must come after it), without a round trip of
- * its own on the pop's path. On SQLite the caller publishes it (lease-assignment.ts).
+ * Where the event bus can send an event from inside a statement (PostgreSQL: pg_notify, sent when it
+ * commits), the statement also announces the job's `started` event: it is out before the worker gets its
+ * answer, as the generation's watchers on every replica need (the worker's first heartbeat's `progress`
+ * must come after it), without a round trip of its own on the pop's path. Otherwise the caller publishes
+ * it (lease-assignment.ts).
  */
 export async function claimJob(
   db: Kysely<Database>,
@@ -33,30 +39,41 @@ export async function claimJob(
 ): Promise<Selectable<JobsTable> | undefined> {
   if (req.models.length === 0) return undefined;
   const args = [req.workerId, req.leaseId, req.now + req.leaseMs, req.now, req.maxPixels] as const;
+  const announce = req.announceStarted;
   if (dialect === 'postgres') {
-    postgresClaim ??= prepare(6, (...a: [...ClaimArgs, string[]]) => claimStatement(db, dialect, ...a));
-    return (await postgresClaim(db, ...args, [...req.models]))[0];
+    // PostgreSQL takes the models as one array parameter: one compiled text.
+    const key = `postgres:${announce ? 'announcing' : 'silent'}`;
+    let claim = postgresClaims.get(key);
+    if (!claim) {
+      claim = prepare(6, (...a: [...ClaimArgs, string[]]) => claimStatement(db, dialect, announce, ...a));
+      postgresClaims.set(key, claim);
+    }
+    return (await claim(db, ...args, [...req.models]))[0];
   }
   // SQLite unions one head per model: one compiled text per number of models (at most 32, PopBody).
-  let claim = sqliteClaims.get(req.models.length);
+  const key = `${req.models.length}:${announce ? 'announcing' : 'silent'}`;
+  let claim = sqliteClaims.get(key);
   if (!claim) {
     claim = prepare(5 + req.models.length, (...a: [...ClaimArgs, ...string[]]) =>
-      claimStatement(db, dialect, ...a),
+      claimStatement(db, dialect, announce, ...a),
     );
-    sqliteClaims.set(req.models.length, claim);
+    sqliteClaims.set(key, claim);
   }
   return (await claim(db, ...args, ...req.models))[0];
 }
 
 type ClaimArgs = [workerId: string, leaseId: string, expires: number, now: number, maxPixels: number];
 type Claim<Models extends unknown[]> = PreparedQuery<[...ClaimArgs, ...Models], Selectable<JobsTable>>;
-// Compiled once (db/prepared.ts): a pop is the hottest statement of the queue.
-let postgresClaim: Claim<[string[]]> | undefined;
-const sqliteClaims = new Map<number, Claim<string[]>>();
+// Compiled once per kind (db/prepared.ts): a pop is the hottest statement of the queue. The notice SQL is
+// the same text for every bus of a kind (EventBus.generationNoticeSql), so whether the claim announces is
+// all the key needs.
+const postgresClaims = new Map<string, Claim<[string[]]>>();
+const sqliteClaims = new Map<string, Claim<string[]>>();
 
 function claimStatement(
   db: Kysely<Database>,
   dialect: Dialect,
+  announce: GenerationNoticeSql | undefined,
   workerId: string,
   leaseId: string,
   expires: number,
@@ -95,14 +112,14 @@ function claimStatement(
       -- A paused worker takes nothing, even from a long-poll that began before the pause.
       and exists (select 1 from workers where id = ${workerId} and paused_at is null)
     returning *`;
-  const claim = dialect === 'postgres' ? announcingStarted(update) : sql<Selectable<JobsTable>>`${update}`;
+  const claim = announce ? announcingStarted(update, announce) : sql<Selectable<JobsTable>>`${update}`;
   return { compile: () => claim.compile(db) };
 }
 
-/** PostgreSQL: the claiming `update … returning *`, also sending the claimed job's `started` event. */
-function announcingStarted(update: RawBuilder<unknown>) {
+/** The claiming `update … returning *`, also sending the claimed job's `started` event. */
+function announcingStarted(update: RawBuilder<unknown>, announce: GenerationNoticeSql) {
   // The event's fields are protocol's GenerationEvent 'started': type, index, workerId.
-  const started = generationNoticeSql(
+  const started = announce(
     sql.ref('claimed.generation_id'),
     sql`json_build_object('type', 'started', 'index', claimed.idx, 'workerId', claimed.worker_id)`,
   );
