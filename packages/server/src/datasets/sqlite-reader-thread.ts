@@ -141,14 +141,15 @@ try {
 } catch (error) {
   failure = message(error);
 }
+// The stream's first statement, or its next one after the last key read, run with \`how\` ('all', 'get').
+function run(s, first, next, how) {
+  if (s.after === undefined) return first[how](...s.firstParameters);
+  s.nextParameters[s.afterParameter] = s.after;
+  return next[how](...s.nextParameters);
+}
 function page(s) {
   if (s.done) return { columns: [], rows: 0 };
-  let rows;
-  if (s.after === undefined) rows = s.first.all(...s.firstParameters);
-  else {
-    s.nextParameters[s.afterParameter] = s.after;
-    rows = s.next.all(...s.nextParameters);
-  }
+  const rows = run(s, s.first, s.next, 'all');
   if (rows.length < s.pageRows) s.done = true;
   else s.after = rows[rows.length - 1][0];
   const width = rows.length > 0 ? rows[0].length : 0;
@@ -163,12 +164,7 @@ function page(s) {
 // A packed page (packedPageQuery), or the page as columns when a text value could not be packed.
 function packedPage(s) {
   if (s.done) return { packed: [], rows: 0 };
-  let answer;
-  if (s.after === undefined) answer = s.packedFirst.get(...s.firstParameters);
-  else {
-    s.nextParameters[s.afterParameter] = s.after;
-    answer = s.packedNext.get(...s.nextParameters);
-  }
+  const answer = run(s, s.packedFirst, s.packedNext, 'get');
   if (answer[2] > 0) return page(s);
   const rows = answer[0];
   if (rows < s.pageRows) s.done = true;
