@@ -135,8 +135,18 @@ export function publishablePreferencesPage(db: Kysely<Database>, after: string |
   return q.compile();
 }
 
+/**
+ * Every finished job, read as one pass over the table. Nearly every job ends done, so SQLite's choice of
+ * the partial index jobs_done_recent (… where state = 'done') visits the table once per job in the index's
+ * order, which with random ids is a page of its own each time: 1.9–2.0 s against 0.54 s for a scan of the
+ * table on a 1,000,000-image database with random-order ids. `state || ''` keeps the condition while no
+ * index can serve it (SQLite and PostgreSQL alike).
+ */
 const finished = (db: Kysely<Database>) =>
-  db.selectFrom('jobs as j').where('j.state', '=', 'done').where('j.result_sha256', 'is not', null);
+  db
+    .selectFrom('jobs as j')
+    .where(sql`${sql.ref('j.state')} || ''`, '=', 'done')
+    .where('j.result_sha256', 'is not', null);
 
 export interface ExclusionTallies {
   finishedImages: number;
