@@ -22,7 +22,8 @@ export async function validateAndAnalyse(
     keepPixels: options.analyse,
   });
   if (!options.analyse) return image;
-  // A grey picture (one channel) is analysed as before, from its PNG.
+  // Both decoders answer three channels, grey pictures included (sharp converts to sRGB; tested in
+  // upload-validator.test.ts); anything else would be analysed from the stored PNG.
   const features =
     pixels && pixels.channels >= 3
       ? analyseRaw(pixels.data, expected.width, expected.height, pixels.channels)

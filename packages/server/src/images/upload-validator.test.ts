@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { AppError } from '../errors.js';
 import { analyseImage } from '../trust/image-analysis.js';
 import { inlineUploadValidator, UploadThread } from './upload-validator.js';
+import { validateUpload } from './validate-upload.js';
 
 const png = (side: number, pixels: Buffer) =>
   sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
@@ -41,6 +42,30 @@ describe('uploads validated on a thread of their own', () => {
       assert.equal(threaded.sha256, inline.sha256);
       assert.deepEqual([threaded.width, threaded.height], [side, side]);
       assert.deepEqual(threaded.features, await analyseImage(inline.png));
+    }
+  });
+
+  test('grey pictures (with or without alpha, 8 or 16 bits) are analysed from the decoded pixels, as RGB', async () => {
+    // Both decoders hand back three channels for them (sharp converts to sRGB, plain-png.ts expands), so
+    // upload-analysis.ts's fallback to the stored PNG is not taken; the features are those of the stored
+    // picture either way.
+    for (const side of [64, 256]) {
+      const noise = sharp({
+        create: { width: side, height: side, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } },
+      });
+      for (const grey of [
+        await noise.clone().toColourspace('b-w').png().toBuffer(),
+        await noise.clone().toColourspace('b-w').ensureAlpha(0.5).png().toBuffer(),
+        await noise.clone().toColourspace('grey16').png().toBuffer(),
+      ]) {
+        const decoded = await validateUpload(grey, { width: side, height: side }, undefined, {
+          keepPixels: true,
+        });
+        assert.equal(decoded.pixels?.channels, 3, 'decoded as three channels');
+        const image = await thread.validate(grey, { width: side, height: side }, { analyse: true });
+        assert.equal((await sharp(image.png).metadata()).channels, 3, 'stored as RGB');
+        assert.deepEqual(image.features, await analyseImage(image.png));
+      }
     }
   });
 
