@@ -8,7 +8,8 @@
 // Every measured release runs in a child process of its own, so its peak RSS (getrusage maxrss) is its
 // own. Figures:
 //   end to end       (the figure) a release through the coordinator's DatasetService from a SQLite
-//                    database of N public images with N/5 ratings and N/20 pairwise answers: N ÷ the release
+//                    database of N public images (ids in random order, as the coordinator's UUIDs are) with
+//                    N/5 ratings and N/20 pairwise answers: N ÷ the release
 //                    process's CPU seconds (all threads: better-sqlite3 reading, our JavaScript, DuckDB
 //                    writing) from its start until every Parquet table is written (annotations + images +
 //                    tables phases); also by the main thread's CPU seconds alone (the database is read
