@@ -51,7 +51,13 @@ describe('uploads validated on a thread of their own', () => {
     // picture either way.
     for (const side of [64, 256]) {
       const noise = sharp({
-        create: { width: side, height: side, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } },
+        create: {
+          width: side,
+          height: side,
+          channels: 3,
+          background: { r: 0, g: 0, b: 0 },
+          noise: { type: 'gaussian', mean: 128, sigma: 30 },
+        },
       });
       for (const grey of [
         await noise.clone().toColourspace('b-w').png().toBuffer(),
