@@ -40,35 +40,27 @@ export async function claimJob(
   if (req.models.length === 0) return undefined;
   const args = [req.workerId, req.leaseId, req.now + req.leaseMs, req.now, req.maxPixels] as const;
   const announce = req.announceStarted;
-  if (dialect === 'postgres') {
-    // PostgreSQL takes the models as one array parameter: one compiled text.
-    const key = `postgres:${announce ? 'announcing' : 'silent'}`;
-    let claim = postgresClaims.get(key);
-    if (!claim) {
-      claim = prepare(6, (...a: [...ClaimArgs, string[]]) => claimStatement(db, dialect, announce, ...a));
-      postgresClaims.set(key, claim);
-    }
-    return (await claim(db, ...args, [...req.models]))[0];
-  }
-  // SQLite unions one head per model: one compiled text per number of models (at most 32, PopBody).
-  const key = `${req.models.length}:${announce ? 'announcing' : 'silent'}`;
-  let claim = sqliteClaims.get(key);
+  // PostgreSQL takes the models as one array parameter (one compiled text); SQLite unions one head per
+  // model (one compiled text per number of models, at most 32: PopBody).
+  const postgres = dialect === 'postgres';
+  const models: (string | string[])[] = postgres ? [[...req.models]] : [...req.models];
+  const key = `${postgres ? 'postgres' : req.models.length}:${announce ? 'announcing' : 'silent'}`;
+  let claim = claims.get(key);
   if (!claim) {
-    claim = prepare(5 + req.models.length, (...a: [...ClaimArgs, ...string[]]) =>
+    claim = prepare(5 + models.length, (...a: [...ClaimArgs, ...(string | string[])[]]) =>
       claimStatement(db, dialect, announce, ...a),
     );
-    sqliteClaims.set(key, claim);
+    claims.set(key, claim);
   }
-  return (await claim(db, ...args, ...req.models))[0];
+  return (await claim(db, ...args, ...models))[0];
 }
 
 type ClaimArgs = [workerId: string, leaseId: string, expires: number, now: number, maxPixels: number];
-type Claim<Models extends unknown[]> = PreparedQuery<[...ClaimArgs, ...Models], Selectable<JobsTable>>;
+type Claim = PreparedQuery<[...ClaimArgs, ...(string | string[])[]], Selectable<JobsTable>>;
 // Compiled once per kind (db/prepared.ts): a pop is the hottest statement of the queue. The notice SQL is
 // the same text for every bus of a kind (EventBus.generationNoticeSql), so whether the claim announces is
-// all the key needs.
-const postgresClaims = new Map<string, Claim<[string[]]>>();
-const sqliteClaims = new Map<string, Claim<string[]>>();
+// all the key needs besides the dialect and the number of models.
+const claims = new Map<string, Claim>();
 
 function claimStatement(
   db: Kysely<Database>,
