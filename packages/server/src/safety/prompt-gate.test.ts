@@ -22,6 +22,11 @@ for (const dialect of testDialects()) {
         await submit(c, c.userKey, { model: 'gate', prompt: 'a castle', negativePrompt: 'no dragon' })
       ).json();
       const clean = (await submit(c, c.userKey, { model: 'gate', prompt: 'a lighthouse' })).json();
+      // The rule change also starts a re-evaluation that fails the queued jobs on its own, in the
+      // background (safety/reevaluation.ts, tested there). Stopped here, so that the hand-out is what
+      // stops them: on PostgreSQL a running re-evaluation holds their rows, the claim skips them (SKIP
+      // LOCKED), and the generations read below could still be queued until its page commits.
+      await c.services.safety.reevaluations.stop();
       const rules = await c.app.inject({
         method: 'PUT',
         url: '/v1/admin/prompt-filter',
