@@ -53,7 +53,8 @@ export async function rebuildSqliteTables(
       if (broken.rows.length > 0) throw new Error(`Rebuilding ${tables.join(', ')} broke foreign keys`);
       await sql`commit`.execute(db);
     } catch (error) {
-      await sql`rollback`.execute(db);
+      // SQLite may have rolled back already (on SQLITE_FULL, for one); the error that matters is the first.
+      await sql`rollback`.execute(db).catch(() => undefined);
       throw error;
     }
   } finally {
