@@ -1,5 +1,5 @@
-// Migrations 0014 and 0015 rebuild the per-image tables and `jobs` of an existing SQLite database as
-// WITHOUT ROWID tables (db/sqlite-rebuild.ts): every row and index kept, the rows that reference them left
+// Migration 0014 rebuilds the per-image tables of an existing SQLite database as WITHOUT ROWID tables
+// (db/sqlite-rebuild.ts): every row and index kept, the annotation tasks that reference one of them left
 // alone (a DROP TABLE with foreign keys on would have deleted them), and back again with `down`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { migrationProvider } from './migrations/index.js';
 import { rebuildSqliteTables, withoutRowid } from './sqlite-rebuild.js';
 import { tempDir } from '../test-support/databases.js';
 
-const TABLES = ['image_safety', 'image_scores', 'annotation_images', 'hidden_images', 'jobs'];
+const TABLES = ['image_safety', 'image_scores', 'annotation_images', 'hidden_images'];
 
 /** Two finished images with a row in each per-image table, and answers that reference them. */
 const FILL = `
@@ -58,7 +58,7 @@ function snapshot(file: string) {
   }
 }
 
-test('migrations 0014 and 0015 cluster the per-image tables and jobs by id, keeping rows, indexes and references', async () => {
+test('migration 0014 clusters the per-image tables by image id, keeping rows, indexes and references', async () => {
   const file = join(tempDir(), 'old.db');
   const connection = new SQLite(file);
   connection.pragma('foreign_keys = ON');
@@ -75,10 +75,7 @@ test('migrations 0014 and 0015 cluster the per-image tables and jobs by id, keep
     assert.equal(latest.error, undefined);
     assert.deepEqual(
       latest.results?.map((r) => [r.migrationName, r.status]),
-      [
-        ['0014_clustered_image_rows', 'Success'],
-        ['0015_clustered_jobs', 'Success'],
-      ],
+      [['0014_clustered_image_rows', 'Success']],
     );
     const after = snapshot(file);
     for (const t of TABLES) {
@@ -98,18 +95,15 @@ test('migrations 0014 and 0015 cluster the per-image tables and jobs by id, keep
     assert.deepEqual(connection.prepare(`select image_id from image_safety`).pluck().all(), ['j2']);
     assert.deepEqual(connection.prepare(`select id from annotation_tasks`).pluck().all(), []);
 
-    for (const step of ['0015_clustered_jobs', '0014_clustered_image_rows']) {
-      const down = await migrator.migrateDown();
-      assert.equal(down.error, undefined);
-      assert.deepEqual(
-        down.results?.map((r) => r.migrationName),
-        [step],
-      );
-    }
+    const down = await migrator.migrateDown();
+    assert.equal(down.error, undefined);
+    assert.deepEqual(
+      down.results?.map((r) => r.migrationName),
+      ['0014_clustered_image_rows'],
+    );
     const undone = snapshot(file);
     for (const t of TABLES) assert.equal(undone.tables[t]!.withoutRowid, false, t);
     assert.deepEqual(undone.tables.image_safety!.rows, after.tables.image_safety!.rows.slice(1));
-    assert.deepEqual(undone.tables.jobs!.rows, after.tables.jobs!.rows.slice(1));
   } finally {
     await db.destroy();
   }
