@@ -31,7 +31,7 @@ import {
   publishablePreferencesPage,
   publishedImagesPage,
 } from './source-queries.js';
-import { SqliteReaderThread, type ColumnPage } from './sqlite-reader-thread.js';
+import { SqliteReaderThread, type ColumnPage, type PackedColumns } from './sqlite-reader-thread.js';
 
 /** Rows per query; a page is small enough for any database and large enough that paging costs little. */
 export const PAGE_ROWS = 5000;
@@ -201,12 +201,12 @@ export function openReleaseStreams(
   embeddings?: PageEmbeddings,
 ): ReleaseStreams {
   const { db } = database;
-  const queries: PageQuery[] = [
-    (after, limit) => publishedImagesPage(db, after, limit),
-    (after, limit) => publishableRatingsPage(db, after, limit),
-    (after, limit) => publishablePreferencesPage(db, after, limit),
+  // Images, ratings, preferences: each page statement with its columns' kinds (how the thread packs them).
+  const sources: { query: PageQuery; kinds: PackedColumns }[] = [
+    { query: (after, limit) => publishedImagesPage(db, after, limit), kinds: IMAGE_KINDS },
+    { query: (after, limit) => publishableRatingsPage(db, after, limit), kinds: RATING_KINDS },
+    { query: (after, limit) => publishablePreferencesPage(db, after, limit), kinds: PREFERENCE_KINDS },
   ];
-  const kinds = [IMAGE_KINDS, RATING_KINDS, PREFERENCE_KINDS];
   const path = database.dialect === 'sqlite' ? sqlitePath(database.url) : undefined;
   const tallies = exclusionTallyQueries(db);
   let pages: (index: number) => AsyncIterable<ColumnPage>;
@@ -216,14 +216,14 @@ export function openReleaseStreams(
   if (path !== undefined && path !== ':memory:') {
     const thread = SqliteReaderThread.start(
       path,
-      queries.map((query, i) => {
+      sources.map(({ query, kinds }) => {
         const next = query(AFTER, pageRows);
         return {
           first: query(null, pageRows),
           next,
           afterParameter: next.parameters.indexOf(AFTER),
           pageRows,
-          packed: kinds[i],
+          packed: kinds,
         };
       }),
     );
@@ -234,7 +234,7 @@ export function openReleaseStreams(
     readIn = 'thread';
   } else {
     counted = Promise.all(tallies.map((q) => database.arrayRows(q)));
-    pages = (index) => pagesHere(database.arrayRows, queries[index]!, pageRows);
+    pages = (index) => pagesHere(database.arrayRows, sources[index]!.query, pageRows);
   }
   // The public images are the image rows read (from the snapshot the counts come from, on SQLite).
   let imagesRead!: (n: number) => void;
