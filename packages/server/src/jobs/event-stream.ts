@@ -68,6 +68,10 @@ export async function streamGenerationEvents(
     write({ type: 'queued', position: snapshot.queuePosition });
   }
   ready = true;
-  for (const event of pending.splice(0)) write(event);
+  // A finished generation cannot change again, so its snapshot already holds everything the events
+  // that arrived while it was read describe. Replaying them would tell the client of a cancellation
+  // or an image after a snapshot that shows it (on PostgreSQL a NOTIFY can arrive after the reply to
+  // the request that caused it).
   if (isFinished(snapshot.status)) write({ type: 'finished', status: snapshot.status });
+  else for (const event of pending.splice(0)) write(event);
 }
