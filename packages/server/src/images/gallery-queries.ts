@@ -32,9 +32,18 @@ function gallery(db: Kysely<Database>, terms: readonly string[]) {
   return q;
 }
 
-/** (finished_at, id) strictly before the cursor, in newest-first order. */
+/**
+ * (first, second) strictly before the cursor, in descending order, as a row-value comparison: SQLite and
+ * PostgreSQL both start an index range scan at the cursor on an index of (first, second). Written as
+ * `first < X or (first = X and second < Y)` the same condition is only a filter, and a page deep in the
+ * gallery walked every entry it skipped.
+ */
+const rowBefore = (first: string, second: string, cursor: readonly [number, string]) =>
+  sql<SqlBool>`(${sql.ref(first)}, ${sql.ref(second)}) < (${cursor[0]}, ${cursor[1]})`;
+
+/** (finished_at, id) strictly before the cursor, in newest-first order: the index jobs_done_recent. */
 const before = (after: readonly [number, string]) =>
-  sql<SqlBool>`(${sql.ref('public_job.finished_at')} < ${after[0]} or (${sql.ref('public_job.finished_at')} = ${after[0]} and ${sql.ref('public_job.id')} < ${after[1]}))`;
+  rowBefore('public_job.finished_at', 'public_job.id', after);
 
 /** Newest first; walks the partial index jobs_done_recent backwards. */
 export async function listRecent(
@@ -78,15 +87,8 @@ export async function listScored(
       'image_scores.aesthetic_score as score',
     ]);
   for (const condition of promptContains(p.terms)) q = q.where(condition);
-  if (p.after) {
-    const [score, id] = p.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('image_scores.aesthetic_score', '<', score),
-        eb.and([eb('image_scores.aesthetic_score', '=', score), eb('image_scores.image_id', '<', id)]),
-      ]),
-    );
-  }
+  // (score, id) before the cursor: the index image_scores_score.
+  if (p.after) q = q.where(rowBefore('image_scores.aesthetic_score', 'image_scores.image_id', p.after));
   return q
     .orderBy('image_scores.aesthetic_score', 'desc')
     .orderBy('image_scores.image_id', 'desc')

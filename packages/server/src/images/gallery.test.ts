@@ -63,6 +63,39 @@ for (const dialect of testDialects()) {
       assert.equal(first.width, 64);
     });
 
+    test('images finished in the same millisecond follow by id, and no page skips or repeats one', async () => {
+      const db = c.services.database.db;
+      const middle = [made[1], made[2], made[3]] as string[];
+      const original = await db
+        .selectFrom('jobs')
+        .select(['id', 'finished_at'])
+        .where('id', 'in', middle)
+        .execute();
+      const tie = original.find((j) => j.id === made[2])!.finished_at as number;
+      await db.updateTable('jobs').set({ finished_at: tie }).where('id', 'in', middle).execute();
+      try {
+        const expected = [made[4], ...[...middle].sort().reverse(), made[0]];
+        for (const limit of [1, 2]) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const res = await get(`/v1/images?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+            assert.equal(res.statusCode, 200, res.body);
+            seen.push(...ids(res));
+            cursor = res.json().nextCursor;
+          } while (cursor);
+          assert.deepEqual(seen, expected, `limit ${limit}`);
+        }
+      } finally {
+        for (const job of original)
+          await db
+            .updateTable('jobs')
+            .set({ finished_at: job.finished_at })
+            .where('id', '=', job.id)
+            .execute();
+      }
+    });
+
     test('searches prompts: every word, case-insensitively, LIKE wildcards taken literally', async () => {
       assert.deepEqual(ids(await get('/v1/images?q=fox')), [made[4], made[0]]);
       assert.deepEqual(ids(await get('/v1/images?q=RED%20fox')), [made[0]]);
