@@ -85,3 +85,33 @@ test('a snapshot after a reconnect replaces the state; events before any snapsho
   assert.deepEqual(view.progress[0], { step: 7, totalSteps: 10 });
   assert.equal(view.finished, false);
 });
+
+test('events the snapshot already reflects do not take an image back', () => {
+  const running = { ...generation(2), status: 'running' as const, queuePosition: undefined };
+  running.images[0] = { ...running.images[0]!, state: 'done', url: 'u', sha256: 's' };
+  running.images[1] = { ...running.images[1]!, state: 'leased', step: 6 };
+  let view = applyEvent(undefined, { type: 'snapshot', generation: running }, 0);
+  // Sent before the snapshot was read, delivered after it.
+  view = applyEvent(view, { type: 'started', index: 0, workerId: 'w' }, 0);
+  view = applyEvent(view, { type: 'progress', index: 0, step: 3, totalSteps: 10 }, 0);
+  view = applyEvent(view, { type: 'progress', index: 1, step: 4, totalSteps: 10 }, 0);
+  assert.deepEqual(
+    view?.generation.images.map((i) => [i.state, i.step]),
+    [
+      ['done', 0],
+      ['leased', 6],
+    ],
+  );
+  assert.equal(view?.progress[0], undefined);
+  assert.equal(view?.progress[1]?.step, 6);
+  // Later steps still move it on; a requeued image runs again from step 0.
+  view = applyEvent(view, { type: 'progress', index: 1, step: 8, totalSteps: 10 }, 1000);
+  assert.equal(view?.generation.images[1]?.step, 8);
+  view = applyEvent(view, { type: 'requeued', index: 1, reason: 'the worker went away' }, 0);
+  view = applyEvent(view, { type: 'started', index: 1, workerId: 'w2' }, 0);
+  view = applyEvent(view, { type: 'progress', index: 1, step: 1, totalSteps: 10 }, 0);
+  assert.deepEqual(
+    view?.generation.images[1] && [view.generation.images[1].state, view.generation.images[1].step],
+    ['leased', 1],
+  );
+});

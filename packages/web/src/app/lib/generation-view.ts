@@ -60,6 +60,19 @@ export function statusOf(images: GenerationImage[]): GenerationStatus {
   return count('failed') > 0 ? 'failed' : 'cancelled';
 }
 
+/**
+ * Whether a `started` or `progress` event moves its image forward. The server subscribes before it reads
+ * the snapshot, so an event that the snapshot already reflects can follow it: a `started` for an image
+ * the snapshot shows done, or an earlier step. Those must not take the image back. (An image that really
+ * runs again is announced with `requeued` first, which sets it queued at step 0.)
+ */
+function advances(view: GenerationView, event: { index: number; step?: number }): boolean {
+  const image = view.generation.images.find((i) => i.index === event.index);
+  if (!image) return false;
+  if (image.state !== 'queued' && image.state !== 'leased') return false;
+  return event.step === undefined || event.step >= image.step;
+}
+
 export function applyEvent(
   view: GenerationView | undefined,
   event: GenerationEvent,
@@ -77,6 +90,7 @@ export function applyEvent(
     return next;
   }
   if (!view) return view;
+  if ((event.type === 'started' || event.type === 'progress') && !advances(view, event)) return view;
   switch (event.type) {
     case 'queued':
       return { ...view, queuePosition: event.position };
