@@ -2,6 +2,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { isPublicImage, publicImages } from '../moderation/visibility.js';
+import { rowsBefore } from '../db/keyset.js';
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -32,18 +33,9 @@ function gallery(db: Kysely<Database>, terms: readonly string[]) {
   return q;
 }
 
-/**
- * (first, second) strictly before the cursor, in descending order, as a row-value comparison: SQLite and
- * PostgreSQL both start an index range scan at the cursor on an index of (first, second). Written as
- * `first < X or (first = X and second < Y)` the same condition is only a filter, and a page deep in the
- * gallery walked every entry it skipped.
- */
-const rowBefore = (first: string, second: string, cursor: readonly [number, string]) =>
-  sql<SqlBool>`(${sql.ref(first)}, ${sql.ref(second)}) < (${cursor[0]}, ${cursor[1]})`;
-
 /** (finished_at, id) strictly before the cursor, in newest-first order: the index jobs_done_recent. */
 const before = (after: readonly [number, string]) =>
-  rowBefore('public_job.finished_at', 'public_job.id', after);
+  rowsBefore('public_job.finished_at', 'public_job.id', after);
 
 /** Newest first; walks the partial index jobs_done_recent backwards. */
 export async function listRecent(
@@ -88,7 +80,7 @@ export async function listScored(
     ]);
   for (const condition of promptContains(p.terms)) q = q.where(condition);
   // (score, id) before the cursor: the index image_scores_score.
-  if (p.after) q = q.where(rowBefore('image_scores.aesthetic_score', 'image_scores.image_id', p.after));
+  if (p.after) q = q.where(rowsBefore('image_scores.aesthetic_score', 'image_scores.image_id', p.after));
   return q
     .orderBy('image_scores.aesthetic_score', 'desc')
     .orderBy('image_scores.image_id', 'desc')

@@ -4,6 +4,7 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../db/connect.js';
 import { preparedPerDialect } from '../db/prepared-per-dialect.js';
+import { rowsBefore } from '../db/keyset.js';
 import type { Database, HiddenImagesTable, ReportsTable, ReportStateColumn } from '../db/schema.js';
 
 export type ReportRow = Selectable<ReportsTable>;
@@ -167,15 +168,7 @@ export async function listHidden(
   p: { limit: number; after?: readonly [number, string] },
 ) {
   let q = db.selectFrom('hidden_images').selectAll();
-  if (p.after) {
-    const [hiddenAt, imageId] = p.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('hidden_at', '<', hiddenAt),
-        eb.and([eb('hidden_at', '=', hiddenAt), eb('image_id', '<', imageId)]),
-      ]),
-    );
-  }
+  if (p.after) q = q.where(rowsBefore('hidden_at', 'image_id', p.after));
   return q.orderBy('hidden_at', 'desc').orderBy('image_id', 'desc').limit(p.limit).execute();
 }
 
@@ -255,14 +248,6 @@ export async function listAudit(
   if (p.action !== undefined) q = q.where('action', '=', p.action);
   if (p.targetType !== undefined) q = q.where('target_type', '=', p.targetType);
   if (p.targetId !== undefined) q = q.where('target_id', '=', p.targetId);
-  if (p.after) {
-    const [createdAt, id] = p.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '<', createdAt),
-        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (p.after) q = q.where(rowsBefore('created_at', 'id', p.after));
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
 }

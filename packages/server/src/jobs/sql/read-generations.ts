@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, GenerationsTable, JobsTable } from '../../db/schema.js';
+import { rowsBefore } from '../../db/keyset.js';
 
 export type GenerationRow = Selectable<GenerationsTable>;
 export type JobRow = Selectable<JobsTable>;
@@ -25,15 +26,7 @@ export async function listGenerations(
   p: { userId: string; limit: number; after?: { createdAt: number; id: string } },
 ): Promise<GenerationRow[]> {
   let q = db.selectFrom('generations').selectAll().where('user_id', '=', p.userId);
-  if (p.after) {
-    const { createdAt, id } = p.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '<', createdAt),
-        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (p.after) q = q.where(rowsBefore('created_at', 'id', [p.after.createdAt, p.after.id]));
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
 }
 
