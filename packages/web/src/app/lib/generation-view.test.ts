@@ -94,6 +94,7 @@ test('events the snapshot already reflects do not take an image back', () => {
   // Sent before the snapshot was read, delivered after it.
   view = applyEvent(view, { type: 'started', index: 0, workerId: 'w' }, 0);
   view = applyEvent(view, { type: 'progress', index: 0, step: 3, totalSteps: 10 }, 0);
+  view = applyEvent(view, { type: 'started', index: 1, workerId: 'w' }, 0);
   view = applyEvent(view, { type: 'progress', index: 1, step: 4, totalSteps: 10 }, 0);
   assert.deepEqual(
     view?.generation.images.map((i) => [i.state, i.step]),

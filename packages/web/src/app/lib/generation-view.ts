@@ -63,14 +63,16 @@ export function statusOf(images: GenerationImage[]): GenerationStatus {
 /**
  * Whether a `started` or `progress` event moves its image forward. The server subscribes before it reads
  * the snapshot, so an event that the snapshot already reflects can follow it: a `started` for an image
- * the snapshot shows done, or an earlier step. Those must not take the image back. (An image that really
- * runs again is announced with `requeued` first, which sets it queued at step 0.)
+ * the snapshot shows running or done, or an earlier step. Those must not take the image back. (An image
+ * that really runs again is announced with `requeued` first, which sets it queued at step 0.)
  */
-function advances(view: GenerationView, event: { index: number; step?: number }): boolean {
+function advances(
+  view: GenerationView,
+  event: { type: 'started'; index: number } | { type: 'progress'; index: number; step: number },
+): boolean {
   const image = view.generation.images.find((i) => i.index === event.index);
-  if (!image) return false;
-  if (image.state !== 'queued' && image.state !== 'leased') return false;
-  return event.step === undefined || event.step >= image.step;
+  if (event.type === 'started') return image?.state === 'queued';
+  return (image?.state === 'queued' || image?.state === 'leased') && event.step >= image.step;
 }
 
 export function applyEvent(
