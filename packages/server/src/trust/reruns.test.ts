@@ -74,7 +74,22 @@ for (const dialect of testDialects()) {
       const left = await balance(bad.userKey);
       assert.ok(left < 2 * EARNED, `the owner kept ${left}, less than the 16 at stake`);
 
+      // The requester's event streams hear that the finished images run again, and why.
+      const heard = new Map<string, unknown[]>(generations.map((g) => [g.id, []]));
+      const unsubscribe = generations.map((g) =>
+        c.services.bus.onGeneration(g.id, (event) => heard.get(g.id)!.push(event)),
+      );
       await suspendWithBlanks(c, clock, bad, fresh('blank'));
+      const requeued = {
+        type: 'requeued',
+        index: 0,
+        reason: 'Queued again: the first result was withdrawn (its worker was suspended).',
+      };
+      // On PostgreSQL the events travel by NOTIFY: wait for them, a bounded while.
+      for (let waited = 0; [...heard.values()].some((e) => e.length === 0) && waited < 5000; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
+      for (const f of unsubscribe) f();
+      for (const g of generations) assert.deepEqual(heard.get(g.id), [requeued], g.id);
       const requesterBefore = await balance(c.userKey);
       assert.equal(await balance(bad.userKey), 0, 'clawed back down to zero, never below');
       const history = (

@@ -12,8 +12,9 @@
 // picture leave the aggregates and releases for good (annotations/sql/replaced.ts): the new picture is
 // rated afresh.
 //
-// Runs inside the transaction that withdrew the results. Workers waiting for the model are woken after
-// that commits: `drain` answers what was queued since the last call (TrustService.announce publishes it).
+// Runs inside the transaction that withdrew the results. Workers waiting for the model are woken, and
+// the requester's open event streams hear `requeued` for the image, after that commits: `drain` answers
+// what was queued since the last call (TrustService.announce publishes it).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/connect.js';
@@ -23,8 +24,16 @@ import * as r from './sql/reruns.js';
 
 const CHUNK = 500;
 
+/** A finished image queued again, for its generation's event stream. */
+export interface RequeuedImage {
+  generationId: string;
+  index: number;
+  reason: string;
+}
+
 export class Reruns {
   private pending: Announce[] = [];
+  private requeued: RequeuedImage[] = [];
 
   constructor(private readonly dialect: Dialect) {}
 
@@ -40,14 +49,20 @@ export class Reruns {
       await r.clearSystemHides(trx, requeued);
       await r.clearSafetyRows(trx, requeued);
       await picturesReplaced(trx, this.dialect, { imageIds: requeued, now: p.now });
-      for (const j of jobs) this.pending.push({ model: j.model, pixels: j.pixels });
+      for (const j of jobs) {
+        this.pending.push({ model: j.model, pixels: j.pixels });
+        this.requeued.push({ generationId: j.generation_id, index: Number(j.idx), reason: p.reason });
+      }
       queued += jobs.length;
     }
     return queued;
   }
 
-  /** What was queued since the last call (one entry per model and size, with how many). */
-  drain(): { model: string; pixels: number; count: number }[] {
+  /**
+   * What was queued since the last call: for the workers, one entry per model and size with how many;
+   * for the requesters, each image.
+   */
+  drain(): { jobs: { model: string; pixels: number; count: number }[]; images: RequeuedImage[] } {
     const byKind = new Map<string, { model: string; pixels: number; count: number }>();
     for (const a of this.pending) {
       const key = `${a.model}\u0000${a.pixels}`;
@@ -55,7 +70,9 @@ export class Reruns {
       seen.count++;
       byKind.set(key, seen);
     }
+    const images = this.requeued;
     this.pending = [];
-    return [...byKind.values()];
+    this.requeued = [];
+    return { jobs: [...byKind.values()], images };
   }
 }

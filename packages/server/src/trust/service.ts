@@ -335,12 +335,17 @@ export class TrustService {
 
   /**
    * Wakes workers waiting for a model after a replica was queued, and for jobs queued again since the last
-   * call (reruns.ts). Call after the commit of any transaction that may have recorded an outcome.
+   * call (reruns.ts), whose requesters' event streams hear `requeued` with the reason. Call after the
+   * commit of any transaction that may have recorded an outcome.
    */
   async announce(a?: Announce): Promise<void> {
     // Two: the worker whose result is being checked may be the first one woken, and it cannot take it.
     if (a) await this.deps.bus.publishJobs({ model: a.model, count: 2, pixels: a.pixels });
-    for (const r of this.reruns.drain()) await this.deps.bus.publishJobs(r);
+    const { jobs, images } = this.reruns.drain();
+    for (const r of jobs) await this.deps.bus.publishJobs(r);
+    for (const { generationId, index, reason } of images) {
+      await this.deps.bus.publishGeneration({ generationId, event: { type: 'requeued', index, reason } });
+    }
   }
 
   /**

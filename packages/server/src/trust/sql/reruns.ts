@@ -26,7 +26,7 @@ export async function doneJobs(
 export async function requeueDone(
   db: Kysely<Database>,
   p: { jobIds: readonly string[]; reason: string },
-): Promise<{ id: string; model: string; pixels: number }[]> {
+): Promise<{ id: string; model: string; pixels: number; generation_id: string; idx: number }[]> {
   if (p.jobIds.length === 0) return [];
   return db
     .updateTable('jobs')
@@ -47,7 +47,7 @@ export async function requeueDone(
     }))
     .where('id', 'in', p.jobIds)
     .where('state', '=', 'done')
-    .returning(['id', 'model', 'pixels'])
+    .returning(['id', 'model', 'pixels', 'generation_id', 'idx'])
     .execute();
 }
 
