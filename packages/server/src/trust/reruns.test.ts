@@ -16,6 +16,7 @@ import {
   suspendWithBlanks,
   type Assignment,
 } from './testing.js';
+import { Reruns } from './reruns.js';
 
 // 64×64 × 25 steps: an image costs 16 credits and earns its worker 8 (see replication.test.ts).
 const PRICE = 16;
@@ -162,6 +163,37 @@ for (const dialect of testDialects()) {
       assert.equal(await balance(bad.userKey), 0, 'held earnings are reversed, not paid');
       const b = await books();
       assert.equal(b.balanced, true, JSON.stringify(b.problems));
+    });
+
+    test('a re-run whose transaction rolled back is not announced to the requester', async () => {
+      const donor = await Donor.create(c);
+      const model = fresh('m');
+      await submit(model, 801);
+      const job = await take(donor, model);
+      assert.equal((await donor.deliver(job)).statusCode, 200);
+      const db = c.services.database.db;
+      const reruns = new Reruns(dialect);
+      await assert.rejects(
+        db.transaction().execute(async (trx) => {
+          assert.equal(await reruns.queue(trx, { jobIds: [job.id], reason: 'test', now: clock.now() }), 1);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      const { images } = reruns.drain();
+      assert.deepEqual(
+        images.map((i) => i.jobId),
+        [job.id],
+      );
+      assert.deepEqual(await reruns.stillRerunning(db, images), []);
+      // Committed, it is announced.
+      await db
+        .transaction()
+        .execute((trx) => reruns.queue(trx, { jobIds: [job.id], reason: 'test', now: clock.now() }));
+      assert.deepEqual(
+        (await reruns.stillRerunning(db, reruns.drain().images)).map((i) => i.jobId),
+        [job.id],
+      );
     });
   });
 }

@@ -26,6 +26,7 @@ const CHUNK = 500;
 
 /** A finished image queued again, for its generation's event stream. */
 export interface RequeuedImage {
+  jobId: string;
   generationId: string;
   index: number;
   reason: string;
@@ -51,7 +52,12 @@ export class Reruns {
       await picturesReplaced(trx, this.dialect, { imageIds: requeued, now: p.now });
       for (const j of jobs) {
         this.pending.push({ model: j.model, pixels: j.pixels });
-        this.requeued.push({ generationId: j.generation_id, index: Number(j.idx), reason: p.reason });
+        this.requeued.push({
+          jobId: j.id,
+          generationId: j.generation_id,
+          index: Number(j.idx),
+          reason: p.reason,
+        });
       }
       queued += jobs.length;
     }
@@ -74,5 +80,19 @@ export class Reruns {
     this.pending = [];
     this.requeued = [];
     return { jobs: [...byKind.values()], images };
+  }
+
+  /**
+   * The images to announce as requeued: those still queued or running. Entries are gathered during a
+   * transaction and drained after some commit; one from a transaction that rolled back (its job still
+   * done) must not tell the requester the picture is gone. Waking a worker for nothing is harmless.
+   */
+  async stillRerunning(db: Kysely<Database>, images: readonly RequeuedImage[]): Promise<RequeuedImage[]> {
+    const live = new Set<string>();
+    for (let i = 0; i < images.length; i += CHUNK) {
+      const ids = images.slice(i, i + CHUNK).map((image) => image.jobId);
+      for (const id of await r.rerunning(db, ids)) live.add(id);
+    }
+    return images.filter((image) => live.has(image.jobId));
   }
 }

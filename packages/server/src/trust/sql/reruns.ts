@@ -52,6 +52,21 @@ export async function requeueDone(
 }
 
 /**
+ * Which of these jobs are queued or running: the re-runs to announce are the ones whose transaction
+ * committed (a rolled-back one left its jobs done).
+ */
+export async function rerunning(db: Kysely<Database>, jobIds: readonly string[]): Promise<Set<string>> {
+  if (jobIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('id', 'in', jobIds)
+    .where('state', 'in', ['queued', 'leased'])
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * The withdrawn (or overturned) result stays as evidence — replay lookups still find its picture — under
  * an id of its own, so the re-run's result can take the job's id.
  */
