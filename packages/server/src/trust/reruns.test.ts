@@ -165,7 +165,7 @@ for (const dialect of testDialects()) {
       assert.equal(b.balanced, true, JSON.stringify(b.problems));
     });
 
-    test('a re-run whose transaction rolled back is not announced to the requester', async () => {
+    test('a re-run is announced once its transaction committed, never when it rolled back', async () => {
       const donor = await Donor.create(c);
       const model = fresh('m');
       await submit(model, 801);
@@ -173,25 +173,46 @@ for (const dialect of testDialects()) {
       assert.equal((await donor.deliver(job)).statusCode, 200);
       const db = c.services.database.db;
       const reruns = new Reruns(dialect);
+      const queue = (trx: typeof db) =>
+        reruns.queue(trx, { jobIds: [job.id], reason: 'test', now: clock.now() });
       await assert.rejects(
         db.transaction().execute(async (trx) => {
-          assert.equal(await reruns.queue(trx, { jobIds: [job.id], reason: 'test', now: clock.now() }), 1);
+          assert.equal(await queue(trx), 1);
           throw new Error('rolled back');
         }),
         /rolled back/,
       );
-      const { images } = reruns.drain();
+      // Not visible: held back for a later announcement (its transaction might still commit) …
+      assert.deepEqual(await reruns.visible(db, reruns.drain().images, clock.now()), []);
+      const held = reruns.drain().images;
       assert.deepEqual(
-        images.map((i) => i.jobId),
+        held.map((i) => i.jobId),
         [job.id],
       );
-      assert.deepEqual(await reruns.stillRerunning(db, images), []);
-      // Committed, it is announced.
-      await db
-        .transaction()
-        .execute((trx) => reruns.queue(trx, { jobIds: [job.id], reason: 'test', now: clock.now() }));
+      // … and dropped once it has waited long enough.
+      assert.deepEqual(await reruns.visible(db, held, clock.now() + 30_000), []);
+      assert.deepEqual(reruns.drain().images, []);
+      if (dialect === 'postgres') {
+        // Another connection's transaction that has queued it but not committed yet: held back …
+        let commit!: () => void;
+        const committing = new Promise<void>((resolve) => (commit = resolve));
+        let queued!: () => void;
+        const inside = new Promise<void>((resolve) => (queued = resolve));
+        const transaction = db.transaction().execute(async (trx) => {
+          await queue(trx);
+          queued();
+          await committing;
+        });
+        await inside;
+        assert.deepEqual(await reruns.visible(db, reruns.drain().images, clock.now()), []);
+        commit();
+        await transaction;
+      } else {
+        await db.transaction().execute((trx) => queue(trx));
+      }
+      // … and announced once committed.
       assert.deepEqual(
-        (await reruns.stillRerunning(db, reruns.drain().images)).map((i) => i.jobId),
+        (await reruns.visible(db, reruns.drain().images, clock.now())).map((i) => i.jobId),
         [job.id],
       );
     });

@@ -30,7 +30,12 @@ export interface RequeuedImage {
   generationId: string;
   index: number;
   reason: string;
+  /** When it was queued again (the transaction's clock). */
+  at: number;
 }
+
+/** How long a drained image whose re-run is not visible yet waits for a later announcement. */
+const REQUEUE_VISIBLE_WAIT_MS = 30_000;
 
 export class Reruns {
   private pending: Announce[] = [];
@@ -57,6 +62,7 @@ export class Reruns {
           generationId: j.generation_id,
           index: Number(j.idx),
           reason: p.reason,
+          at: p.now,
         });
       }
       queued += jobs.length;
@@ -83,15 +89,26 @@ export class Reruns {
   }
 
   /**
-   * The images to announce as requeued: those still queued or running. Entries are gathered during a
-   * transaction and drained after some commit; one from a transaction that rolled back (its job still
-   * done) must not tell the requester the picture is gone. Waking a worker for nothing is harmless.
+   * Of the drained images, those to announce as requeued now: their jobs read queued or running. Entries
+   * are gathered inside a transaction and drained after whichever commit comes next, so a job that still
+   * reads done belongs to a transaction that has not committed yet (on PostgreSQL, another connection's)
+   * or that rolled back. Such an image goes back to wait for a later announcement (its own transaction
+   * announces after it commits), for at most REQUEUE_VISIBLE_WAIT_MS: a rolled-back re-run must never
+   * tell the requester the picture is gone. Waking a worker for nothing is harmless, so `jobs` needs none
+   * of this.
    */
-  async stillRerunning(db: Kysely<Database>, images: readonly RequeuedImage[]): Promise<RequeuedImage[]> {
+  async visible(
+    db: Kysely<Database>,
+    images: readonly RequeuedImage[],
+    now: number,
+  ): Promise<RequeuedImage[]> {
     const live = new Set<string>();
     for (let i = 0; i < images.length; i += CHUNK) {
       const ids = images.slice(i, i + CHUNK).map((image) => image.jobId);
       for (const id of await r.rerunning(db, ids)) live.add(id);
+    }
+    for (const image of images) {
+      if (!live.has(image.jobId) && now - image.at < REQUEUE_VISIBLE_WAIT_MS) this.requeued.push(image);
     }
     return images.filter((image) => live.has(image.jobId));
   }

@@ -343,7 +343,8 @@ export class TrustService {
     if (a) await this.deps.bus.publishJobs({ model: a.model, count: 2, pixels: a.pixels });
     const { jobs, images } = this.reruns.drain();
     for (const r of jobs) await this.deps.bus.publishJobs(r);
-    for (const { generationId, index, reason } of await this.reruns.stillRerunning(this.deps.db, images)) {
+    const visible = await this.reruns.visible(this.deps.db, images, this.deps.clock.now());
+    for (const { generationId, index, reason } of visible) {
       await this.deps.bus.publishGeneration({ generationId, event: { type: 'requeued', index, reason } });
     }
   }
