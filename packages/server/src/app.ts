@@ -192,6 +192,7 @@ export async function buildCoordinator(options: BuildOptions): Promise<Coordinat
     dialect: database.dialect,
     clock,
     bus,
+    publisher,
     credits,
     generations: generationCache,
     config,

@@ -15,6 +15,7 @@ import type { Dialect } from '../db/connect.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events/bus.js';
+import type { GenerationPublisher } from '../jobs/publisher.js';
 import type { CreditsService } from '../credits/service.js';
 import type { GenerationCache } from '../jobs/generation-cache.js';
 import type { GenerationRow, JobRow } from '../jobs/sql/read-generations.js';
@@ -52,6 +53,8 @@ export interface TrustDeps {
   dialect: Dialect;
   clock: Clock;
   bus: EventBus;
+  /** Tells a generation's watchers of its images queued again (never throws: the re-run stands). */
+  publisher: GenerationPublisher;
   credits: CreditsService;
   generations: GenerationCache;
   config: Config;
@@ -345,7 +348,7 @@ export class TrustService {
     for (const r of jobs) await this.deps.bus.publishJobs(r);
     const visible = await this.reruns.visible(this.deps.db, images, this.deps.clock.now());
     for (const { generationId, index, reason } of visible) {
-      await this.deps.bus.publishGeneration({ generationId, event: { type: 'requeued', index, reason } });
+      this.deps.publisher.emit(generationId, { type: 'requeued', index, reason });
     }
   }
 
