@@ -13,6 +13,7 @@ import * as m0011 from './0011_scoring.js';
 import * as m0012 from './0012_housekeeping.js';
 import * as m0013 from './0013_trust_embeddings.js';
 import * as m0014 from './0014_clustered_image_rows.js';
+import * as m0015 from './0015_generations_list_index.js';
 
 /** Migrations are imported statically (not read from a folder) so the built package needs no file globbing. */
 export const migrationProvider: MigrationProvider = {
@@ -32,6 +33,7 @@ export const migrationProvider: MigrationProvider = {
       '0012_housekeeping': m0012,
       '0013_trust_embeddings': m0013,
       '0014_clustered_image_rows': m0014,
+      '0015_generations_list_index': m0015,
     };
   },
 };
