@@ -48,20 +48,26 @@ export class GenerationPublisher {
    */
   async cancelled(generationId: string, reason: string): Promise<void> {
     this.emit(generationId, { type: 'cancelled', reason });
-    try {
-      await this.finishIfDone(generationId);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message, generationId }, 'could not read a cancelled generation');
-    }
+    await this.finishIfDone(generationId);
   }
 
   /**
-   * After a job reached a final state: announces `finished` once every job of the generation has.
-   * A one-image generation is finished by definition, so it needs no read.
+   * After a job reached a final state (committed): announces `finished` once every job of the generation
+   * has. A one-image generation is finished by definition, so it needs no read. Never throws: the state
+   * change stands whether or not watchers hear of it (an upload's reply must not fail after its commit),
+   * and an SSE client re-reads the snapshot when it reconnects.
    */
   async finishIfDone(generationId: string, single?: { n: number; state: JobRow['state'] }): Promise<void> {
-    const jobs =
-      single?.n === 1 ? [{ state: single.state }] : await statesOfGeneration(this.db, generationId);
+    let jobs: Pick<JobRow, 'state'>[];
+    try {
+      jobs = single?.n === 1 ? [{ state: single.state }] : await statesOfGeneration(this.db, generationId);
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message, generationId },
+        'could not read whether a generation finished',
+      );
+      return;
+    }
     const status = generationStatus(jobs);
     if (isFinished(status)) this.emit(generationId, { type: 'finished', status });
   }
