@@ -43,7 +43,10 @@ test('a generation read that fails is logged, and finishIfDone and cancelled sti
       ['could not read whether a generation finished', 'g-1'],
     ],
   );
-  assert.ok(lines.every((l) => typeof l.err === 'string' && !l.err.includes('\n    at ')), 'no stack traces');
+  assert.ok(
+    lines.every((l) => typeof l.err === 'string' && !l.err.includes('\n    at ')),
+    'no stack traces',
+  );
   assert.deepEqual(heard, [
     { type: 'cancelled', reason: 'Cancelled by its requester.' },
     { type: 'finished', status: 'done' },
