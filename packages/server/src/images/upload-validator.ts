@@ -2,7 +2,7 @@
 // thread of their own by default, where that takes work off the event loop. Small uploads are decoded
 // and re-encoded by plain-png.ts in JavaScript and zlib's synchronous calls: on the event loop that was
 // 15–25 % of a job cycle's main-thread time, and the event loop is what limits the coordinator's rate
-// (README, Benchmarks) while the second core has room. The analysis trust/ runs on every result (a
+// (docs/benchmarks.md) while the second core has room. The analysis trust/ runs on every result (a
 // second decode and several passes over every pixel) took 10–11 ms of the event loop per 512×512 image,
 // 0.3–0.5 ms through the thread. Posting an upload to the thread and its answer back costs a few tens of
 // µs; the bytes are moved, not copied, where the buffer is the upload's own.
