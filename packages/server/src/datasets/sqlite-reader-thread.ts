@@ -205,8 +205,9 @@ parentPort.on('message', (m) => {
  * ids, the image read took 8.9–9.3 s mapped against 14.1–16.2 s through read() (a 256 MB page cache instead:
  * 15.0 s); on one whose ids follow the insertion order, 4.1 against 3.9 s. The mapped pages are the
  * operating system's page cache, shared and dropped under memory pressure, but they count in the process's
- * resident size while the release runs (docs/benchmarks.md: the bench's anonymous and file-backed peaks). The file
- * never shrinks under the map: the coordinator runs no VACUUM and leaves auto_vacuum off (SQLite's default).
+ * resident size while the release runs (docs/benchmarks.md: the bench's anonymous and file-backed peaks).
+ * The file never shrinks under the map: the coordinator runs no VACUUM and leaves auto_vacuum off (SQLite's
+ * default).
  */
 export const RELEASE_READ_MMAP_BYTES = 2 ** 31;
 

@@ -4,8 +4,8 @@ import type { Database, JobsTable } from '../../db/schema.js';
 /**
  * Cancels every unfinished job of one user (their account was suspended), the way a requester's cancel
  * does: leased jobs keep their lease id, so their workers learn of it on the next heartbeat. Found
- * through the user's generations (generations_user_created_id, then jobs_generation) rather than an index on
- * jobs.user_id, which every job's insert and state change would pay for to serve this rare action.
+ * through the user's generations (generations_user_created_id, then jobs_generation) rather than an index
+ * on jobs.user_id, which every job's insert and state change would pay for to serve this rare action.
  */
 export async function cancelJobsOfUser(
   db: Kysely<Database>,
