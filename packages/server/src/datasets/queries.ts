@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { DatasetDatabase, DatasetReleasesTable } from './tables.js';
+import { rowsBefore } from '../db/keyset.js';
 
 export type ReleaseRow = Selectable<DatasetReleasesTable>;
 
@@ -131,12 +132,7 @@ export async function listReadyReleases(
     .orderBy('created_at', 'desc')
     .orderBy('name', 'desc')
     .limit(p.limit);
-  if (p.before) {
-    const [at, name] = p.before;
-    q = q.where((eb) =>
-      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('name', '<', name)])]),
-    );
-  }
+  if (p.before) q = q.where(rowsBefore('created_at', 'name', p.before));
   return q.execute();
 }
 

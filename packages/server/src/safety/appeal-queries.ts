@@ -2,6 +2,7 @@
 // moderators deciding at once only one succeeds, and the other learns it from the row count.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { AppealsTable, AppealStateColumn, Database } from '../db/schema.js';
+import { rowsBefore } from '../db/keyset.js';
 
 export type AppealRow = Selectable<AppealsTable>;
 
@@ -82,15 +83,7 @@ export async function appealsOfUser(
   p: { userId: string; limit: number; after?: After },
 ) {
   let q = db.selectFrom('appeals').selectAll().where('user_id', '=', p.userId);
-  if (p.after) {
-    const [createdAt, id] = p.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '<', createdAt),
-        eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (p.after) q = q.where(rowsBefore('created_at', 'id', p.after));
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit).execute();
 }
 
